@@ -1,0 +1,3 @@
+module github.com/lcnet-go/lcnet
+
+go 1.26
