@@ -99,6 +99,12 @@ def run(path, x):
         elif t == "Flatten":
             ax = a.get("axis", 1)
             r = i[0].reshape(int(np.prod(i[0].shape[:ax])), -1)
+        elif t == "Reshape":
+            shp = [int(d) for d in i[1]]
+            shp = [i[0].shape[k] if d == 0 else d for k, d in enumerate(shp)]
+            r = i[0].reshape(shp)
+        elif t == "MatMul":
+            r = i[0] @ i[1]
         elif t == "Gemm":
             A, B = i[0], i[1]
             if a.get("transA", 0):
