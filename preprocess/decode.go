@@ -1,0 +1,293 @@
+package preprocess
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// Default limits used when a Limits field is zero.
+const (
+	DefaultMaxPixels = 100_000_000 // 100 megapixels
+	DefaultMaxBytes  = 256 << 20   // 256 MiB of encoded data
+)
+
+// Limits bounds what Decode accepts. A zero field means its default; the
+// zero Limits is therefore a sensible choice.
+type Limits struct {
+	// MaxPixels is the largest width*height accepted. It is checked
+	// against the header before the pixels are decoded.
+	MaxPixels int64
+	// MaxBytes is the largest encoded size read from an io.Reader or file.
+	MaxBytes int64
+}
+
+func (l Limits) maxPixels() int64 {
+	if l.MaxPixels > 0 {
+		return l.MaxPixels
+	}
+	return DefaultMaxPixels
+}
+
+func (l Limits) maxBytes() int64 {
+	if l.MaxBytes > 0 {
+		return l.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+type format struct {
+	name   string
+	magic  func([]byte) bool
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+// The formats are matched by their magic bytes here rather than through the
+// image package's global registry, so that importing this package does not
+// change what image.Decode accepts elsewhere.
+var formats = []format{
+	{"jpeg", func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xff, 0xd8}) }, jpeg.DecodeConfig, jpeg.Decode},
+	{"png", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) }, png.DecodeConfig, png.Decode},
+	{"gif", func(b []byte) bool {
+		return bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a"))
+	}, gif.DecodeConfig, gif.Decode},
+	{"bmp", func(b []byte) bool { return bytes.HasPrefix(b, []byte("BM")) }, bmp.DecodeConfig, bmp.Decode},
+	{"tiff", func(b []byte) bool {
+		return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
+	}, tiff.DecodeConfig, tiff.Decode},
+	{"webp", func(b []byte) bool {
+		return len(b) >= 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP"))
+	}, webp.DecodeConfig, webp.Decode},
+}
+
+// DecodeFile reads and decodes the image file at path; see DecodeBytes.
+func DecodeFile(path string, lim Limits) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, lim)
+}
+
+// Decode reads at most lim.MaxBytes from r and decodes them; see DecodeBytes.
+func Decode(r io.Reader, lim Limits) (*Image, error) {
+	max := lim.maxBytes()
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: reading image: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("preprocess: encoded image larger than %d bytes: %w", max, ErrTooLarge)
+	}
+	return DecodeBytes(b, lim)
+}
+
+// DecodeBytes decodes a JPEG, PNG, GIF (first frame), BMP, TIFF or WebP
+// image into 8-bit RGB the way cv2.imread(..., cv2.IMREAD_COLOR) does
+// (then converted from BGR to RGB): grey images get three equal channels,
+// alpha is dropped without compositing, 16-bit samples are reduced to their
+// high byte, palette images are expanded, and the EXIF orientation of JPEG
+// and PNG files is applied. The header is checked against lim before any
+// pixel memory is allocated. Errors wrap ErrFormat, ErrTooLarge or ErrBadSize.
+func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
+	var f *format
+	for i := range formats {
+		if formats[i].magic(b) {
+			f = &formats[i]
+			break
+		}
+	}
+	if f == nil {
+		if len(b) == 0 {
+			return nil, fmt.Errorf("preprocess: empty input: %w", ErrFormat)
+		}
+		return nil, fmt.Errorf("preprocess: unknown image format: %w", ErrFormat)
+	}
+	// A decoder bug must not take the caller down with it.
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("preprocess: %s decoder failed: %v: %w", f.name, p, ErrFormat)
+		}
+	}()
+	cfg, err := f.config(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: %s header: %w", f.name, wrapFormat(err))
+	}
+	if err := checkSize(cfg.Width, cfg.Height, lim); err != nil {
+		return nil, err
+	}
+	m, err := f.decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: decoding %s: %w", f.name, wrapFormat(err))
+	}
+	r := m.Bounds()
+	if err := checkSize(r.Dx(), r.Dy(), lim); err != nil {
+		return nil, err
+	}
+	img = toRGB(m)
+	switch f.name {
+	case "jpeg":
+		img = orient(img, jpegOrientation(b))
+	case "png":
+		img = orient(img, pngOrientation(b))
+	}
+	return img, nil
+}
+
+func wrapFormat(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("truncated file: %w", ErrFormat)
+	}
+	return fmt.Errorf("%v: %w", err, ErrFormat)
+}
+
+func checkSize(w, h int, lim Limits) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("preprocess: image is %dx%d: %w", w, h, ErrBadSize)
+	}
+	if int64(w)*int64(h) > lim.maxPixels() {
+		return fmt.Errorf("preprocess: image is %dx%d, more than %d pixels: %w", w, h, lim.maxPixels(), ErrTooLarge)
+	}
+	return nil
+}
+
+// toRGB converts a decoded image to interleaved 8-bit RGB the way OpenCV's
+// decoders with IMREAD_COLOR do.
+func toRGB(m image.Image) *Image {
+	r := m.Bounds()
+	w, h := r.Dx(), r.Dy()
+	out := NewImage(w, h)
+	p := out.Pix
+	switch m := m.(type) {
+	case *image.YCbCr:
+		ycbcrToRGB(p, m)
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := m.Pix[(y)*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				v := row[x]
+				o[3*x], o[3*x+1], o[3*x+2] = v, v, v
+			}
+		}
+	case *image.Gray16:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				v := row[2*x]
+				o[3*x], o[3*x+1], o[3*x+2] = v, v, v
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				o[3*x], o[3*x+1], o[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.RGBA:
+		// Go's decoders return *image.RGBA only for opaque data, where
+		// premultiplied and straight values are the same.
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				o[3*x], o[3*x+1], o[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.NRGBA64:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				o[3*x], o[3*x+1], o[3*x+2] = row[8*x], row[8*x+2], row[8*x+4]
+			}
+		}
+	case *image.RGBA64:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				o[3*x], o[3*x+1], o[3*x+2] = row[8*x], row[8*x+2], row[8*x+4]
+			}
+		}
+	case *image.Paletted:
+		var pal [256][3]uint8
+		for i, c := range m.Palette {
+			if i >= 256 {
+				break
+			}
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			pal[i] = [3]uint8{n.R, n.G, n.B}
+		}
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			o := p[3*w*y:]
+			for x := 0; x < w; x++ {
+				c := pal[row[x]]
+				o[3*x], o[3*x+1], o[3*x+2] = c[0], c[1], c[2]
+			}
+		}
+	case *image.NYCbCrA:
+		ycbcrToRGB(p, &m.YCbCr)
+	default:
+		i := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				c := color.NRGBAModel.Convert(m.At(x, y)).(color.NRGBA)
+				p[i], p[i+1], p[i+2] = c.R, c.G, c.B
+				i += 3
+			}
+		}
+	}
+	return out
+}
+
+// ycbcrToRGB converts with Go's JFIF formula (color.YCbCrToRGB), inlined.
+func ycbcrToRGB(p []uint8, m *image.YCbCr) {
+	r := m.Rect
+	w := r.Dx()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		o := p[3*w*(y-r.Min.Y):]
+		yi := m.YOffset(r.Min.X, y)
+		ci := m.COffset(r.Min.X, y)
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if x > r.Min.X {
+				yi++
+				ci = m.COffset(x, y)
+			}
+			yy := int32(m.Y[yi]) * 0x10101
+			cb := int32(m.Cb[ci]) - 128
+			cr := int32(m.Cr[ci]) - 128
+			o[0] = clip8((yy + 91881*cr) >> 16)
+			o[1] = clip8((yy - 22554*cb - 46802*cr) >> 16)
+			o[2] = clip8((yy + 116130*cb) >> 16)
+			o = o[3:]
+		}
+	}
+}
+
+func clip8(v int32) uint8 {
+	if uint32(v) <= 255 {
+		return uint8(v)
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
+}
