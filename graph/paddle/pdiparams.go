@@ -1,0 +1,255 @@
+package paddle
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/lcnet-go/lcnet/graph"
+)
+
+// paramSpec is a persistable parameter declared by a program.
+type paramSpec struct {
+	name string  // the parameter's variable name, which orders the blob
+	ref  string  // the program's value reference
+	dims []int64 // declared shape; -1 matches any size
+}
+
+// Limits of the .pdiparams reader. Real weights have lod_level 0, rank ≤ 4
+// and descriptors of a few bytes.
+const (
+	maxLoDLevel = 8
+	maxDescSize = 1 << 12
+	maxRank     = 16
+)
+
+// VarType.Type values of the data types a record may have.
+var dtypeNames = map[uint64]string{
+	0: "BOOL", 1: "INT16", 2: "INT32", 3: "INT64", 4: "FP16", 5: "FP32", 6: "FP64",
+	19: "SIZE_T", 20: "UINT8", 21: "INT8", 22: "BF16", 23: "COMPLEX64", 24: "COMPLEX128",
+}
+
+const dtFP32 = 5
+
+func dtypeName(t uint64) string {
+	if s, ok := dtypeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("type %d", t)
+}
+
+// readPdiparams decodes a save_combine blob: one record per parameter in
+// the bytewise order of the names, each checked against its declaration,
+// and nothing after the last. It returns the tensors by name.
+func readPdiparams(data []byte, specs []paramSpec) (map[string]*graph.Tensor, error) {
+	sorted := append([]paramSpec(nil), specs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].name == sorted[i-1].name {
+			return nil, formatErr("parameter %q is declared twice", sorted[i].name)
+		}
+	}
+	r := &recordReader{data: data}
+	out := make(map[string]*graph.Tensor, len(sorted))
+	for i, s := range sorted {
+		if r.off == len(data) {
+			return nil, formatErr(".pdiparams ends after %d records, the program has %d parameters (next %q)", i, len(sorted), s.name)
+		}
+		t, err := r.record(s)
+		if err != nil {
+			return nil, fmt.Errorf("paddle: .pdiparams record %d (%q) at offset %d: %w", i, s.name, r.start, err)
+		}
+		out[s.name] = t
+	}
+	if r.off != len(data) {
+		return nil, formatErr(".pdiparams has %d bytes after the last of %d parameters: more records than parameters", len(data)-r.off, len(sorted))
+	}
+	return out, nil
+}
+
+type recordReader struct {
+	data  []byte
+	off   int
+	start int
+}
+
+func (r *recordReader) left() int { return len(r.data) - r.off }
+
+func (r *recordReader) take(n int, what string) ([]byte, error) {
+	if n < 0 || n > r.left() {
+		return nil, fmt.Errorf("%w: truncated %s: need %d bytes, %d left", ErrFormat, what, n, r.left())
+	}
+	b := r.data[r.off : r.off+n]
+	r.off += n
+	return b, nil
+}
+
+func (r *recordReader) u32(what string) (uint32, error) {
+	b, err := r.take(4, what)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+func (r *recordReader) u64(what string) (uint64, error) {
+	b, err := r.take(8, what)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b), nil
+}
+
+func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
+	r.start = r.off
+	v, err := r.u32("lod tensor version")
+	if err != nil {
+		return nil, err
+	}
+	if v != 0 {
+		return nil, fmt.Errorf("%w: lod tensor version %d, want 0", ErrFormat, v)
+	}
+	lod, err := r.u64("lod level")
+	if err != nil {
+		return nil, err
+	}
+	if lod > maxLoDLevel {
+		return nil, fmt.Errorf("%w: lod level %d (limit %d)", ErrFormat, lod, maxLoDLevel)
+	}
+	for l := uint64(0); l < lod; l++ {
+		n, err := r.u64("lod size")
+		if err != nil {
+			return nil, err
+		}
+		if n%8 != 0 || n > uint64(r.left()) {
+			return nil, fmt.Errorf("%w: lod level %d has %d bytes (%d left, must be a multiple of 8)", ErrFormat, l, n, r.left())
+		}
+		r.off += int(n)
+	}
+	if v, err = r.u32("tensor version"); err != nil {
+		return nil, err
+	}
+	if v != 0 {
+		return nil, fmt.Errorf("%w: tensor version %d, want 0", ErrFormat, v)
+	}
+	ds, err := r.u32("descriptor size")
+	if err != nil {
+		return nil, err
+	}
+	if int32(ds) < 0 || ds > maxDescSize {
+		return nil, fmt.Errorf("%w: descriptor size %d (limit %d)", ErrFormat, int32(ds), maxDescSize)
+	}
+	desc, err := r.take(int(ds), "tensor descriptor")
+	if err != nil {
+		return nil, err
+	}
+	dt, dims, err := decodeTensorDesc(desc)
+	if err != nil {
+		return nil, err
+	}
+	if dt != dtFP32 {
+		return nil, fmt.Errorf("%w: data type %s, only FP32 is supported", ErrUnsupported, dtypeName(dt))
+	}
+	if !dimsMatch(s.dims, dims) {
+		return nil, fmt.Errorf("%w: record shape %v, the program declares %v", ErrFormat, dims, s.dims)
+	}
+	// Element count, refusing anything the remaining bytes cannot hold
+	// before allocating.
+	limit := int64(r.left() / 4)
+	numel := int64(1)
+	for _, d := range dims {
+		if d < 0 {
+			return nil, fmt.Errorf("%w: negative dimension in %v", ErrFormat, dims)
+		}
+		if d != 0 && numel > limit/d {
+			return nil, fmt.Errorf("%w: shape %v needs more than the %d bytes left", ErrFormat, dims, r.left())
+		}
+		numel *= d
+	}
+	raw, err := r.take(int(numel)*4, "tensor data")
+	if err != nil {
+		return nil, err
+	}
+	shape := make([]int, len(dims))
+	for i, d := range dims {
+		shape[i] = int(d)
+	}
+	t := graph.NewTensor(shape...)
+	for i := range t.Data {
+		t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return t, nil
+}
+
+// dimsMatch reports whether a record's dims fit a declaration (-1 matches
+// any size).
+func dimsMatch(decl, got []int64) bool {
+	if len(decl) != len(got) {
+		return false
+	}
+	for i := range decl {
+		if decl[i] != -1 && decl[i] != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeTensorDesc decodes a VarType.TensorDesc: field 1 data_type (varint),
+// field 2 dims (int64, packed or not). Unknown fields are skipped.
+func decodeTensorDesc(b []byte) (dtype uint64, dims []int64, err error) {
+	seenType := false
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, nil, fmt.Errorf("%w: tensor descriptor: %v", ErrFormat, protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: tensor descriptor data type: %v", ErrFormat, protowire.ParseError(n))
+			}
+			dtype, seenType, b = v, true, b[n:]
+		case num == 2 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: tensor descriptor dims: %v", ErrFormat, protowire.ParseError(n))
+			}
+			dims, b = append(dims, int64(v)), b[n:]
+		case num == 2 && typ == protowire.BytesType:
+			p, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: tensor descriptor dims: %v", ErrFormat, protowire.ParseError(n))
+			}
+			b = b[n:]
+			for len(p) > 0 {
+				v, m := protowire.ConsumeVarint(p)
+				if m < 0 {
+					return 0, nil, fmt.Errorf("%w: tensor descriptor packed dims: %v", ErrFormat, protowire.ParseError(m))
+				}
+				dims, p = append(dims, int64(v)), p[m:]
+				if len(dims) > maxRank {
+					break
+				}
+			}
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: tensor descriptor field %d: %v", ErrFormat, num, protowire.ParseError(n))
+			}
+			b = b[n:]
+		}
+		if len(dims) > maxRank {
+			return 0, nil, fmt.Errorf("%w: tensor descriptor has more than %d dims", ErrFormat, maxRank)
+		}
+	}
+	if !seenType {
+		return 0, nil, fmt.Errorf("%w: tensor descriptor has no data type", ErrFormat)
+	}
+	return dtype, dims, nil
+}
