@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/lcnet-go/lcnet/dnn/turbojpeg"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -72,6 +73,20 @@ var formats = []format{
 	}, webp.DecodeConfig, webp.Decode},
 }
 
+// useTurbo selects libjpeg-turbo for JPEG when it is compiled in; tests
+// switch it off to check the pure-Go path.
+var useTurbo = turbojpeg.Available()
+
+// JPEGDecoder names the JPEG decoder in use: "libjpeg-turbo" (the default
+// with cgo, matching OpenCV exactly) or "image/jpeg" (built with purego or
+// CGO_ENABLED=0, or as the fallback for streams libjpeg-turbo refuses).
+func JPEGDecoder() string {
+	if useTurbo {
+		return "libjpeg-turbo"
+	}
+	return "image/jpeg"
+}
+
 // DecodeFile reads and decodes the image file at path; see DecodeBytes.
 func DecodeFile(path string, lim Limits) (*Image, error) {
 	f, err := os.Open(path)
@@ -128,6 +143,14 @@ func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
 	}
 	if err := checkSize(cfg.Width, cfg.Height, lim); err != nil {
 		return nil, err
+	}
+	if f.name == "jpeg" && useTurbo {
+		// libjpeg-turbo gives OpenCV's pixels. Streams it refuses
+		// (CMYK, or anything it warns about) go to Go's decoder.
+		img = NewImage(cfg.Width, cfg.Height)
+		if turbojpeg.DecodeRGB(b, img.Pix, cfg.Width, cfg.Height) == nil {
+			return orient(img, jpegOrientation(b)), nil
+		}
 	}
 	m, err := f.decode(bytes.NewReader(b))
 	if err != nil {

@@ -16,7 +16,9 @@
 //     its labels; [Preprocessor] runs it into a caller-provided buffer
 //     without allocating in steady state.
 //
-// JPEG decoding uses Go's image/jpeg, whose IDCT and chroma upsampling differ
-// from libjpeg-turbo (what OpenCV uses): expect small differences on JPEG
-// inputs; PNG and other lossless inputs match OpenCV exactly.
+// JPEG decoding uses libjpeg-turbo through the cgo package dnn/turbojpeg when
+// it is available (cgo && !purego) and then matches OpenCV exactly. Built
+// without it, Go's image/jpeg is used, whose IDCT and chroma upsampling differ
+// from libjpeg-turbo: up to 3 grey levels on 4:4:4 images and tens of levels
+// at colour edges of 4:2:0 / 4:2:2 images. See [JPEGDecoder].
 package preprocess

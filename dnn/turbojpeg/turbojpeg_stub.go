@@ -1,0 +1,9 @@
+//go:build !cgo || purego
+
+package turbojpeg
+
+// Available reports whether libjpeg-turbo is compiled in: false here.
+func Available() bool { return false }
+
+// DecodeRGB returns ErrUnavailable.
+func DecodeRGB(data, dst []byte, w, h int) error { return ErrUnavailable }
