@@ -1,0 +1,153 @@
+/*
+ * lcn.h: a small plain C API over oneDNN for chains of CNN layers
+ * (PP-LCNet and friends). Used by the Go package dnn through cgo.
+ *
+ * Objects (opaque, create/destroy pairs):
+ *   lcn_plan  a validated network with its weights copied into C memory and,
+ *             after lcn_plan_finalize, reordered once into the layouts the
+ *             oneDNN kernels want. Read-only after finalize; shared by
+ *             instances. Reference counted: lcn_plan_destroy drops the
+ *             caller's reference, each instance holds one more.
+ *   lcn_inst  per running instance state: stream, activations, scratchpad
+ *             and primitives (built lazily per batch size). One thread at a
+ *             time; create, run and destroy it on the same OS thread.
+ *
+ * Every function returns an lcn_status. When it is not LCN_OK and err is not
+ * NULL, *err (owned by the caller) says what failed. All memory handed to
+ * oneDNN is 64-byte-aligned memory owned by this library; pointers passed in
+ * are only read or written during the call and never kept.
+ *
+ * Layouts at the boundary: input NCHW float32, output NCHW float32
+ * (N x C x H x W), weights as in PyTorch (OIHW, groups outermost).
+ */
+#ifndef LCN_H
+#define LCN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lcn_status {
+    LCN_OK = 0,
+    LCN_ERR_INVALID = 1, /* bad argument or network description */
+    LCN_ERR_NOMEM = 2,   /* allocation failed */
+    LCN_ERR_DNNL = 3,    /* oneDNN returned an error: see lcn_error */
+    LCN_ERR_VERSION = 4, /* the oneDNN library loaded is not the one built for */
+    LCN_ERR_STATE = 5,   /* call out of order (e.g. add after finalize) */
+} lcn_status;
+
+/* Error details, filled by a failing call. Owned by the caller. */
+typedef struct lcn_error {
+    int dnnl_status;      /* dnnl_status_t when code is LCN_ERR_DNNL, else 0 */
+    int layer;            /* index of the layer being built, -1 if none */
+    char status_name[32]; /* dnnl_status2str(dnnl_status), "" if none */
+    char msg[224];        /* what failed, e.g. "convolution primitive_desc_create" */
+} lcn_error;
+
+typedef enum lcn_act_kind {
+    LCN_ACT_NONE = 0,
+    LCN_ACT_RELU = 1,
+    LCN_ACT_HARDSWISH = 2,   /* x * clip(x/6 + 0.5, 0, 1); alpha, beta unused */
+    LCN_ACT_HARDSIGMOID = 3, /* clip(alpha*x + beta, 0, 1) */
+    LCN_ACT_SIGMOID = 4,     /* 1 / (1 + exp(-x)) */
+} lcn_act_kind;
+
+typedef struct lcn_act {
+    int kind; /* lcn_act_kind */
+    float alpha, beta;
+} lcn_act;
+
+typedef enum lcn_layer_kind {
+    LCN_LAYER_CONV = 1,       /* grouped 2-D convolution + bias + act */
+    LCN_LAYER_SE = 2,         /* squeeze-excite, in place */
+    LCN_LAYER_GAP = 3,        /* global average pool C x H x W -> C x 1 x 1 */
+    LCN_LAYER_FC = 4,         /* fully connected (C*H*W) -> out_c, + bias + act */
+    LCN_LAYER_SOFTMAX = 5,    /* softmax over C */
+    LCN_LAYER_SCALE = 6,      /* multiply by factor */
+    LCN_LAYER_ACTIVATION = 7, /* standalone act */
+} lcn_layer_kind;
+
+/* One layer of the chain. Plain values only; weights are passed separately. */
+typedef struct lcn_layer_desc {
+    int kind; /* lcn_layer_kind */
+    /* CONV: in_c must equal the input channels; out_c, kernel, strides,
+     * pads (top, left, bottom, right), groups (in_c and out_c divisible).
+     * FC: in_c = C*H*W of the input, out_c outputs. SE: in_c = channels. */
+    int in_c, out_c, kh, kw, stride_h, stride_w;
+    int pad_t, pad_l, pad_b, pad_r, groups;
+    lcn_act act;    /* CONV, FC, ACTIVATION */
+    int se_reduce;  /* SE: reduced channels R */
+    lcn_act gate;   /* SE: gate act (usually HARDSIGMOID) */
+    float factor;   /* SCALE */
+} lcn_layer_desc;
+
+/* Checks that the oneDNN library loaded matches the headers this file was
+ * compiled with (major.minor) and that a CPU engine can be created.
+ * Call once before anything else; cheap to call again. */
+lcn_status lcn_init(lcn_error *err);
+
+typedef struct lcn_plan lcn_plan;
+typedef struct lcn_inst lcn_inst;
+
+/* Number of live plans + instances (objects created and not yet freed). */
+lcn_status lcn_live_handles(int64_t *out);
+
+/* oneDNN version "major.minor.patch (commit)" and the ISA its JIT uses
+ * (e.g. "avx512_core_bf16"). *out is static: never free it. */
+lcn_status lcn_version(const char **out);
+lcn_status lcn_isa(const char **out);
+
+/* Creates an empty plan for input in_c x in_h x in_w (per sample) whose
+ * primitives use `threads` OpenMP threads. On success *out owns one
+ * reference: drop it with lcn_plan_destroy. */
+lcn_status lcn_plan_create(int in_c, int in_h, int in_w, int threads,
+        lcn_plan **out, lcn_error *err);
+
+/* Appends a layer. The weights are copied (the caller keeps ownership of
+ * its arrays; nothing is retained). Lengths are in floats and are checked:
+ *   CONV: w = out_c*(in_c/groups)*kh*kw (OIHW), b = 0 or out_c
+ *   FC:   w = out_c*in_c ([out][in]),           b = 0 or out_c
+ *   SE:   w = R*C ([R][C]), b = 0 or R, w2 = C*R ([C][R]), b2 = 0 or C
+ *   others: all lengths 0. Unused pointers may be NULL. */
+lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d,
+        const float *w, size_t nw, const float *b, size_t nb,
+        const float *w2, size_t nw2, const float *b2, size_t nb2,
+        lcn_error *err);
+
+/* Builds the batch-1 primitive descriptors, picks implementations and
+ * reorders every weight once into its final layout. Sets the calling OS
+ * thread's OpenMP thread count to the plan's for the duration of the call. */
+lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err);
+
+/* Per-sample output shape (valid after finalize). */
+lcn_status lcn_plan_output_shape(const lcn_plan *p, int *c, int *h, int *w);
+
+/* Implementation names chosen for layer i at batch 1, e.g.
+ * "jit_dw:avx512_core" or "pool=jit:avx512_core fc1=..."; "" before
+ * finalize. *out points into the plan: valid until the plan is freed. */
+lcn_status lcn_plan_layer_impl(const lcn_plan *p, int i, const char **out);
+
+/* Drops the creator's reference (call once); the plan is freed when no
+ * instance holds it any more. NULL is a no-op. */
+lcn_status lcn_plan_destroy(lcn_plan *p);
+
+/* Creates an instance of a finalized plan (takes a plan reference).
+ * Must be called on the OS thread that will run and destroy it. */
+lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err);
+
+/* Runs one inference: in holds batch x C x H x W floats (NCHW), out receives
+ * batch x prod(output shape). in and out are used during the call only.
+ * Primitives for a new batch size are built on first use and cached. */
+lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch,
+        float *out, size_t out_len, lcn_error *err);
+
+/* Frees the instance and its plan reference. NULL is a no-op. */
+lcn_status lcn_inst_destroy(lcn_inst *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,187 @@
+/*
+ * lcn_common.c: backend-independent code: errors, the live-handle counter,
+ * network validation and shape inference, layout copies.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lcn_internal.h"
+
+static int64_t lcn_live;
+
+void lcn_live_add(int64_t d) { __atomic_add_fetch(&lcn_live, d, __ATOMIC_SEQ_CST); }
+
+lcn_status lcn_live_handles(int64_t *out) {
+    if (!out) return LCN_ERR_INVALID;
+    *out = __atomic_load_n(&lcn_live, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
+lcn_status lcn_err_set(lcn_error *err, lcn_status code, int layer, const char *fmt, ...) {
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->layer = layer;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void *lcn_aligned_alloc(size_t bytes) {
+    size_t n = (bytes + LCN_ALIGN - 1) / LCN_ALIGN * LCN_ALIGN;
+    if (n == 0) n = LCN_ALIGN;
+    return aligned_alloc(LCN_ALIGN, n);
+}
+
+void lcn_net_shape(const lcn_net *net, int *c, int *h, int *w) {
+    if (net->n == 0) {
+        *c = net->in_c, *h = net->in_h, *w = net->in_w;
+        return;
+    }
+    const lcn_layer *l = &net->layers[net->n - 1];
+    *c = l->oc, *h = l->oh, *w = l->ow;
+}
+
+static int act_ok(const lcn_act *a) {
+    return a->kind >= LCN_ACT_NONE && a->kind <= LCN_ACT_SIGMOID;
+}
+
+#define BAD(...) return lcn_err_set(err, LCN_ERR_INVALID, idx, __VA_ARGS__)
+
+lcn_status lcn_net_add(lcn_net *net, const lcn_layer_desc *d, const float *const w[4],
+        const size_t nw[4], lcn_error *err) {
+    int idx = net->n;
+    int c, h, wd;
+    lcn_net_shape(net, &c, &h, &wd);
+    lcn_layer L;
+    memset(&L, 0, sizeof L);
+    L.d = *d;
+    L.ic = c, L.ih = h, L.iw = wd;
+    L.oc = c, L.oh = h, L.ow = wd;
+    L.fused_into = -1;
+    size_t want[4] = {0, 0, 0, 0};
+    int opt[4] = {0, 0, 0, 0}; /* biases may be absent */
+    switch (d->kind) {
+        case LCN_LAYER_CONV: {
+            int g = d->groups;
+            if (d->in_c != c) BAD("conv: in_c %d != input channels %d", d->in_c, c);
+            if (d->out_c <= 0 || g <= 0 || d->kh <= 0 || d->kw <= 0 || d->stride_h <= 0 ||
+                    d->stride_w <= 0)
+                BAD("conv: out_c, groups, kernel and strides must be positive");
+            if (d->pad_t < 0 || d->pad_l < 0 || d->pad_b < 0 || d->pad_r < 0)
+                BAD("conv: negative padding");
+            if (c % g || d->out_c % g) BAD("conv: channels %d->%d not divisible by groups %d", c, d->out_c, g);
+            int eh = h + d->pad_t + d->pad_b - d->kh, ew = wd + d->pad_l + d->pad_r - d->kw;
+            if (eh < 0 || ew < 0) BAD("conv: kernel %dx%d larger than padded input %dx%d", d->kh, d->kw, h, wd);
+            if (!act_ok(&d->act)) BAD("conv: bad activation kind %d", d->act.kind);
+            L.oc = d->out_c, L.oh = eh / d->stride_h + 1, L.ow = ew / d->stride_w + 1;
+            want[0] = (size_t)d->out_c * (c / g) * d->kh * d->kw;
+            want[1] = (size_t)d->out_c;
+            opt[1] = 1;
+            break;
+        }
+        case LCN_LAYER_FC:
+            if ((long)d->in_c != (long)c * h * wd)
+                BAD("fc: in_c %d != input size %d*%d*%d", d->in_c, c, h, wd);
+            if (d->out_c <= 0) BAD("fc: out_c must be positive");
+            if (!act_ok(&d->act)) BAD("fc: bad activation kind %d", d->act.kind);
+            L.oc = d->out_c, L.oh = 1, L.ow = 1;
+            want[0] = (size_t)d->out_c * d->in_c;
+            want[1] = (size_t)d->out_c;
+            opt[1] = 1;
+            break;
+        case LCN_LAYER_SE:
+            if (d->in_c != c) BAD("se: in_c %d != input channels %d", d->in_c, c);
+            if (d->se_reduce <= 0) BAD("se: reduce must be positive");
+            if (!act_ok(&d->gate)) BAD("se: bad gate kind %d", d->gate.kind);
+            want[0] = (size_t)d->se_reduce * c;
+            want[1] = (size_t)d->se_reduce;
+            want[2] = (size_t)c * d->se_reduce;
+            want[3] = (size_t)c;
+            opt[1] = opt[3] = 1;
+            break;
+        case LCN_LAYER_GAP: L.oh = L.ow = 1; break;
+        case LCN_LAYER_SOFTMAX:
+        case LCN_LAYER_SCALE: break;
+        case LCN_LAYER_ACTIVATION:
+            if (!act_ok(&d->act)) BAD("activation: bad kind %d", d->act.kind);
+            break;
+        default: BAD("unknown layer kind %d", d->kind);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (opt[i] && nw[i] == 0) continue;
+        if (nw[i] != want[i]) BAD("weights[%d]: got %zu floats, want %zu", i, nw[i], want[i]);
+        if (want[i] && !w[i]) BAD("weights[%d]: NULL", i);
+    }
+    if (net->n == net->cap) {
+        int nc = net->cap ? net->cap * 2 : 16;
+        lcn_layer *nl = realloc(net->layers, sizeof(lcn_layer) * nc);
+        if (!nl) return lcn_err_set(err, LCN_ERR_NOMEM, idx, "out of memory");
+        net->layers = nl, net->cap = nc;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!nw[i]) continue;
+        L.w[i] = lcn_aligned_alloc(nw[i] * sizeof(float));
+        if (!L.w[i]) {
+            for (int j = 0; j < i; j++) free(L.w[j]);
+            return lcn_err_set(err, LCN_ERR_NOMEM, idx, "out of memory");
+        }
+        memcpy(L.w[i], w[i], nw[i] * sizeof(float));
+        L.nw[i] = nw[i];
+    }
+    net->layers[net->n++] = L;
+    return LCN_OK;
+}
+#undef BAD
+
+void lcn_net_free_weights(lcn_net *net) {
+    for (int i = 0; i < net->n; i++)
+        for (int k = 0; k < 4; k++) {
+            free(net->layers[i].w[k]);
+            net->layers[i].w[k] = NULL;
+        }
+}
+
+void lcn_net_free(lcn_net *net) {
+    lcn_net_free_weights(net);
+    free(net->layers);
+    net->layers = NULL;
+    net->n = net->cap = 0;
+}
+
+void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw) {
+    for (int b = 0; b < n; b++) {
+        const float *s = src + (size_t)b * c * hw;
+        float *d = dst + (size_t)b * c * hw;
+        if (c == 3) {
+            const float *s0 = s, *s1 = s + hw, *s2 = s + 2 * (size_t)hw;
+            for (int i = 0; i < hw; i++) {
+                d[3 * (size_t)i] = s0[i];
+                d[3 * (size_t)i + 1] = s1[i];
+                d[3 * (size_t)i + 2] = s2[i];
+            }
+            continue;
+        }
+        for (int i0 = 0; i0 < hw; i0 += 16) {
+            int i1 = i0 + 16 < hw ? i0 + 16 : hw;
+            for (int ch = 0; ch < c; ch++)
+                for (int i = i0; i < i1; i++) d[(size_t)i * c + ch] = s[(size_t)ch * hw + i];
+        }
+    }
+}
+
+void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw) {
+    for (int b = 0; b < n; b++) {
+        const float *s = src + (size_t)b * c * hw;
+        float *d = dst + (size_t)b * c * hw;
+        for (int i0 = 0; i0 < hw; i0 += 16) {
+            int i1 = i0 + 16 < hw ? i0 + 16 : hw;
+            for (int ch = 0; ch < c; ch++)
+                for (int i = i0; i < i1; i++) d[(size_t)ch * hw + i] = s[(size_t)i * c + ch];
+        }
+    }
+}

@@ -1,0 +1,1038 @@
+/*
+ * lcn_dnnl26.c: the oneDNN 2.x backend (op descriptors +
+ * dnnl_primitive_desc_create / dnnl_primitive_desc_iterator). Every call
+ * that is specific to the oneDNN 2.x C API lives in this file; a 3.x backend
+ * would be a sibling file implementing the same lcn.h functions.
+ *
+ * Data flow for one batch size ("batch context"):
+ *   - activations ping-pong between two slots A and B (the input is staged
+ *     into B, converted to NHWC on the way in when the first primitive wants
+ *     it); SE temporaries live in slot TMP; one scratchpad slot is shared by
+ *     all steps since they run one after the other;
+ *   - every primitive is chosen with format_tag_any and the implementation
+ *     iterator (prefer an implementation that takes the current layout, and
+ *     jit_dw for depthwise); a reorder step is inserted only when needed;
+ *   - weights were reordered once by lcn_plan_finalize; an instance shares
+ *     them unless a batch size wants another layout (then it keeps a copy);
+ *   - act/scale layers following a conv or FC become eltwise post-ops.
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oneapi/dnnl/dnnl.h"
+#include "oneapi/dnnl/dnnl_debug.h"
+
+#include "lcn_internal.h"
+
+#if DNNL_VERSION_MAJOR != 2
+#error "lcn_dnnl26.c is the oneDNN 2.x backend"
+#endif
+
+typedef struct lcn_wt {
+    dnnl_memory_desc_t md;
+    void *data; /* owned by the plan, LCN_ALIGN-aligned */
+    int set;
+} lcn_wt;
+
+struct lcn_plan {
+    lcn_net net;
+    int threads;
+    int refs; /* creator + instances; atomic */
+    int finalized;
+    dnnl_engine_t eng;
+    lcn_wt *wts; /* 4 per layer: w, b, w2, b2 */
+};
+
+enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
+enum { IO_COPY, IO_NHWC };
+
+typedef struct lcn_step {
+    dnnl_primitive_t prim;
+    int layer;
+    int nargs;
+    dnnl_exec_arg_t args[6];
+} lcn_step;
+
+typedef struct lcn_bind {
+    dnnl_memory_t m;
+    int slot;
+    size_t off;
+} lcn_bind;
+
+typedef struct lcn_bctx {
+    int n;
+    lcn_step *steps;
+    int nsteps, capsteps;
+    dnnl_memory_t *mems; /* every memory object (destroyed with the ctx) */
+    int nmems, capmems;
+    lcn_bind *binds; /* memories whose data live in a slot */
+    int nbinds, capbinds;
+    void **owned; /* weight copies in a layout the plan does not have */
+    int nowned, capowned;
+    size_t slot_size[NSLOTS];
+    void *slot[NSLOTS];
+    int in_mode, out_mode;
+    size_t in_elems, out_elems; /* per batch */
+    int in_c, in_hw, out_c, out_hw;
+    int out_slot;
+    size_t out_off;
+    struct lcn_bctx *next;
+} lcn_bctx;
+
+struct lcn_inst {
+    lcn_plan *plan;
+    dnnl_stream_t strm;
+    lcn_bctx *ctxs;
+};
+
+/* ------------------------------------------------------------------ */
+/* version, ISA */
+
+lcn_status lcn_init(lcn_error *err) {
+    const dnnl_version_t *v = dnnl_version();
+    if (v->major != DNNL_VERSION_MAJOR || v->minor != DNNL_VERSION_MINOR)
+        return lcn_err_set(err, LCN_ERR_VERSION, -1,
+                "oneDNN %d.%d loaded, built for %d.%d", v->major, v->minor,
+                DNNL_VERSION_MAJOR, DNNL_VERSION_MINOR);
+    if (v->cpu_runtime != DNNL_RUNTIME_OMP)
+        return lcn_err_set(err, LCN_ERR_VERSION, -1,
+                "oneDNN cpu runtime %u is not OpenMP", v->cpu_runtime);
+    return LCN_OK;
+}
+
+lcn_status lcn_version(const char **out) {
+    static char buf[64];
+    static int once;
+    if (!out) return LCN_ERR_INVALID;
+    if (!__atomic_load_n(&once, __ATOMIC_ACQUIRE)) {
+        const dnnl_version_t *v = dnnl_version();
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%d.%d.%d (%.12s)", v->major, v->minor, v->patch, v->hash);
+        memcpy(buf, tmp, sizeof buf); /* same bytes whoever wins */
+        __atomic_store_n(&once, 1, __ATOMIC_RELEASE);
+    }
+    *out = buf;
+    return LCN_OK;
+}
+
+lcn_status lcn_isa(const char **out) {
+    if (!out) return LCN_ERR_INVALID;
+    switch (dnnl_get_effective_cpu_isa()) {
+        case dnnl_cpu_isa_sse41: *out = "sse41"; break;
+        case dnnl_cpu_isa_avx: *out = "avx"; break;
+        case dnnl_cpu_isa_avx2: *out = "avx2"; break;
+        case dnnl_cpu_isa_avx2_vnni: *out = "avx2_vnni"; break;
+        case dnnl_cpu_isa_avx512_mic: *out = "avx512_mic"; break;
+        case dnnl_cpu_isa_avx512_mic_4ops: *out = "avx512_mic_4ops"; break;
+        case dnnl_cpu_isa_avx512_core: *out = "avx512_core"; break;
+        case dnnl_cpu_isa_avx512_core_vnni: *out = "avx512_core_vnni"; break;
+        case dnnl_cpu_isa_avx512_core_bf16: *out = "avx512_core_bf16"; break;
+        case dnnl_cpu_isa_avx512_core_amx: *out = "avx512_core_amx"; break;
+        default: *out = "any"; break;
+    }
+    return LCN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* small helpers */
+
+static lcn_status dn_err(lcn_error *err, dnnl_status_t s, int layer, const char *what) {
+    lcn_err_set(err, LCN_ERR_DNNL, layer, "%s", what);
+    if (err) {
+        err->dnnl_status = (int)s;
+        snprintf(err->status_name, sizeof err->status_name, "%s", dnnl_status2str(s));
+    }
+    return LCN_ERR_DNNL;
+}
+
+static int grow(void **arr, int *cap, int n, size_t elem) {
+    if (n < *cap) return 1;
+    int nc = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, elem * nc);
+    if (!p) return 0;
+    *arr = p, *cap = nc;
+    return 1;
+}
+
+static int md_is_tag(const dnnl_memory_desc_t *md, dnnl_format_tag_t tag) {
+    dnnl_memory_desc_t t;
+    if (dnnl_memory_desc_init_by_tag(&t, md->ndims, md->dims, dnnl_f32, tag) != dnnl_success)
+        return 0;
+    return dnnl_memory_desc_equal(&t, md);
+}
+
+/* Elementwise ops as (alg, alpha, beta, scale): post-ops, or standalone. */
+typedef struct {
+    int n;
+    struct {
+        dnnl_alg_kind_t alg;
+        float a, b, scale;
+    } op[16];
+} lcn_ops;
+
+static int ops_push(lcn_ops *o, dnnl_alg_kind_t alg, float a, float b) {
+    if (o->n == 16) return 0;
+    o->op[o->n].alg = alg, o->op[o->n].a = a, o->op[o->n].b = b, o->op[o->n].scale = 1.f;
+    o->n++;
+    return 1;
+}
+
+static int ops_act(lcn_ops *o, const lcn_act *a) {
+    switch (a->kind) {
+        case LCN_ACT_RELU: return ops_push(o, dnnl_eltwise_relu, 0.f, 0.f);
+        /* 2.6: hardswish is x*relu6(x+3)/6 and ignores alpha/beta */
+        case LCN_ACT_HARDSWISH: return ops_push(o, dnnl_eltwise_hardswish, 0.f, 0.f);
+        case LCN_ACT_HARDSIGMOID: /* 2.6 has no hardsigmoid: linear + clip */
+            return ops_push(o, dnnl_eltwise_linear, a->alpha, a->beta) &&
+                   ops_push(o, dnnl_eltwise_clip, 0.f, 1.f);
+        case LCN_ACT_SIGMOID: return ops_push(o, dnnl_eltwise_logistic, 0.f, 0.f);
+        default: return 1;
+    }
+}
+
+/* Appends an ACTIVATION or SCALE layer as post-ops; a scale folds into the
+ * previous op's output scale. Returns 0 when the chain would not be safe:
+ * oneDNN 2.6's JIT post-op injectors compute wrong results when linear (or
+ * clip) appears twice in one chain (measured), so such layers stay
+ * standalone. */
+static int ops_fuse(lcn_ops *o, const lcn_layer_desc *d) {
+    if (d->kind == LCN_LAYER_SCALE) {
+        if (o->n) {
+            o->op[o->n - 1].scale *= d->factor;
+            return 1;
+        }
+        return ops_push(o, dnnl_eltwise_linear, d->factor, 0.f);
+    }
+    if (d->kind != LCN_LAYER_ACTIVATION || !ops_act(o, &d->act)) return 0;
+    for (int i = 0; i < o->n; i++)
+        for (int j = i + 1; j < o->n; j++)
+            if (o->op[i].alg == o->op[j].alg &&
+                    (o->op[i].alg == dnnl_eltwise_linear || o->op[i].alg == dnnl_eltwise_clip))
+                return 0;
+    return 1;
+}
+
+/* Post-ops of layer i: its own act plus the act/scale layers fused into it. */
+static int ops_layer(lcn_ops *o, const lcn_net *net, int i) {
+    if (!ops_act(o, &net->layers[i].d.act)) return 0;
+    for (int j = i + 1; j < net->n && net->layers[j].fused_into == i; j++)
+        if (!ops_fuse(o, &net->layers[j].d)) return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* builder: creates the steps of one batch context (or, for the plan, only
+ * the primitive descriptors, to pick layouts and reorder weights) */
+
+typedef struct {
+    int n, c, h, w;
+    dnnl_memory_desc_t md;
+    int virt; /* the user input, layout not chosen yet (NCHW or NHWC) */
+    int slot;
+    size_t off;
+} lcn_tensor;
+
+typedef struct {
+    lcn_plan *p;
+    lcn_bctx *c;
+    dnnl_stream_t strm;
+    int for_plan;
+    int layer;
+    size_t tmp_off;
+    lcn_error *err;
+} lcn_builder;
+
+#define DN(call, what)                                                   \
+    do {                                                                 \
+        dnnl_status_t s_ = (call);                                       \
+        if (s_ != dnnl_success) return dn_err(B->err, s_, B->layer, what); \
+    } while (0)
+#define TRY(call)                        \
+    do {                                 \
+        lcn_status r_ = (call);          \
+        if (r_ != LCN_OK) return r_;     \
+    } while (0)
+#define NOMEM() lcn_err_set(B->err, LCN_ERR_NOMEM, B->layer, "out of memory")
+
+static lcn_status add_mem(lcn_builder *B, dnnl_memory_t m) {
+    lcn_bctx *c = B->c;
+    if (!grow((void **)&c->mems, &c->capmems, c->nmems, sizeof *c->mems)) {
+        dnnl_memory_destroy(m);
+        return NOMEM();
+    }
+    c->mems[c->nmems++] = m;
+    return LCN_OK;
+}
+
+/* A memory object viewing slot+off (data handle set once slots exist). */
+static lcn_status mem_view(lcn_builder *B, const dnnl_memory_desc_t *md, int slot, size_t off,
+        dnnl_memory_t *out) {
+    lcn_bctx *c = B->c;
+    size_t end = off + dnnl_memory_desc_get_size(md);
+    if (end > c->slot_size[slot]) c->slot_size[slot] = end;
+    DN(dnnl_memory_create(out, md, B->p->eng, DNNL_MEMORY_NONE), "memory_create");
+    TRY(add_mem(B, *out));
+    if (!grow((void **)&c->binds, &c->capbinds, c->nbinds, sizeof *c->binds)) return NOMEM();
+    c->binds[c->nbinds++] = (lcn_bind){*out, slot, off};
+    return LCN_OK;
+}
+
+static lcn_status tensor_mem(lcn_builder *B, const lcn_tensor *t, dnnl_memory_t *out) {
+    return mem_view(B, &t->md, t->slot, t->off, out);
+}
+
+static size_t round_up(size_t x) { return (x + LCN_ALIGN - 1) / LCN_ALIGN * LCN_ALIGN; }
+
+/* Where the result of an op reading t goes. */
+static void next_place(lcn_builder *B, const lcn_tensor *t, const dnnl_memory_desc_t *md,
+        lcn_tensor *o) {
+    o->md = *md;
+    o->virt = 0;
+    if (t->slot == SLOT_TMP) {
+        o->slot = SLOT_TMP;
+        o->off = B->tmp_off;
+        B->tmp_off += round_up(dnnl_memory_desc_get_size(md));
+    } else {
+        o->slot = t->slot == SLOT_A ? SLOT_B : SLOT_A;
+        o->off = 0;
+    }
+}
+
+/* Adds a step for pd (takes ownership of pd), appending the scratchpad arg. */
+static lcn_status add_step(lcn_builder *B, dnnl_primitive_desc_t pd, const char *tag, int nargs,
+        const dnnl_exec_arg_t *args) {
+    lcn_status rc = LCN_OK;
+    const char *impl = "?";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    if (B->for_plan) {
+        char *s = B->p->net.layers[B->layer].impl;
+        size_t len = strlen(s), cap = sizeof B->p->net.layers[B->layer].impl;
+        snprintf(s + len, cap - len, "%s%s%s%s", len ? " " : "", tag ? tag : "", tag ? "=" : "",
+                impl);
+        dnnl_primitive_desc_destroy(pd);
+        return LCN_OK;
+    }
+    lcn_bctx *c = B->c;
+    if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) {
+        dnnl_primitive_desc_destroy(pd);
+        return NOMEM();
+    }
+    lcn_step *st = &c->steps[c->nsteps];
+    memset(st, 0, sizeof *st);
+    st->layer = B->layer;
+    for (int i = 0; i < nargs; i++) st->args[st->nargs++] = args[i];
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (smd && dnnl_memory_desc_get_size(smd) > 0) {
+        dnnl_memory_t sm;
+        rc = mem_view(B, smd, SLOT_SCRATCH, 0, &sm);
+        if (rc != LCN_OK) goto out;
+        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, sm};
+    }
+    dnnl_status_t s = dnnl_primitive_create(&st->prim, pd);
+    if (s != dnnl_success) {
+        rc = dn_err(B->err, s, B->layer, "primitive_create");
+        goto out;
+    }
+    c->nsteps++;
+out:
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static lcn_status new_attr(lcn_builder *B, const lcn_ops *ops, dnnl_primitive_attr_t *out) {
+    dnnl_primitive_attr_t a;
+    DN(dnnl_primitive_attr_create(&a), "primitive_attr_create");
+    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user);
+    if (s == dnnl_success && ops && ops->n) {
+        dnnl_post_ops_t po;
+        s = dnnl_post_ops_create(&po);
+        if (s == dnnl_success) {
+            for (int i = 0; i < ops->n && s == dnnl_success; i++)
+                s = dnnl_post_ops_append_eltwise(po, ops->op[i].scale, ops->op[i].alg,
+                        ops->op[i].a, ops->op[i].b);
+            if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(a, po);
+            dnnl_post_ops_destroy(po);
+        }
+    }
+    if (s != dnnl_success) {
+        dnnl_primitive_attr_destroy(a);
+        return dn_err(B->err, s, B->layer, "primitive attributes");
+    }
+    *out = a;
+    return LCN_OK;
+}
+
+/* Does an implementation wanting src md s avoid a reorder of t? */
+static int src_fits(const lcn_tensor *t, const dnnl_memory_desc_t *s) {
+    if (!s) return 0;
+    if (t->virt) return md_is_tag(s, dnnl_abcd) || md_is_tag(s, dnnl_acdb);
+    return dnnl_memory_desc_equal(&t->md, s);
+}
+
+/* Picks an implementation: the first one named `prefer` that reads t as it
+ * is, else the first non-reference one that reads t as it is, else the
+ * library's first choice. */
+static lcn_status pick_pd(lcn_builder *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
+        const lcn_tensor *t, const char *prefer, const char *what, dnnl_primitive_desc_t *out) {
+    dnnl_primitive_desc_iterator_t it;
+    DN(dnnl_primitive_desc_iterator_create(&it, od, attr, B->p->eng, NULL), what);
+    dnnl_primitive_desc_t first = NULL, match = NULL, pref = NULL;
+    do {
+        dnnl_primitive_desc_t c = dnnl_primitive_desc_iterator_fetch(it);
+        if (!c) break;
+        const char *impl = "";
+        dnnl_primitive_desc_query(c, dnnl_query_impl_info_str, 0, &impl);
+        int fits = t && src_fits(t, dnnl_primitive_desc_query_md(c, dnnl_query_src_md, 0));
+        int keep = 0;
+        if (!first) first = c, keep = 1;
+        if (fits && !match && strncmp(impl, "ref", 3) != 0) match = c, keep = 1;
+        if (prefer && fits && !pref && !strncmp(impl, prefer, strlen(prefer))) pref = c, keep = 1;
+        if (!keep) dnnl_primitive_desc_destroy(c);
+        if (pref || (!prefer && match)) break;
+    } while (dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+    dnnl_primitive_desc_iterator_destroy(it);
+    dnnl_primitive_desc_t pick = pref ? pref : match ? match : first;
+    if (first && first != pick) dnnl_primitive_desc_destroy(first);
+    if (match && match != pick && match != first) dnnl_primitive_desc_destroy(match);
+    if (pref && pref != pick && pref != first && pref != match) dnnl_primitive_desc_destroy(pref);
+    if (!pick) return dn_err(B->err, dnnl_unimplemented, B->layer, what);
+    *out = pick;
+    return LCN_OK;
+}
+
+/* Makes t have layout want: decides the input layout, or adds a reorder. */
+static lcn_status ensure(lcn_builder *B, lcn_tensor *t, const dnnl_memory_desc_t *want) {
+    if (t->virt) {
+        t->virt = 0;
+        if (md_is_tag(want, dnnl_acdb)) {
+            B->c->in_mode = IO_NHWC;
+            t->md = *want;
+            return LCN_OK;
+        }
+        B->c->in_mode = IO_COPY;
+        DN(dnnl_memory_desc_init_by_tag(&t->md, 4, want->dims, dnnl_f32, dnnl_abcd), "input md");
+    }
+    if (dnnl_memory_desc_equal(&t->md, want)) return LCN_OK;
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, NULL, &a));
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, &t->md, B->p->eng, want,
+            B->p->eng, a);
+    dnnl_primitive_attr_destroy(a);
+    if (s != dnnl_success) return dn_err(B->err, s, B->layer, "activation reorder");
+    lcn_tensor o = *t;
+    next_place(B, t, want, &o);
+    dnnl_memory_t src, dst;
+    lcn_status rc = tensor_mem(B, t, &src);
+    if (rc == LCN_OK) rc = tensor_mem(B, &o, &dst);
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+    TRY(add_step(B, pd, "reorder", 2, args));
+    *t = o;
+    return LCN_OK;
+}
+
+/* The user input when its layout was never chosen by a primitive: NCHW. */
+static lcn_status concrete(lcn_builder *B, lcn_tensor *t) {
+    if (!t->virt) return LCN_OK;
+    dnnl_memory_desc_t md;
+    dnnl_dims_t d = {t->n, t->c, t->h, t->w};
+    DN(dnnl_memory_desc_init_by_tag(&md, 4, d, dnnl_f32, dnnl_abcd), "input md");
+    return ensure(B, t, &md);
+}
+
+/* Memory for weight tensor wid (plain dims/tag given) in layout want. The
+ * plan build moves the plain copy into the plan, reordered if needed; an
+ * instance shares the plan's data when the layout matches, else copies. */
+static lcn_status bind_weight(lcn_builder *B, int wid, int ndims, const dnnl_dims_t dims,
+        dnnl_format_tag_t tag, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
+    lcn_wt *w = &B->p->wts[wid];
+    lcn_layer *L = &B->p->net.layers[wid / 4];
+    if (!w->set) {
+        if (!B->for_plan || !L->w[wid % 4])
+            return lcn_err_set(B->err, LCN_ERR_STATE, B->layer, "weights %d missing", wid % 4);
+        DN(dnnl_memory_desc_init_by_tag(&w->md, ndims, dims, dnnl_f32, tag), "weights md");
+        w->data = L->w[wid % 4];
+        L->w[wid % 4] = NULL;
+        w->set = 1;
+    }
+    void *ptr = w->data;
+    if (!dnnl_memory_desc_equal(&w->md, want)) {
+        void *nd = lcn_aligned_alloc(dnnl_memory_desc_get_size(want));
+        if (!nd) return NOMEM();
+        dnnl_memory_t ms = NULL, md = NULL;
+        dnnl_primitive_desc_t pd = NULL;
+        dnnl_primitive_t pr = NULL;
+        dnnl_status_t s = dnnl_memory_create(&ms, &w->md, B->p->eng, w->data);
+        if (s == dnnl_success) s = dnnl_memory_create(&md, want, B->p->eng, nd);
+        if (s == dnnl_success)
+            s = dnnl_reorder_primitive_desc_create(&pd, &w->md, B->p->eng, want, B->p->eng, NULL);
+        if (s == dnnl_success) s = dnnl_primitive_create(&pr, pd);
+        if (s == dnnl_success) {
+            dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
+            s = dnnl_primitive_execute(pr, B->strm, 2, args);
+        }
+        if (s == dnnl_success) s = dnnl_stream_wait(B->strm);
+        if (pr) dnnl_primitive_destroy(pr);
+        if (pd) dnnl_primitive_desc_destroy(pd);
+        if (md) dnnl_memory_destroy(md);
+        if (ms) dnnl_memory_destroy(ms);
+        if (s != dnnl_success) {
+            free(nd);
+            return dn_err(B->err, s, B->layer, "weights reorder");
+        }
+        if (B->for_plan) {
+            free(w->data);
+            w->data = nd;
+            w->md = *want;
+        } else {
+            lcn_bctx *c = B->c;
+            if (!grow((void **)&c->owned, &c->capowned, c->nowned, sizeof *c->owned)) {
+                free(nd);
+                return NOMEM();
+            }
+            c->owned[c->nowned++] = nd;
+        }
+        ptr = nd;
+    }
+    DN(dnnl_memory_create(out, want, B->p->eng, ptr), "memory_create");
+    return add_mem(B, *out);
+}
+
+typedef struct {
+    int oc, kh, kw, sh, sw, pt, pl, pb, pr, g;
+    int wid; /* weights wid, bias wid+1 when has_bias */
+    int has_bias;
+    const lcn_ops *ops;
+    const char *tag;
+} lcn_conv;
+
+static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) {
+    int N = t->n, ic = t->c, oh = (t->h + cv->pt + cv->pb - cv->kh) / cv->sh + 1,
+        ow = (t->w + cv->pl + cv->pr - cv->kw) / cv->sw + 1;
+    int grouped = cv->g > 1;
+    dnnl_memory_desc_t smd, wmd, bmd, dmd;
+    dnnl_dims_t sd = {N, ic, t->h, t->w}, dd = {N, cv->oc, oh, ow}, bd = {cv->oc};
+    dnnl_dims_t wd4 = {cv->oc, ic, cv->kh, cv->kw};
+    dnnl_dims_t wd5 = {cv->g, cv->oc / cv->g, ic / cv->g, cv->kh, cv->kw};
+    DN(dnnl_memory_desc_init_by_tag(&smd, 4, sd, dnnl_f32, dnnl_format_tag_any), "conv md");
+    DN(dnnl_memory_desc_init_by_tag(&wmd, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
+               dnnl_format_tag_any), "conv md");
+    DN(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x), "conv md");
+    DN(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_f32, dnnl_format_tag_any), "conv md");
+    dnnl_dims_t st = {cv->sh, cv->sw}, pl = {cv->pt, cv->pl}, pr = {cv->pb, cv->pr};
+    dnnl_convolution_desc_t cd;
+    DN(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+               &smd, &wmd, cv->has_bias ? &bmd : NULL, &dmd, st, pl, pr),
+            "convolution_forward_desc_init");
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, cv->ops, &a));
+    int depthwise = cv->g > 1 && cv->g == ic && cv->g == cv->oc;
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = pick_pd(B, &cd, a, t, depthwise ? "jit_dw" : NULL,
+            "convolution primitive_desc_create", &pd);
+    dnnl_primitive_attr_destroy(a);
+    if (rc != LCN_OK) return rc;
+    dnnl_memory_t ms, mw, mb = NULL, md;
+    lcn_tensor o;
+    rc = ensure(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
+    if (rc == LCN_OK)
+        rc = bind_weight(B, cv->wid, grouped ? 5 : 4, grouped ? wd5 : wd4,
+                grouped ? dnnl_goihw : dnnl_oihw,
+                dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &mw);
+    if (rc == LCN_OK && cv->has_bias)
+        rc = bind_weight(B, cv->wid + 1, 1, bd, dnnl_x,
+                dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &mb);
+    if (rc == LCN_OK) rc = tensor_mem(B, t, &ms);
+    if (rc == LCN_OK) {
+        next_place(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &o);
+        o.n = N, o.c = cv->oc, o.h = oh, o.w = ow;
+        rc = tensor_mem(B, &o, &md);
+    }
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
+    int na = 3;
+    if (mb) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mb};
+    TRY(add_step(B, pd, cv->tag, na, args));
+    *t = o;
+    return LCN_OK;
+}
+
+static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_layer *L = &B->p->net.layers[i];
+    int N = t->n, oc = L->d.out_c, has_bias = L->nw[1] > 0;
+    dnnl_memory_desc_t smd, wmd, bmd, dmd;
+    dnnl_dims_t sd = {N, t->c, t->h, t->w}, wd = {oc, t->c, t->h, t->w}, bd = {oc},
+                dd = {N, oc};
+    DN(dnnl_memory_desc_init_by_tag(&smd, 4, sd, dnnl_f32, dnnl_format_tag_any), "fc md");
+    DN(dnnl_memory_desc_init_by_tag(&wmd, 4, wd, dnnl_f32, dnnl_format_tag_any), "fc md");
+    DN(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x), "fc md");
+    DN(dnnl_memory_desc_init_by_tag(&dmd, 2, dd, dnnl_f32, dnnl_nc), "fc md");
+    dnnl_inner_product_desc_t ipd;
+    DN(dnnl_inner_product_forward_desc_init(&ipd, dnnl_forward_inference, &smd, &wmd,
+               has_bias ? &bmd : NULL, &dmd),
+            "inner_product_forward_desc_init");
+    lcn_ops ops = {0};
+    if (!ops_layer(&ops, &B->p->net, i))
+        return lcn_err_set(B->err, LCN_ERR_INVALID, i, "too many fused post-ops");
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, &ops, &a));
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = pick_pd(B, &ipd, a, t, NULL, "inner_product primitive_desc_create", &pd);
+    dnnl_primitive_attr_destroy(a);
+    if (rc != LCN_OK) return rc;
+    dnnl_memory_t ms, mw, mb = NULL, md;
+    lcn_tensor o;
+    rc = ensure(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
+    if (rc == LCN_OK)
+        rc = bind_weight(B, i * 4, 4, wd, dnnl_oihw,
+                dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &mw);
+    if (rc == LCN_OK && has_bias)
+        rc = bind_weight(B, i * 4 + 1, 1, bd, dnnl_x,
+                dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &mb);
+    if (rc == LCN_OK) rc = tensor_mem(B, t, &ms);
+    if (rc == LCN_OK) {
+        next_place(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &o);
+        rc = tensor_mem(B, &o, &md);
+    }
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
+    int na = 3;
+    if (mb) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mb};
+    TRY(add_step(B, pd, NULL, na, args));
+    /* continue as a 4-D N x oc x 1 x 1 tensor over the same bytes */
+    dnnl_dims_t od = {N, oc, 1, 1};
+    DN(dnnl_memory_desc_init_by_tag(&o.md, 4, od, dnnl_f32, dnnl_abcd), "fc md");
+    o.n = N, o.c = oc, o.h = o.w = 1;
+    *t = o;
+    return LCN_OK;
+}
+
+/* Global average pool of t into a new tensor (in TMP when to_tmp). */
+static lcn_status build_gap(lcn_builder *B, lcn_tensor *t, const char *tag, int to_tmp) {
+    TRY(concrete(B, t));
+    dnnl_memory_desc_t dmd;
+    dnnl_dims_t dd = {t->n, t->c, 1, 1};
+    DN(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_f32, dnnl_format_tag_any), "pool md");
+    dnnl_pooling_desc_t pdsc;
+    dnnl_dims_t st = {1, 1}, ker = {t->h, t->w}, pad = {0, 0};
+    DN(dnnl_pooling_forward_desc_init(&pdsc, dnnl_forward_inference, dnnl_pooling_avg, &t->md,
+               &dmd, st, ker, pad, pad),
+            "pooling_forward_desc_init");
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, NULL, &a));
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = pick_pd(B, &pdsc, a, t, NULL, "pooling primitive_desc_create", &pd);
+    dnnl_primitive_attr_destroy(a);
+    if (rc != LCN_OK) return rc;
+    dnnl_memory_t ms, md;
+    lcn_tensor o;
+    rc = tensor_mem(B, t, &ms);
+    if (rc == LCN_OK) {
+        lcn_tensor src = *t;
+        if (to_tmp) src.slot = SLOT_TMP;
+        next_place(B, &src, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &o);
+        o.n = t->n, o.c = t->c, o.h = o.w = 1;
+        rc = tensor_mem(B, &o, &md);
+    }
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DST, md}};
+    TRY(add_step(B, pd, tag, 2, args));
+    *t = o;
+    return LCN_OK;
+}
+
+/* Elementwise ops applied in place on t, one primitive per op. */
+static lcn_status build_eltwise(lcn_builder *B, lcn_tensor *t, const lcn_ops *ops) {
+    TRY(concrete(B, t));
+    for (int k = 0; k < ops->n; k++) {
+        dnnl_eltwise_desc_t ed;
+        DN(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, ops->op[k].alg, &t->md,
+                   ops->op[k].a, ops->op[k].b),
+                "eltwise_forward_desc_init");
+        dnnl_primitive_attr_t a;
+        TRY(new_attr(B, NULL, &a));
+        dnnl_primitive_desc_t pd;
+        lcn_status rc = pick_pd(B, &ed, a, t, NULL, "eltwise primitive_desc_create", &pd);
+        dnnl_primitive_attr_destroy(a);
+        if (rc != LCN_OK) return rc;
+        dnnl_memory_t m;
+        rc = tensor_mem(B, t, &m);
+        if (rc != LCN_OK) {
+            dnnl_primitive_desc_destroy(pd);
+            return rc;
+        }
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}};
+        TRY(add_step(B, pd, NULL, 2, args));
+    }
+    return LCN_OK;
+}
+
+static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_layer *L = &B->p->net.layers[i];
+    TRY(concrete(B, t));
+    lcn_tensor x = *t;
+    TRY(build_gap(B, &x, "pool", 1));
+    lcn_ops relu = {0}, gate = {0};
+    ops_push(&relu, dnnl_eltwise_relu, 0.f, 0.f);
+    ops_act(&gate, &L->d.gate);
+    lcn_conv c1 = {L->d.se_reduce, 1, 1, 1, 1, 0, 0, 0, 0, 1, i * 4, L->nw[1] > 0, &relu, "fc1"};
+    lcn_conv c2 = {t->c, 1, 1, 1, 1, 0, 0, 0, 0, 1, i * 4 + 2, L->nw[3] > 0, &gate, "fc2"};
+    TRY(build_conv(B, &x, &c1));
+    TRY(build_conv(B, &x, &c2));
+    /* t *= gate, broadcast over H, W, in place */
+    dnnl_binary_desc_t bdsc;
+    DN(dnnl_binary_desc_init(&bdsc, dnnl_binary_mul, &t->md, &x.md, &t->md), "binary_desc_init");
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, NULL, &a));
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = pick_pd(B, &bdsc, a, t, NULL, "binary primitive_desc_create", &pd);
+    dnnl_primitive_attr_destroy(a);
+    if (rc != LCN_OK) return rc;
+    dnnl_memory_t m0, m1;
+    rc = tensor_mem(B, t, &m0);
+    if (rc == LCN_OK) rc = tensor_mem(B, &x, &m1);
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC_0, m0}, {DNNL_ARG_SRC_1, m1}, {DNNL_ARG_DST, m0}};
+    return add_step(B, pd, "mul", 3, args);
+}
+
+static lcn_status build_softmax(lcn_builder *B, lcn_tensor *t) {
+    TRY(concrete(B, t));
+    dnnl_softmax_desc_t sd;
+    DN(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &t->md, 1),
+            "softmax_forward_desc_init");
+    dnnl_primitive_attr_t a;
+    TRY(new_attr(B, NULL, &a));
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = pick_pd(B, &sd, a, t, NULL, "softmax primitive_desc_create", &pd);
+    dnnl_primitive_attr_destroy(a);
+    if (rc != LCN_OK) return rc;
+    dnnl_memory_t ms, md;
+    lcn_tensor o = *t;
+    rc = tensor_mem(B, t, &ms);
+    if (rc == LCN_OK) {
+        next_place(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &o);
+        rc = tensor_mem(B, &o, &md);
+    }
+    if (rc != LCN_OK) {
+        dnnl_primitive_desc_destroy(pd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DST, md}};
+    TRY(add_step(B, pd, NULL, 2, args));
+    *t = o;
+    return LCN_OK;
+}
+
+static lcn_status build_all(lcn_builder *B) {
+    lcn_plan *p = B->p;
+    lcn_net *net = &p->net;
+    lcn_bctx *c = B->c;
+    lcn_tensor t;
+    memset(&t, 0, sizeof t);
+    t.n = c->n, t.c = net->in_c, t.h = net->in_h, t.w = net->in_w;
+    t.virt = 1;
+    t.slot = SLOT_B;
+    c->in_c = net->in_c, c->in_hw = net->in_h * net->in_w;
+    c->in_elems = (size_t)net->in_c * net->in_h * net->in_w;
+    for (int i = 0; i < net->n; i++) {
+        lcn_layer *L = &net->layers[i];
+        B->layer = i;
+        B->tmp_off = 0;
+        if (L->fused_into >= 0) {
+            if (B->for_plan)
+                snprintf(L->impl, sizeof L->impl, "post-op of layer %d", L->fused_into);
+            continue;
+        }
+        switch (L->d.kind) {
+            case LCN_LAYER_CONV: {
+                const lcn_layer_desc *d = &L->d;
+                lcn_ops ops = {0};
+                if (!ops_layer(&ops, net, i))
+                    return lcn_err_set(B->err, LCN_ERR_INVALID, i, "too many fused post-ops");
+                int has_bias = L->nw[1] > 0;
+                lcn_conv cv = {d->out_c, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
+                        d->pad_l, d->pad_b, d->pad_r, d->groups, i * 4, has_bias, &ops, NULL};
+                TRY(build_conv(B, &t, &cv));
+                break;
+            }
+            case LCN_LAYER_FC: TRY(build_fc(B, &t, i)); break;
+            case LCN_LAYER_SE: TRY(build_se(B, &t, i)); break;
+            case LCN_LAYER_GAP: TRY(build_gap(B, &t, NULL, 0)); break;
+            case LCN_LAYER_SOFTMAX: TRY(build_softmax(B, &t)); break;
+            case LCN_LAYER_SCALE:
+            case LCN_LAYER_ACTIVATION: {
+                lcn_ops ops = {0};
+                if (L->d.kind == LCN_LAYER_SCALE)
+                    ops_push(&ops, dnnl_eltwise_linear, L->d.factor, 0.f);
+                else
+                    ops_act(&ops, &L->d.act);
+                if (ops.n == 0) { /* identity */
+                    if (B->for_plan) snprintf(L->impl, sizeof L->impl, "identity");
+                    break;
+                }
+                TRY(build_eltwise(B, &t, &ops));
+                break;
+            }
+            default: return lcn_err_set(B->err, LCN_ERR_INVALID, i, "unknown layer kind");
+        }
+    }
+    /* output in NCHW: copy, transpose from NHWC, or reorder */
+    B->layer = net->n - 1;
+    TRY(concrete(B, &t));
+    c->out_c = t.c, c->out_hw = t.h * t.w;
+    c->out_elems = (size_t)t.c * t.h * t.w;
+    if (md_is_tag(&t.md, dnnl_acdb) && !md_is_tag(&t.md, dnnl_abcd)) {
+        c->out_mode = IO_NHWC;
+    } else {
+        dnnl_memory_desc_t want;
+        dnnl_dims_t d = {t.n, t.c, t.h, t.w};
+        DN(dnnl_memory_desc_init_by_tag(&want, 4, d, dnnl_f32, dnnl_abcd), "output md");
+        TRY(ensure(B, &t, &want));
+        c->out_mode = IO_COPY;
+    }
+    c->out_slot = t.slot, c->out_off = t.off;
+    /* make sure the staging/output views exist for sizing */
+    dnnl_memory_t m;
+    TRY(tensor_mem(B, &t, &m));
+    if (c->slot_size[SLOT_B] < c->in_elems * c->n * sizeof(float))
+        c->slot_size[SLOT_B] = c->in_elems * c->n * sizeof(float);
+    if (B->for_plan) return LCN_OK;
+    for (int s = 0; s < NSLOTS; s++) {
+        c->slot[s] = lcn_aligned_alloc(c->slot_size[s]);
+        if (!c->slot[s]) return NOMEM();
+    }
+    for (int k = 0; k < c->nbinds; k++)
+        DN(dnnl_memory_set_data_handle(c->binds[k].m, (char *)c->slot[c->binds[k].slot] +
+                                                              c->binds[k].off),
+                "memory_set_data_handle");
+    return LCN_OK;
+}
+
+static void bctx_free(lcn_bctx *c) {
+    if (!c) return;
+    for (int i = 0; i < c->nsteps; i++) dnnl_primitive_destroy(c->steps[i].prim);
+    for (int i = 0; i < c->nmems; i++) dnnl_memory_destroy(c->mems[i]);
+    for (int i = 0; i < c->nowned; i++) free(c->owned[i]);
+    for (int s = 0; s < NSLOTS; s++) free(c->slot[s]);
+    free(c->steps);
+    free(c->mems);
+    free(c->binds);
+    free(c->owned);
+    free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* plan */
+
+lcn_status lcn_plan_create(int in_c, int in_h, int in_w, int threads, lcn_plan **out,
+        lcn_error *err) {
+    if (!out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil output pointer");
+    *out = NULL;
+    if (in_c <= 0 || in_h <= 0 || in_w <= 0)
+        return lcn_err_set(err, LCN_ERR_INVALID, -1, "input shape %dx%dx%d", in_c, in_h, in_w);
+    if (threads <= 0 || threads > 1024)
+        return lcn_err_set(err, LCN_ERR_INVALID, -1, "threads %d out of range", threads);
+    lcn_plan *p = calloc(1, sizeof *p);
+    if (!p) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    p->net.in_c = in_c, p->net.in_h = in_h, p->net.in_w = in_w;
+    p->threads = threads;
+    p->refs = 1;
+    dnnl_status_t s = dnnl_engine_create(&p->eng, dnnl_cpu, 0);
+    if (s != dnnl_success) {
+        free(p);
+        return dn_err(err, s, -1, "engine_create");
+    }
+    lcn_live_add(1);
+    *out = p;
+    return LCN_OK;
+}
+
+lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d, const float *w, size_t nw,
+        const float *b, size_t nb, const float *w2, size_t nw2, const float *b2, size_t nb2,
+        lcn_error *err) {
+    if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil plan or layer");
+    if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
+    const float *ws[4] = {w, b, w2, b2};
+    size_t ns[4] = {nw, nb, nw2, nb2};
+    return lcn_net_add(&p->net, d, ws, ns, err);
+}
+
+static void plan_free(lcn_plan *p) {
+    if (p->wts)
+        for (int i = 0; i < p->net.n * 4; i++) free(p->wts[i].data);
+    free(p->wts);
+    lcn_net_free(&p->net);
+    if (p->eng) dnnl_engine_destroy(p->eng);
+    free(p);
+    lcn_live_add(-1);
+}
+
+static void plan_unref(lcn_plan *p) {
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) plan_free(p);
+}
+
+lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
+    if (!p) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil plan");
+    if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
+    if (p->net.n == 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "network has no layers");
+    lcn_net *net = &p->net;
+    /* act/scale layers right after a conv/fc become its post-ops */
+    for (int i = 0; i < net->n; i++) {
+        int k = net->layers[i].d.kind;
+        if (k != LCN_LAYER_CONV && k != LCN_LAYER_FC) continue;
+        lcn_ops ops = {0};
+        if (!ops_act(&ops, &net->layers[i].d.act)) continue;
+        for (int j = i + 1; j < net->n; j++) {
+            lcn_ops next = ops;
+            if (!ops_fuse(&next, &net->layers[j].d)) break;
+            ops = next;
+            net->layers[j].fused_into = i;
+        }
+    }
+    p->wts = calloc((size_t)net->n * 4, sizeof *p->wts);
+    if (!p->wts) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(p->threads);
+    lcn_status rc = LCN_OK;
+    lcn_bctx *c = calloc(1, sizeof *c);
+    dnnl_stream_t strm = NULL;
+    if (!c) rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    if (rc == LCN_OK) {
+        dnnl_status_t s = dnnl_stream_create(&strm, p->eng, dnnl_stream_default_flags);
+        if (s != dnnl_success) rc = dn_err(err, s, -1, "stream_create");
+    }
+    if (rc == LCN_OK) {
+        c->n = 1;
+        lcn_builder B = {p, c, strm, 1, -1, 0, err};
+        rc = build_all(&B);
+    }
+    bctx_free(c);
+    if (strm) dnnl_stream_destroy(strm);
+    omp_set_num_threads(saved);
+    lcn_net_free_weights(net); /* what was not moved into p->wts */
+    if (rc == LCN_OK) p->finalized = 1;
+    return rc;
+}
+
+lcn_status lcn_plan_output_shape(const lcn_plan *p, int *c, int *h, int *w) {
+    if (!p || !c || !h || !w) return LCN_ERR_INVALID;
+    lcn_net_shape(&p->net, c, h, w);
+    return LCN_OK;
+}
+
+lcn_status lcn_plan_layer_impl(const lcn_plan *p, int i, const char **out) {
+    if (!p || !out || i < 0 || i >= p->net.n) return LCN_ERR_INVALID;
+    *out = p->net.layers[i].impl;
+    return LCN_OK;
+}
+
+lcn_status lcn_plan_destroy(lcn_plan *p) {
+    if (p) plan_unref(p);
+    return LCN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* instance */
+
+lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err) {
+    if (!p || !out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil plan or output");
+    *out = NULL;
+    if (!p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan not finalized");
+    omp_set_num_threads(p->threads);
+    lcn_inst *s = calloc(1, sizeof *s);
+    if (!s) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    dnnl_status_t st = dnnl_stream_create(&s->strm, p->eng, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        free(s);
+        return dn_err(err, st, -1, "stream_create");
+    }
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+    s->plan = p;
+    lcn_live_add(1);
+    *out = s;
+    return LCN_OK;
+}
+
+static lcn_status inst_ctx(lcn_inst *s, int n, lcn_bctx **out, lcn_error *err) {
+    for (lcn_bctx *c = s->ctxs; c; c = c->next)
+        if (c->n == n) {
+            *out = c;
+            return LCN_OK;
+        }
+    lcn_bctx *c = calloc(1, sizeof *c);
+    if (!c) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    c->n = n;
+    lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err};
+    lcn_status rc = build_all(&B);
+    if (rc != LCN_OK) {
+        bctx_free(c);
+        return rc;
+    }
+    c->next = s->ctxs;
+    s->ctxs = c;
+    *out = c;
+    return LCN_OK;
+}
+
+lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, float *out,
+        size_t out_len, lcn_error *err) {
+    if (!s || !in || !out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
+    if (batch <= 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "batch %d", batch);
+    omp_set_num_threads(s->plan->threads);
+    lcn_bctx *c = NULL;
+    lcn_status rc = inst_ctx(s, batch, &c, err);
+    if (rc != LCN_OK) return rc;
+    if (in_len != c->in_elems * batch || out_len != c->out_elems * batch)
+        return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
+                in_len, out_len, c->in_elems * batch, c->out_elems * batch);
+    if (c->in_mode == IO_NHWC)
+        lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw);
+    else
+        memcpy(c->slot[SLOT_B], in, in_len * sizeof(float));
+    for (int i = 0; i < c->nsteps; i++) {
+        lcn_step *st = &c->steps[i];
+        dnnl_status_t e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
+        if (e != dnnl_success) return dn_err(err, e, st->layer, "primitive_execute");
+    }
+    dnnl_status_t e = dnnl_stream_wait(s->strm);
+    if (e != dnnl_success) return dn_err(err, e, -1, "stream_wait");
+    const float *res = (const float *)((char *)c->slot[c->out_slot] + c->out_off);
+    if (c->out_mode == IO_NHWC)
+        lcn_nhwc_to_nchw(res, out, batch, c->out_c, c->out_hw);
+    else
+        memcpy(out, res, out_len * sizeof(float));
+    return LCN_OK;
+}
+
+lcn_status lcn_inst_destroy(lcn_inst *s) {
+    if (!s) return LCN_OK;
+    while (s->ctxs) {
+        lcn_bctx *n = s->ctxs->next;
+        bctx_free(s->ctxs);
+        s->ctxs = n;
+    }
+    dnnl_stream_destroy(s->strm);
+    plan_unref(s->plan);
+    free(s);
+    lcn_live_add(-1);
+    return LCN_OK;
+}

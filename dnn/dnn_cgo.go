@@ -1,0 +1,407 @@
+//go:build cgo && !purego
+
+package dnn
+
+/*
+#cgo CFLAGS: -O2 -I${SRCDIR}/../csrc
+#cgo LDFLAGS: -ldnnl -lgomp
+#include <stdlib.h>
+#include "lcn.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Available reports whether the package was built with oneDNN.
+func Available() bool { return true }
+
+var (
+	initOnce sync.Once
+	initErr  error
+	leaked   atomic.Int64
+)
+
+func initLib() error {
+	initOnce.Do(func() {
+		var e C.lcn_error
+		if rc := C.lcn_init(&e); rc != C.LCN_OK {
+			initErr = cError(rc, &e, nil)
+		}
+	})
+	return initErr
+}
+
+// cError turns a failing lcn status into a Go error; names maps layer
+// indices to layer names (may be nil).
+func cError(rc C.lcn_status, e *C.lcn_error, names []string) error {
+	msg := C.GoString(&e.msg[0])
+	layer := int(e.layer)
+	name := ""
+	if layer >= 0 && layer < len(names) {
+		name = names[layer]
+	}
+	switch rc {
+	case C.LCN_ERR_DNNL:
+		return &DNNLError{Layer: layer, Name: name, Op: msg, Status: C.GoString(&e.status_name[0])}
+	case C.LCN_ERR_VERSION:
+		return fmt.Errorf("%w: %s", ErrVersion, msg)
+	case C.LCN_ERR_INVALID:
+		return &NetError{Layer: layer, Name: name, Msg: msg}
+	case C.LCN_ERR_NOMEM:
+		return fmt.Errorf("dnn: out of C memory: %s", msg)
+	}
+	return fmt.Errorf("dnn: internal error (status %d): %s", int(rc), msg)
+}
+
+// LiveHandles returns the number of C objects (plans and instances) alive.
+// A Plan stays alive until it is closed and all its Instances are closed.
+func LiveHandles() int64 {
+	var n C.int64_t
+	C.lcn_live_handles(&n)
+	return int64(n)
+}
+
+// LeakedHandles returns how many Plans and Instances were freed by the
+// garbage-collector cleanup because they were never closed.
+func LeakedHandles() int64 { return leaked.Load() }
+
+// ISA returns the instruction set oneDNN's JIT uses, e.g. "avx512_core_bf16".
+func ISA() string {
+	var s *C.char
+	C.lcn_isa(&s)
+	return C.GoString(s)
+}
+
+// Version returns the oneDNN version, e.g. "2.6.3 (abcdef012345)".
+func Version() string {
+	var s *C.char
+	C.lcn_version(&s)
+	return C.GoString(s)
+}
+
+// Plan is a compiled network: validated, weights copied into C memory and
+// reordered once. It is immutable and safe for concurrent use.
+type Plan struct {
+	st *planState
+}
+
+type planState struct {
+	mu     sync.Mutex
+	h      *C.lcn_plan // nil once closed
+	names  []string
+	impls  []string
+	in     shape
+	out    shape
+	thr    int
+	closed bool
+}
+
+// release drops the creator's reference to the C plan; it reports whether
+// there was one.
+func (s *planState) release() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil {
+		return false
+	}
+	C.lcn_plan_destroy(s.h)
+	s.h = nil
+	return true
+}
+
+// Compile validates net, copies its weights into C memory and prepares the
+// oneDNN primitives for batch 1 (weights reordered once into the layouts the
+// kernels want). The Go slices of net are not retained.
+func Compile(net *Net, opt Options) (*Plan, error) {
+	v, err := validate(net, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := initLib(); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(v.layers))
+	for i, l := range v.layers {
+		names[i] = l.Name
+	}
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	if cerr == nil {
+		return nil, fmt.Errorf("dnn: out of C memory")
+	}
+	defer C.free(unsafe.Pointer(cerr))
+
+	// The C side sets (and restores) this OS thread's OpenMP thread count.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var h *C.lcn_plan
+	if rc := C.lcn_plan_create(C.int(v.in.c), C.int(v.in.h), C.int(v.in.w), C.int(v.thr), &h, cerr); rc != C.LCN_OK {
+		return nil, cError(rc, cerr, names)
+	}
+	for i := range v.layers {
+		if rc := addLayer(h, &v.layers[i], cerr); rc != C.LCN_OK {
+			err := cError(rc, cerr, names)
+			C.lcn_plan_destroy(h)
+			return nil, err
+		}
+	}
+	if rc := C.lcn_plan_finalize(h, cerr); rc != C.LCN_OK {
+		err := cError(rc, cerr, names)
+		C.lcn_plan_destroy(h)
+		return nil, err
+	}
+	st := &planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
+	st.impls = make([]string, len(names))
+	for i := range names {
+		var s *C.char
+		if C.lcn_plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
+			st.impls[i] = C.GoString(s)
+		}
+	}
+	p := &Plan{st: st}
+	runtime.AddCleanup(p, func(s *planState) {
+		if s.release() {
+			leaked.Add(1)
+		}
+	}, st)
+	return p, nil
+}
+
+func cAct(a Act) C.lcn_act {
+	k := C.int(C.LCN_ACT_NONE)
+	switch a.Kind {
+	case ActReLU:
+		k = C.LCN_ACT_RELU
+	case ActHardSwish:
+		k = C.LCN_ACT_HARDSWISH
+	case ActHardSigmoid:
+		k = C.LCN_ACT_HARDSIGMOID
+	case ActSigmoid:
+		k = C.LCN_ACT_SIGMOID
+	}
+	return C.lcn_act{kind: k, alpha: C.float(a.Alpha), beta: C.float(a.Beta)}
+}
+
+func fptr(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+// addLayer hands one validated layer to C, which copies the weights.
+func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
+	var d C.lcn_layer_desc
+	var w, b, w2, b2 []float32
+	switch l.Kind {
+	case LayerConv:
+		d.kind = C.LCN_LAYER_CONV
+		d.in_c, d.out_c, d.kh, d.kw = C.int(l.InC), C.int(l.OutC), C.int(l.KH), C.int(l.KW)
+		d.stride_h, d.stride_w, d.groups = C.int(l.StrideH), C.int(l.StrideW), C.int(l.Groups)
+		d.pad_t, d.pad_l, d.pad_b, d.pad_r = C.int(l.PadTop), C.int(l.PadLeft), C.int(l.PadBottom), C.int(l.PadRight)
+		d.act = cAct(l.Act)
+		w, b = l.Weight, l.Bias
+	case LayerFC:
+		d.kind = C.LCN_LAYER_FC
+		d.in_c, d.out_c = C.int(l.InC), C.int(l.OutC)
+		d.act = cAct(l.Act)
+		w, b = l.Weight, l.Bias
+	case LayerSE:
+		d.kind = C.LCN_LAYER_SE
+		d.in_c, d.se_reduce = C.int(l.InC), C.int(l.SEReduce)
+		d.gate = cAct(l.Gate)
+		w, b, w2, b2 = l.W1, l.B1, l.W2, l.B2
+	case LayerGlobalAvgPool:
+		d.kind = C.LCN_LAYER_GAP
+	case LayerSoftmax:
+		d.kind = C.LCN_LAYER_SOFTMAX
+	case LayerScale:
+		d.kind = C.LCN_LAYER_SCALE
+		d.factor = C.float(l.Factor)
+	case LayerActivation:
+		d.kind = C.LCN_LAYER_ACTIVATION
+		d.act = cAct(l.Act)
+	}
+	return C.lcn_plan_add_layer(h, &d,
+		fptr(w), C.size_t(len(w)), fptr(b), C.size_t(len(b)),
+		fptr(w2), C.size_t(len(w2)), fptr(b2), C.size_t(len(b2)), cerr)
+}
+
+// InputShape returns the per-sample input shape [C, H, W].
+func (p *Plan) InputShape() []int { return []int{p.st.in.c, p.st.in.h, p.st.in.w} }
+
+// OutputShape returns the per-sample output shape [C, H, W].
+func (p *Plan) OutputShape() []int { return []int{p.st.out.c, p.st.out.h, p.st.out.w} }
+
+// Threads returns the OpenMP thread count of each inference.
+func (p *Plan) Threads() int { return p.st.thr }
+
+// LayerImpls returns, per layer, the oneDNN implementation(s) chosen at
+// batch 1, e.g. "jit_dw:avx512_core" or, for squeeze-excite,
+// "pool=jit:avx512_core fc1=brgconv_1x1:avx512_core ...". Layers fused into
+// the previous one say "post-op of layer N".
+func (p *Plan) LayerImpls() []string { return append([]string(nil), p.st.impls...) }
+
+// Close releases the plan. Instances already created keep working (they
+// hold their own reference to the C plan, freed when the last closes).
+// Close is idempotent.
+func (p *Plan) Close() error {
+	if p == nil || p.st == nil {
+		return nil
+	}
+	p.st.release()
+	return nil
+}
+
+// Instance is the running state of one Plan: activations, scratchpad,
+// stream and primitives (built per batch size on first use and cached), and
+// an OS-locked worker goroutine that creates and runs them.
+type Instance struct {
+	st *instState
+}
+
+type runReq struct {
+	in, out []float32
+	batch   int
+	quit    bool
+}
+
+type instState struct {
+	mu      sync.Mutex // one Run at a time; guards closed
+	closed  bool
+	req     chan runReq
+	resp    chan error
+	inSize  int // per sample
+	outSize int
+	names   []string
+}
+
+// NewInstance starts an instance: a worker goroutine locked to its own OS
+// thread creates the C instance and will run every inference.
+func (p *Plan) NewInstance() (*Instance, error) {
+	if p == nil || p.st == nil {
+		return nil, ErrClosed
+	}
+	ps := p.st
+	st := &instState{
+		req:     make(chan runReq),
+		resp:    make(chan error),
+		inSize:  ps.in.c * ps.in.h * ps.in.w,
+		outSize: ps.out.c * ps.out.h * ps.out.w,
+		names:   ps.names,
+	}
+	ps.mu.Lock() // the plan must not be closed while the instance takes its reference
+	if ps.h == nil {
+		ps.mu.Unlock()
+		return nil, ErrClosed
+	}
+	ready := make(chan error)
+	go st.loop(ps.h, ready)
+	err := <-ready
+	ps.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	inst := &Instance{st: st}
+	runtime.AddCleanup(inst, func(s *instState) {
+		if s.close() {
+			leaked.Add(1)
+		}
+	}, st)
+	return inst, nil
+}
+
+// loop is the worker: it owns the C instance and its OS thread. The thread
+// is never unlocked, so it exits with the goroutine (and libgomp's thread
+// pool of that thread with it).
+func (s *instState) loop(plan *C.lcn_plan, ready chan<- error) {
+	runtime.LockOSThread()
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	if cerr == nil {
+		ready <- fmt.Errorf("dnn: out of C memory")
+		return
+	}
+	defer C.free(unsafe.Pointer(cerr))
+	var h *C.lcn_inst
+	if rc := C.lcn_inst_create(plan, &h, cerr); rc != C.LCN_OK {
+		ready <- cError(rc, cerr, s.names)
+		return
+	}
+	ready <- nil
+	for r := range s.req {
+		if r.quit {
+			C.lcn_inst_destroy(h)
+			s.resp <- nil
+			return
+		}
+		rc := C.lcn_inst_run(h,
+			(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
+			(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
+		if rc != C.LCN_OK {
+			s.resp <- cError(rc, cerr, s.names)
+			continue
+		}
+		s.resp <- nil
+	}
+}
+
+// close stops the worker and frees the C instance; it reports whether the
+// instance was open.
+func (s *instState) close() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.closed = true
+	s.req <- runReq{quit: true}
+	<-s.resp
+	return true
+}
+
+// Run runs one inference. in holds batch×C×H×W float32 values (NCHW, the
+// Plan's InputShape per sample), out receives batch×prod(OutputShape()).
+// The slices are only used during the call. Run is safe to call from any
+// goroutine; calls on one Instance run one at a time. It does not allocate
+// in steady state (the first Run of a batch size builds its primitives).
+func (inst *Instance) Run(in []float32, batch int, out []float32) error {
+	if inst == nil || inst.st == nil {
+		return ErrClosed
+	}
+	s := inst.st
+	if batch <= 0 || batch > math.MaxInt32 || batch > math.MaxInt/max(s.inSize, s.outSize) {
+		return fmt.Errorf("%w: batch = %d", ErrInvalidInput, batch)
+	}
+	if len(in) != batch*s.inSize {
+		return fmt.Errorf("%w: len(in) = %d, want %d (batch %d x %d)", ErrInvalidInput, len(in), batch*s.inSize, batch, s.inSize)
+	}
+	if len(out) != batch*s.outSize {
+		return fmt.Errorf("%w: len(out) = %d, want %d (batch %d x %d)", ErrInvalidInput, len(out), batch*s.outSize, batch, s.outSize)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.req <- runReq{in: in, out: out, batch: batch}
+	err := <-s.resp
+	s.mu.Unlock()
+	runtime.KeepAlive(inst)
+	return err
+}
+
+// Close stops the instance's worker and frees its C memory. It waits for a
+// Run in progress. Close is idempotent.
+func (inst *Instance) Close() error {
+	if inst == nil || inst.st == nil {
+		return nil
+	}
+	inst.st.close()
+	return nil
+}

@@ -1,0 +1,332 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const tol = 1e-4 // max|got-want| relative to max|want|
+
+// runNet compiles net, runs it at each batch size on one instance and
+// compares with the reference.
+func checkNet(t *testing.T, net *Net, threads int, batches ...int) {
+	t.Helper()
+	p, err := Compile(net, Options{Threads: threads})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatalf("NewInstance: %v", err)
+	}
+	defer inst.Close()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, batch := range batches {
+		in := randSlice(r, batch*net.InC*net.InH*net.InW, 1)
+		want, sh := refForward(net, in, batch)
+		if got := p.OutputShape(); !slices.Equal(got, []int{sh.c, sh.h, sh.w}) {
+			t.Fatalf("OutputShape = %v, want %v", got, []int{sh.c, sh.h, sh.w})
+		}
+		out := make([]float32, len(want))
+		for rep := 0; rep < 2; rep++ { // second run: cached primitives
+			if err := inst.Run(in, batch, out); err != nil {
+				t.Fatalf("batch %d: Run: %v", batch, err)
+			}
+			if d := maxRelDiff(out, want); d > tol || d != d {
+				t.Fatalf("batch %d run %d: max rel diff %.3g > %g (impls %q)", batch, rep, d, tol, p.LayerImpls())
+			}
+		}
+	}
+}
+
+func TestLayers(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	p1 := [4]int{1, 1, 1, 1}
+	gap := Layer{Kind: LayerGlobalAvgPool, Name: "gap"}
+	cases := []struct {
+		name string
+		net  *Net
+	}{
+		{"conv/c1/k3s1/relu", &Net{InC: 1, InH: 5, InW: 5, Layers: []Layer{conv(r, "c", 1, 1, 3, 3, 1, 1, p1, 1, true, relu)}}},
+		{"conv/c3-7/k3s2/hswish", &Net{InC: 3, InH: 9, InW: 11, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 2, 2, p1, 1, true, hswish)}}},
+		{"conv/c7-15/k5s21/asympad/hsig6", &Net{InC: 7, InH: 10, InW: 9, Layers: []Layer{conv(r, "c", 7, 15, 5, 5, 2, 1, [4]int{2, 1, 0, 2}, 1, true, hsig6)}}},
+		{"conv/c17-15/k1/nobias", &Net{InC: 17, InH: 6, InW: 7, Layers: []Layer{conv(r, "c", 17, 15, 1, 1, 1, 1, [4]int{}, 1, false, Act{})}}},
+		{"conv/c3-7/k3x5/sigmoid", &Net{InC: 3, InH: 8, InW: 8, Layers: []Layer{conv(r, "c", 3, 7, 3, 5, 1, 2, [4]int{0, 2, 1, 1}, 1, true, Act{Kind: ActSigmoid})}}},
+		{"conv/grouped/g3", &Net{InC: 15, InH: 7, InW: 6, Layers: []Layer{conv(r, "c", 15, 21, 3, 3, 1, 1, p1, 3, true, relu)}}},
+		{"dw/c15/k5s1/hsig5/nobias", &Net{InC: 15, InH: 9, InW: 9, Layers: []Layer{conv(r, "dw", 15, 15, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 15, false, hsig5)}}},
+		{"dw/c17/k3s2/asympad", &Net{InC: 17, InH: 11, InW: 10, Layers: []Layer{conv(r, "dw", 17, 17, 3, 3, 2, 2, [4]int{0, 1, 1, 0}, 17, true, hswish)}}},
+		{"dw/c17/k3s21", &Net{InC: 17, InH: 12, InW: 9, Layers: []Layer{conv(r, "dw", 17, 17, 3, 3, 2, 1, p1, 17, true, hswish)}}},
+		{"dw/c7/k5s2", &Net{InC: 7, InH: 13, InW: 14, Layers: []Layer{conv(r, "dw", 7, 7, 5, 5, 2, 2, [4]int{2, 2, 2, 2}, 7, true, relu)}}},
+		{"se/c7r1/hsig6", &Net{InC: 7, InH: 6, InW: 5, Layers: []Layer{se(r, "se", 7, 1, hsig6, true)}}},
+		{"se/c15r3/hsig5", &Net{InC: 15, InH: 4, InW: 7, Layers: []Layer{se(r, "se", 15, 3, hsig5, true)}}},
+		{"se/c17r4/nobias/sigmoid", &Net{InC: 17, InH: 3, InW: 3, Layers: []Layer{se(r, "se", 17, 4, Act{Kind: ActSigmoid}, false)}}},
+		{"se/after-dw", &Net{InC: 16, InH: 7, InW: 7, Layers: []Layer{conv(r, "dw", 16, 16, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 16, true, hswish), se(r, "se", 16, 4, hsig6, true), conv(r, "pw", 16, 24, 1, 1, 1, 1, [4]int{}, 1, true, hswish)}}},
+		{"gap/c7", &Net{InC: 7, InH: 5, InW: 3, Layers: []Layer{gap}}},
+		{"gap/after-conv", &Net{InC: 3, InH: 9, InW: 9, Layers: []Layer{conv(r, "c", 3, 17, 3, 3, 2, 2, p1, 1, true, hswish), gap}}},
+		{"fc/flatten", &Net{InC: 3, InH: 4, InW: 5, Layers: []Layer{fc(r, "fc", 60, 17, true, relu)}}},
+		{"fc/c17-7/nobias/hswish", &Net{InC: 17, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 17, 7, false, hswish)}}},
+		{"fc/after-conv", &Net{InC: 3, InH: 6, InW: 6, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 2, 2, p1, 1, true, relu), fc(r, "fc", 7*3*3, 15, true, Act{})}}},
+		{"softmax/c7", &Net{InC: 7, InH: 1, InW: 1, Layers: []Layer{{Kind: LayerSoftmax}}}},
+		{"softmax/c5x3x2", &Net{InC: 5, InH: 3, InW: 2, Layers: []Layer{{Kind: LayerSoftmax}}}},
+		{"scale/first", &Net{InC: 3, InH: 4, InW: 4, Layers: []Layer{{Kind: LayerScale, Factor: 0.8}}}},
+		{"act/first/hsig6", &Net{InC: 3, InH: 4, InW: 4, Layers: []Layer{{Kind: LayerActivation, Act: hsig6}}}},
+		{"act/after-gap/hswish+sigmoid", &Net{InC: 7, InH: 3, InW: 3, Layers: []Layer{gap, {Kind: LayerActivation, Act: hswish}, {Kind: LayerActivation, Act: Act{Kind: ActSigmoid}}}}},
+		{"act/after-se/relu+scale", &Net{InC: 7, InH: 3, InW: 3, Layers: []Layer{se(r, "se", 7, 2, hsig5, true), {Kind: LayerActivation, Act: relu}, {Kind: LayerScale, Factor: -1.5}}}},
+		{"fused/conv+act+scale", &Net{InC: 3, InH: 5, InW: 5, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 1, 1, p1, 1, true, Act{}), {Kind: LayerActivation, Act: hsig5}, {Kind: LayerScale, Factor: 0.8}}}},
+		{"fused/fc+hsig+scale+softmax", &Net{InC: 15, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 15, 17, true, hswish), {Kind: LayerActivation, Act: hsig6}, {Kind: LayerScale, Factor: 0.8}, {Kind: LayerSoftmax}}}},
+		{"fused/conv+scale+scale", &Net{InC: 3, InH: 5, InW: 5, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 1, 1, p1, 1, true, Act{}), {Kind: LayerScale, Factor: 0.8}, {Kind: LayerScale, Factor: 0.5}}}},
+		{"fused/conv-hsig6+hsig5", &Net{InC: 3, InH: 5, InW: 5, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 1, 1, p1, 1, true, hsig6), {Kind: LayerActivation, Act: hsig5}, {Kind: LayerScale, Factor: 2}}}},
+		{"fused/conv-relu+relu+sigmoid", &Net{InC: 3, InH: 5, InW: 5, Layers: []Layer{conv(r, "c", 3, 7, 3, 3, 1, 1, p1, 1, true, relu), {Kind: LayerActivation, Act: relu}, {Kind: LayerActivation, Act: Act{Kind: ActSigmoid}}}}},
+		{"head", &Net{InC: 17, InH: 4, InW: 4, Layers: []Layer{gap, conv(r, "last", 17, 33, 1, 1, 1, 1, [4]int{}, 1, false, hswish), {Kind: LayerScale, Factor: 0.8}, fc(r, "fc", 33, 10, true, Act{}), {Kind: LayerSoftmax}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { checkNet(t, tc.net, 1, 1, 4) })
+	}
+	if n := LiveHandles(); n != 0 {
+		t.Errorf("LiveHandles = %d after closing everything", n)
+	}
+}
+
+func TestPPLCNetQuarter(t *testing.T) {
+	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 224, 224, 1000)
+	checkNet(t, net, 1, 1, 2)
+}
+
+func TestPPLCNetTwoThreads(t *testing.T) {
+	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.5, 96, 64, 100)
+	checkNet(t, net, 2, 1, 3)
+}
+
+func TestInfo(t *testing.T) {
+	if ISA() == "" || !strings.HasPrefix(Version(), "2.") {
+		t.Errorf("ISA %q, Version %q", ISA(), Version())
+	}
+	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 64, 64, 10)
+	p, err := Compile(net, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	impls := p.LayerImpls()
+	if len(impls) != len(net.Layers) {
+		t.Fatalf("%d impls for %d layers", len(impls), len(net.Layers))
+	}
+	for i, s := range impls {
+		if s == "" {
+			t.Errorf("layer %d %q: no implementation name", i, net.Layers[i].Name)
+		}
+		if strings.Contains(s, "ref") && !strings.Contains(s, "post-op") {
+			t.Logf("layer %d %q uses a reference implementation: %s", i, net.Layers[i].Name, s)
+		}
+	}
+	t.Logf("ISA %s, oneDNN %s; %s: %s; %s: %s", ISA(), Version(), net.Layers[1].Name, impls[1], net.Layers[len(impls)-3].Name, impls[len(impls)-3])
+	if !slices.Equal(p.InputShape(), []int{3, 64, 64}) || p.Threads() != 1 {
+		t.Errorf("InputShape %v Threads %d", p.InputShape(), p.Threads())
+	}
+}
+
+func smallNet() *Net {
+	return ppLCNet(rand.New(rand.NewPCG(5, 6)), 0.25, 48, 40, 10)
+}
+
+func TestCloseAndHandles(t *testing.T) {
+	base := LiveHandles()
+	p, err := Compile(smallNet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := LiveHandles() - base; n != 3 {
+		t.Errorf("live = %d, want 3", n)
+	}
+	// The plan may be closed first: instances keep the C plan alive.
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.NewInstance(); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewInstance after Close: %v", err)
+	}
+	in, out := make([]float32, 3*48*40), make([]float32, 10)
+	if err := a.Run(in, 1, out); err != nil {
+		t.Fatalf("Run after Plan.Close: %v", err)
+	}
+	a.Close()
+	a.Close()
+	if err := a.Run(in, 1, out); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after Close: %v", err)
+	}
+	if n := LiveHandles() - base; n != 2 {
+		t.Errorf("live = %d, want 2 (plan held by b)", n)
+	}
+	b.Close()
+	if n := LiveHandles() - base; n != 0 {
+		t.Errorf("live = %d after closing all", n)
+	}
+	var nilInst *Instance
+	if err := nilInst.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCleanupFreesLeaks(t *testing.T) {
+	base, leaked0 := LiveHandles(), LeakedHandles()
+	func() {
+		p, err := Compile(smallNet(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.NewInstance(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	// Only to exercise the safety net: real code calls Close.
+	deadline := time.Now().Add(5 * time.Second)
+	for LiveHandles() > base && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := LiveHandles() - base; n != 0 {
+		t.Errorf("live = %d after GC of unclosed plan and instance", n)
+	}
+	if d := LeakedHandles() - leaked0; d != 2 {
+		t.Errorf("LeakedHandles grew by %d, want 2", d)
+	}
+}
+
+func TestConcurrentInstances(t *testing.T) {
+	net := smallNet()
+	p, err := Compile(net, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r := rand.New(rand.NewPCG(9, 9))
+	in := randSlice(r, 2*3*48*40, 1)
+	want := make([]float32, 20)
+	{
+		inst, err := p.NewInstance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.Run(in, 2, want); err != nil {
+			t.Fatal(err)
+		}
+		inst.Close()
+	}
+	const workers, iters = 4, 15
+	insts := make([]*Instance, workers)
+	for i := range insts {
+		if insts[i], err = p.NewInstance(); err != nil {
+			t.Fatal(err)
+		}
+		defer insts[i].Close()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*iters*2)
+	for w := 0; w < workers*2; w++ {
+		wg.Add(1)
+		go func(inst *Instance) { // two goroutines per instance: Run serialises
+			defer wg.Done()
+			out := make([]float32, 20)
+			for i := 0; i < iters; i++ {
+				if err := inst.Run(in, 2, out); err != nil {
+					errs <- err
+					return
+				}
+				if !slices.Equal(out, want) {
+					errs <- errors.New("outputs differ between instances")
+					return
+				}
+			}
+		}(insts[w%workers])
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestRunAllocs(t *testing.T) {
+	p, err := Compile(smallNet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	in, out := make([]float32, 3*48*40), make([]float32, 10)
+	if err := inst.Run(in, 1, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(50, func() { inst.Run(in, 1, out) }); n != 0 {
+		t.Errorf("Run allocates %v times per call", n)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	p, err := Compile(smallNet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	n := 3 * 48 * 40
+	cases := []struct {
+		name    string
+		in, out int
+		batch   int
+	}{
+		{"batch0", 0, 0, 0},
+		{"batch-1", n, 10, -1},
+		{"short-in", n - 1, 10, 1},
+		{"long-in", n + 1, 10, 1},
+		{"short-out", n, 9, 1},
+		{"batch2-in1", n, 20, 2},
+		{"nil", 0, 0, 1},
+		{"huge-batch", n, 10, 1 << 40},
+	}
+	for _, tc := range cases {
+		err := inst.Run(make([]float32, tc.in), tc.batch, make([]float32, tc.out))
+		if !errors.Is(err, ErrInvalidInput) || !strings.HasPrefix(err.Error(), "dnn: ") {
+			t.Errorf("%s: err = %v, want ErrInvalidInput", tc.name, err)
+		}
+	}
+	// still usable
+	if err := inst.Run(make([]float32, n), 1, make([]float32, 10)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDNNLErrorFormat(t *testing.T) {
+	err := error(&DNNLError{Layer: 3, Name: "b01.dw", Op: "convolution primitive_desc_create", Status: "unimplemented"})
+	if !errors.Is(err, ErrDNNL) || err.Error() != `dnn: onednn: layer 3 "b01.dw": convolution primitive_desc_create: unimplemented` {
+		t.Errorf("%v", err)
+	}
+}

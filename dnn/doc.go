@@ -1,0 +1,35 @@
+// Package dnn runs chains of CNN layers (convolutions, squeeze-excite,
+// pooling, fully connected, softmax) on oneDNN through cgo. It is the only
+// package of the module that imports "C"; the C side is the small library in
+// ../csrc (see csrc/lcn.h).
+//
+// Use:
+//
+//	plan, err := dnn.Compile(net, dnn.Options{Threads: 1}) // weights copied and reordered once
+//	inst, err := plan.NewInstance()                        // activations, scratchpad, worker thread
+//	err = inst.Run(in, batch, out)                         // one cgo call per inference
+//	inst.Close(); plan.Close()
+//
+// A Plan is immutable and shared: several Instances of one Plan can run at
+// the same time on different goroutines. An Instance runs one inference at a
+// time (concurrent Run calls on one Instance are serialised). Each Instance
+// owns an OS thread (a goroutine locked with runtime.LockOSThread) on which
+// its oneDNN primitives are both created and executed with Options.Threads
+// OpenMP threads: oneDNN bakes the thread count into a primitive, and
+// libgomp keeps one thread pool per calling OS thread.
+//
+// Memory: everything oneDNN sees is 64-byte-aligned C memory owned by this
+// package. Go slices are only read or written during a call and never kept.
+// Plans and Instances must be closed; a cleanup (runtime.AddCleanup) frees a
+// leaked one and counts it in LeakedHandles. LiveHandles counts the C
+// objects alive, for leak tests.
+//
+// Build tags: without cgo, or with the purego tag, the package still builds;
+// Available reports false and Compile returns ErrUnavailable.
+//
+// After editing ../csrc, run "go generate ./dnn": Go's build cache does not
+// track C files outside the package directory, so csrc.c carries a hash of
+// them (TestCsrcStamp fails when it is stale).
+package dnn
+
+//go:generate go run gen_csrc.go
