@@ -30,6 +30,10 @@ type program struct {
 	ops    []opDesc
 	params []paramSpec
 	types  map[string]tensorType // declared value types, by reference
+	// legacy programs may write a variable again (batch_norm's MeanOut is
+	// its Mean): a later write replaces the binding of a first output and
+	// is ignored for the others. PIR values are defined once.
+	legacy bool
 }
 
 type bindKind uint8
@@ -184,7 +188,12 @@ func (b *builder) define(i int, v binding) error {
 	}
 	ref := b.op.out[i]
 	if _, dup := b.vals[ref]; dup {
-		return fmt.Errorf("%w: value %s is defined twice", ErrFormat, ref)
+		switch {
+		case !b.p.legacy:
+			return fmt.Errorf("%w: value %s is defined twice", ErrFormat, ref)
+		case i > 0:
+			return nil
+		}
 	}
 	b.vals[ref] = v
 	return nil
@@ -971,9 +980,12 @@ func (b *builder) flatten() error {
 	if start < 1 || start > stop || stop >= r {
 		return fmt.Errorf("%w: flatten axes %d..%d of a rank-%d tensor (the batch must stay)", ErrUnsupported, start, stop, r)
 	}
-	shape := append([]int(nil), xs[:start-1]...)
-	shape = append(shape, graph.Numel(xs[start-1:stop]))
-	shape = append(shape, xs[stop:]...)
+	shape := []int{-1} // flattening every per-sample axis
+	if start > 1 || stop < r-1 {
+		shape = append([]int(nil), xs[:start-1]...)
+		shape = append(shape, graph.Numel(xs[start-1:stop]))
+		shape = append(shape, xs[stop:]...)
+	}
 	return b.add("", &graph.Reshape{Shape: shape}, x)
 }
 

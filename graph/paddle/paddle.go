@@ -4,7 +4,7 @@
 //   - Paddle 3 PIR inference models: inference.json + inference.pdiparams
 //     (LoadPIR, ReadPIR);
 //   - Paddle 2 inference models: inference.pdmodel (a protobuf ProgramDesc)
-//     + inference.pdiparams (LoadProgram, ReadProgram);
+//     with inference.pdiparams (LoadProgram, ReadProgram);
 //   - PaddleClas training checkpoints: a pickled .pdparams state dict of a
 //     PP-LCNet (LoadPdparams, ReadPdparams), whose architecture is inferred
 //     from the weight names and shapes.

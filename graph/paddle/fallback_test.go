@@ -1,0 +1,71 @@
+package paddle
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/lcnet-go/lcnet/fallback"
+	"github.com/lcnet-go/lcnet/graph"
+)
+
+// run executes g (optimized) on the pure-Go backend.
+func run(t *testing.T, g *graph.Graph, in []float32, batch int) []float32 {
+	t.Helper()
+	o, err := graph.Optimize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := fallback.Compile(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, batch*graph.Numel(g.OutputShape()))
+	if err := p.NewInstance().Run(in, batch, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRealPIROutput(t *testing.T) {
+	g := loadReal(t)
+	got := run(t, g, realInput(), 1)
+	for i, w := range realReference {
+		if math.Abs(float64(got[i]-w)) > 1e-5 {
+			t.Fatalf("output %v, want %v (within 1e-5)", got, realReference)
+		}
+	}
+	t.Logf("output %v, Paddle %v", got, realReference)
+}
+
+// TestRoundTripOutputs runs every round-tripped graph against the graph it
+// was exported from, in both program formats.
+func TestRoundTripOutputs(t *testing.T) {
+	for name, c := range roundTripConfigs() {
+		t.Run(name, func(t *testing.T) {
+			g := buildConfig(t, c)
+			in := make([]float32, 2*graph.Numel(g.InputShape()))
+			for i := range in {
+				in[i] = float32(math.Sin(0.37 * float64(i)))
+			}
+			want := run(t, g, in, 2)
+			m := mustExport(t, g, exportOpts{})
+			pir, err := ReadPIR(bytes.NewReader(m.pir(exportOpts{})), bytes.NewReader(m.pdiparams(false)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := ReadProgram(bytes.NewReader(m.program(exportOpts{})), bytes.NewReader(m.pdiparams(false)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for fname, h := range map[string]*graph.Graph{"pir": pir, "program": prog} {
+				got := run(t, h, in, 2)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: output[%d] = %g, want %g", fname, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
