@@ -48,8 +48,8 @@ type exporter struct {
 	inits [][]byte
 	// initInfo lists initializers as graph inputs, as IR < 4 requires.
 	initInfo [][]byte
-	names map[string]bool
-	tmp   int
+	names    map[string]bool
+	tmp      int
 }
 
 // Export writes g as an ONNX model. The batch dimension is dynamic and

@@ -120,3 +120,32 @@ func Sniff(head []byte) bool {
 	}
 	return false
 }
+
+// IONames returns the names of the single input and output of a serialized
+// ONNX model, as runtimes need them to bind tensors.
+func IONames(data []byte) (input, output string, err error) {
+	m, err := decodeModel(data)
+	if err != nil {
+		return "", "", fmt.Errorf("onnx: %w", err)
+	}
+	if m.graph == nil || len(m.graph.outputs) != 1 {
+		return "", "", fmt.Errorf("onnx: %w: want one graph with one output", ErrUnsupported)
+	}
+	inits := map[string]bool{}
+	for _, t := range m.graph.initializer {
+		inits[t.name] = true
+	}
+	for _, v := range m.graph.inputs {
+		if inits[v.name] {
+			continue
+		}
+		if input != "" {
+			return "", "", fmt.Errorf("onnx: %w: more than one input", ErrUnsupported)
+		}
+		input = v.name
+	}
+	if input == "" {
+		return "", "", fmt.Errorf("onnx: %w: no input", ErrFormat)
+	}
+	return input, m.graph.outputs[0].name, nil
+}
