@@ -14,6 +14,7 @@ import (
 	"github.com/lcnet-go/lcnet/fallback"
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/onnx"
+	"github.com/lcnet-go/lcnet/graph/onnx/internal/onnxtest"
 	"github.com/lcnet-go/lcnet/graph/pplcnet"
 )
 
@@ -176,4 +177,27 @@ func TestRealModel(t *testing.T) {
 	}
 	check(t, g, 1)
 	check(t, g, 3)
+}
+
+// TestSyntheticOps runs the synthetic operator models in ONNX Runtime and
+// through lcnet's importer, then re-exports the import and runs that too.
+func TestSyntheticOps(t *testing.T) {
+	for _, c := range onnxtest.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			data := c.Model.Bytes()
+			g, err := onnx.Read(data, onnx.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := sinInput(2 * graph.Numel(c.InShape))
+			want := runORT(t, data, in, c.InShape, g.OutputShape(), 2)
+			got := runGo(t, g, in, 2)
+			d := maxDiff(got, want)
+			t.Logf("max |lcnet - ORT| = %.2g", d)
+			if d > 1e-5 {
+				t.Errorf("lcnet %v, ORT %v", got, want)
+			}
+			check(t, g, 2)
+		})
+	}
 }
