@@ -3,10 +3,12 @@ package paddle
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lcnet-go/lcnet/fallback"
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/npy"
 )
 
 // run executes g (optimized) on the pure-Go backend.
@@ -67,5 +69,32 @@ func TestRoundTripOutputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkOutputs runs g on the fixture inputs input_bB and compares with
+// output_bB (float64 reference probabilities).
+func checkOutputs(t *testing.T, g *graph.Graph, ref map[string]*npy.Array) {
+	t.Helper()
+	n := 0
+	for name, in := range ref {
+		b, ok := strings.CutPrefix(name, "input_b")
+		if !ok {
+			continue
+		}
+		want := ref["output_b"+b]
+		batch := in.Shape[0]
+		got := run(t, g, in.Data, batch)
+		worst := 0.0
+		for i := range want.Data {
+			worst = math.Max(worst, math.Abs(float64(got[i]-want.Data[i])))
+		}
+		if worst > 1e-5 {
+			t.Errorf("batch %d: max |diff| %g over the reference probabilities", batch, worst)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("fixture has no inputs")
 	}
 }

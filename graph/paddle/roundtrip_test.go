@@ -20,10 +20,10 @@ func roundTripConfigs() map[string]pplcnet.Config {
 	noDrop := pplcnet.TextLine(0.25)
 	noDrop.DropoutProb, noDrop.Softmax = 0, false
 	return map[string]pplcnet.Config{
-		"imagenet_x0_25": pplcnet.Default(0.25),
-		"textline_x0_25": pplcnet.TextLine(0.25),
-		"x0_5_nolastconv": noLast,
-		"x0_35_relu_slope0_2": relu,
+		"imagenet_x0_25":               pplcnet.Default(0.25),
+		"textline_x0_25":               pplcnet.TextLine(0.25),
+		"x0_5_nolastconv":              noLast,
+		"x0_35_relu_slope0_2":          relu,
 		"textline_nodropout_nosoftmax": noDrop,
 	}
 }

@@ -40,11 +40,11 @@ type xparam struct {
 // xmodel is an exported graph: ops in order, the parameters and the
 // input/output variables.
 type xmodel struct {
-	ops    []xop
-	params []xparam
-	input  string
-	inDims []int64
-	output string
+	ops     []xop
+	params  []xparam
+	input   string
+	inDims  []int64
+	output  string
 	outDims []int64
 }
 
