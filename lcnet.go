@@ -1,0 +1,278 @@
+// Package lcnet runs PP-LCNet (arXiv 2109.15099) networks from Go: built
+// from the paper's family at any scale or loaded from the files users have,
+// executed on oneDNN where it is available and on pure-Go kernels
+// everywhere.
+//
+// A Model is safe for concurrent use: each Run borrows one of a bounded set
+// of instances (buffers, oneDNN streams and scratchpads) that share the
+// model's weights.
+package lcnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/graph/pplcnet"
+)
+
+// Backend selects the kernels a model runs on.
+type Backend string
+
+// The backends. Auto picks oneDNN when the binary was built with it and
+// the CPU is supported, pure Go otherwise.
+const (
+	Auto Backend = "auto"
+	DNNL Backend = "dnnl"
+	Go   Backend = "go"
+)
+
+// ParseBackend accepts "auto", "dnnl" (or "onednn") and "go" (or "purego").
+func ParseBackend(s string) (Backend, error) {
+	switch s {
+	case "", "auto":
+		return Auto, nil
+	case "dnnl", "onednn":
+		return DNNL, nil
+	case "go", "purego", "fallback":
+		return Go, nil
+	}
+	return "", fmt.Errorf("lcnet: unknown backend %q (want auto, dnnl or go)", s)
+}
+
+// Options tune how a model runs. The zero value is the default.
+type Options struct {
+	// Backend: Auto (default), DNNL or Go.
+	Backend Backend
+	// Threads is the intra-op thread count of each oneDNN instance
+	// (default 1: on small machines one single-threaded instance per core
+	// gives the best throughput and the steadiest latency).
+	Threads int
+	// MaxInstances bounds the instances running at once (default
+	// GOMAXPROCS). Concurrent Run calls beyond it wait.
+	MaxInstances int
+}
+
+// Errors returned by Model methods.
+var (
+	ErrClosed = errors.New("lcnet: model is closed")
+	ErrInput  = errors.New("lcnet: bad input")
+)
+
+// Model is a network ready to run. Close it when done: oneDNN models hold C
+// memory.
+type Model struct {
+	src     *graph.Graph // as built or imported (for info, counts, export)
+	opt     *graph.Graph // optimized, as planned
+	plan    *plan
+	inSize  int
+	outSize int
+	maxInst int
+
+	mu      sync.RWMutex // Run holds it for reading, Close for writing
+	closed  bool
+	idle    chan *runner
+	created int
+	cmu     sync.Mutex // guards created and all
+	all     []*runner
+
+	// Labels are class names, when the model file brought them.
+	Labels []string
+}
+
+// New plans g for execution. g is not modified and may be used again.
+func New(g *graph.Graph, o *Options) (*Model, error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = 1
+	}
+	if opts.MaxInstances <= 0 {
+		opts.MaxInstances = runtime.GOMAXPROCS(0)
+	}
+	be, err := ParseBackend(string(opts.Backend))
+	if err != nil {
+		return nil, err
+	}
+	opts.Backend = be
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("lcnet: %w", err)
+	}
+	og, err := graph.Optimize(g)
+	if err != nil {
+		return nil, fmt.Errorf("lcnet: %w", err)
+	}
+	p, err := newPlan(og, opts)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{
+		src: g, opt: og, plan: p,
+		inSize: graph.Numel(g.InputShape()), outSize: graph.Numel(g.OutputShape()),
+		maxInst: opts.MaxInstances,
+		idle:    make(chan *runner, opts.MaxInstances),
+	}
+	return m, nil
+}
+
+// Build returns a PP-LCNet family member with deterministic synthetic
+// weights drawn from seed.
+func Build(c pplcnet.Config, seed uint64, o *Options) (*Model, error) {
+	g, err := pplcnet.Build(c, seed)
+	if err != nil {
+		return nil, err
+	}
+	return New(g, o)
+}
+
+// BuiltIn returns a built-in model by name (pplcnet_x0_25 ... pplcnet_x2_5,
+// ImageNet 224×224, 1000 classes) with synthetic weights from seed.
+func BuiltIn(name string, seed uint64, o *Options) (*Model, error) {
+	s, ok := pplcnet.Names()[name]
+	if !ok {
+		return nil, fmt.Errorf("lcnet: unknown model name %q (built-in: %s)", name, strings.Join(BuiltInNames(), ", "))
+	}
+	return Build(pplcnet.Default(s), seed, o)
+}
+
+// Graph returns the network as built or imported (before optimization).
+// Do not modify it.
+func (m *Model) Graph() *graph.Graph { return m.src }
+
+// InputShape is the per-sample input shape, e.g. [3 224 224].
+func (m *Model) InputShape() []int { return append([]int(nil), m.src.InputShape()...) }
+
+// OutputShape is the per-sample output shape, e.g. [1000].
+func (m *Model) OutputShape() []int { return append([]int(nil), m.src.OutputShape()...) }
+
+// Run runs a batch: in holds batch×C×H×W float32 values in NCHW order. It
+// returns batch×OutputShape values.
+func (m *Model) Run(in []float32, batch int) ([]float32, error) {
+	if batch <= 0 || len(in) != batch*m.inSize {
+		return nil, m.checkInput(in, batch, nil)
+	}
+	out := make([]float32, batch*m.outSize)
+	if err := m.RunContext(context.Background(), in, batch, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RunInto is Run writing into out, which must hold batch×OutputShape
+// values. It does not allocate in steady state.
+func (m *Model) RunInto(in []float32, batch int, out []float32) error {
+	return m.RunContext(context.Background(), in, batch, out)
+}
+
+// RunContext is RunInto honouring ctx while it waits for an instance and
+// between segments.
+func (m *Model) RunContext(ctx context.Context, in []float32, batch int, out []float32) (err error) {
+	if err := m.checkInput(in, batch, out); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lcnet: %w", err)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return ErrClosed
+	}
+	r, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// A kernel bug must not take the caller's process down; the
+			// runner may be inconsistent, so it is dropped.
+			err = fmt.Errorf("lcnet: internal error: %v", p)
+			r.close()
+			m.cmu.Lock()
+			m.created--
+			m.cmu.Unlock()
+			return
+		}
+		m.idle <- r
+	}()
+	return r.run(ctx, in, batch, out)
+}
+
+func (m *Model) checkInput(in []float32, batch int, out []float32) error {
+	if batch <= 0 {
+		return fmt.Errorf("%w: batch %d must be positive", ErrInput, batch)
+	}
+	if batch > math.MaxInt32/m.inSize {
+		return fmt.Errorf("%w: batch %d is too large", ErrInput, batch)
+	}
+	if len(in) != batch*m.inSize {
+		return fmt.Errorf("%w: input has %d values, want %d×%v = %d", ErrInput, len(in), batch, m.src.InputShape(), batch*m.inSize)
+	}
+	if len(out) != batch*m.outSize {
+		return fmt.Errorf("%w: output buffer has %d values, want %d×%v = %d", ErrInput, len(out), batch, m.src.OutputShape(), batch*m.outSize)
+	}
+	for i, v := range in {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%w: input value %d (sample %d) is %v", ErrInput, i, i/m.inSize, v)
+		}
+	}
+	return nil
+}
+
+func (m *Model) acquire(ctx context.Context) (*runner, error) {
+	select {
+	case r := <-m.idle:
+		return r, nil
+	default:
+	}
+	m.cmu.Lock()
+	if m.created < m.maxInst {
+		m.created++
+		m.cmu.Unlock()
+		r, err := m.plan.newRunner()
+		if err != nil {
+			m.cmu.Lock()
+			m.created--
+			m.cmu.Unlock()
+			return nil, err
+		}
+		m.cmu.Lock()
+		m.all = append(m.all, r)
+		m.cmu.Unlock()
+		return r, nil
+	}
+	m.cmu.Unlock()
+	select {
+	case r := <-m.idle:
+		return r, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("lcnet: waiting for an instance: %w", ctx.Err())
+	}
+}
+
+// Close waits for running inferences, then frees every instance and the
+// weights. It is idempotent; Run after Close returns ErrClosed.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	var errs []error
+	m.cmu.Lock()
+	for _, r := range m.all {
+		errs = append(errs, r.close())
+	}
+	m.all = nil
+	m.cmu.Unlock()
+	errs = append(errs, m.plan.close())
+	return errors.Join(errs...)
+}
