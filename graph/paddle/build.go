@@ -95,6 +95,7 @@ func importCommon(p *program, blob []byte, opt Options) (*graph.Graph, error) {
 	}
 	b.g.Output = b.output
 	b.prune()
+	mergeBiases(b.g)
 	if err := b.g.Validate(); err != nil {
 		return nil, fmt.Errorf("paddle: %w", err)
 	}
@@ -123,6 +124,59 @@ func (b *builder) prune() {
 		}
 	}
 	b.g.Nodes = nodes
+}
+
+// mergeBiases moves each BiasAdd into the bias-less conv or FC that alone
+// feeds it (Paddle writes conv and linear biases as separate adds), so that
+// a batch norm after a biased conv still folds.
+func mergeBiases(g *graph.Graph) {
+	producer := make(map[int]int, len(g.Nodes))
+	uses := make(map[int]int, len(g.Values))
+	for i, n := range g.Nodes {
+		producer[n.Output] = i
+		for _, in := range n.Inputs {
+			uses[in]++
+		}
+	}
+	drop := make(map[int]bool)
+	for ni, n := range g.Nodes {
+		ba, ok := n.Op.(*graph.BiasAdd)
+		if !ok {
+			continue
+		}
+		pi, ok := producer[n.Inputs[0]]
+		if !ok || drop[pi] || uses[n.Inputs[0]] != 1 || n.Inputs[0] == g.Output {
+			continue
+		}
+		p := g.Nodes[pi]
+		switch op := p.Op.(type) {
+		case *graph.Conv2D:
+			if op.Bias != nil || op.Act.Kind != graph.ActNone || ba.Bias.Len() != op.OutC {
+				continue
+			}
+			op.Bias = ba.Bias
+		case *graph.FC:
+			if op.Bias != nil || op.Act.Kind != graph.ActNone || ba.Bias.Len() != op.Out {
+				continue
+			}
+			op.Bias = ba.Bias
+		default:
+			continue
+		}
+		// The producer now writes the BiasAdd's value.
+		p.Output = n.Output
+		drop[ni] = true
+	}
+	if len(drop) == 0 {
+		return
+	}
+	nodes := g.Nodes[:0]
+	for i, n := range g.Nodes {
+		if !drop[i] {
+			nodes = append(nodes, n)
+		}
+	}
+	g.Nodes = nodes
 }
 
 func (b *builder) input(i int) (binding, error) {

@@ -175,3 +175,18 @@ func TestDynamicInputSize(t *testing.T) {
 		t.Fatal("a 96x96 request on an 80x160 model was accepted")
 	}
 }
+
+func TestRoundTripTiny(t *testing.T) {
+	g := tinyGraph(t)
+	m := mustExport(t, g, exportOpts{})
+	got, err := ReadPIR(bytes.NewReader(m.pir(exportOpts{})), bytes.NewReader(m.pdiparams(false)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, g, got)
+	got, err = ReadProgram(bytes.NewReader(m.program(exportOpts{})), bytes.NewReader(m.pdiparams(false)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, g, got)
+}

@@ -630,3 +630,55 @@ func mustExport(t testing.TB, g *graph.Graph, o exportOpts) *xmodel {
 	}
 	return m
 }
+
+// tinyGraph is a small network using every op the exporter writes: a
+// biased conv, batch norms, depthwise conv, squeeze-excite, dropout scale,
+// flatten, FC and softmax, on a 3×8×8 input. It keeps fuzz seeds small.
+func tinyGraph(t testing.TB) *graph.Graph {
+	t.Helper()
+	seed := uint32(1)
+	rnd := func(shape ...int) *graph.Tensor {
+		tt := graph.NewTensor(shape...)
+		for i := range tt.Data {
+			seed = seed*1664525 + 1013904223
+			tt.Data[i] = float32(seed>>8)/float32(1<<24) - 0.5
+		}
+		return tt
+	}
+	pos := func(n int) *graph.Tensor {
+		tt := rnd(n)
+		for i := range tt.Data {
+			tt.Data[i] += 1
+		}
+		return tt
+	}
+	bn := func(c int) *graph.BatchNorm {
+		return &graph.BatchNorm{Scale: pos(c), Shift: rnd(c), Mean: rnd(c), Var: pos(c), Eps: 1e-5}
+	}
+	g := graph.New("tiny", "x", 3, 8, 8)
+	add := func(name string, op graph.Op, in ...int) int {
+		v, err := g.Add(name, op, in...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	x := add("c1", &graph.Conv2D{InC: 3, OutC: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Groups: 1, Weight: rnd(4, 3, 3, 3), Bias: rnd(4)}, g.Input)
+	x = add("bn1", bn(4), x)
+	x = add("hs1", &graph.Act{Act: graph.HardSwish}, x)
+	x = add("dw", &graph.Conv2D{InC: 4, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Groups: 4, Weight: rnd(4, 1, 3, 3)}, x)
+	x = add("bn2", bn(4), x)
+	x = add("r2", &graph.Act{Act: graph.ReLU}, x)
+	s := add("se.pool", &graph.GlobalAvgPool{}, x)
+	s = add("se.c1", &graph.Conv2D{InC: 4, OutC: 2, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1, Weight: rnd(2, 4, 1, 1), Bias: rnd(2)}, s)
+	s = add("se.r", &graph.Act{Act: graph.ReLU}, s)
+	s = add("se.c2", &graph.Conv2D{InC: 2, OutC: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1, Weight: rnd(4, 2, 1, 1), Bias: rnd(4)}, s)
+	s = add("se.hs", &graph.Act{Act: graph.HardSigmoid(1.0/6, 0.5)}, s)
+	x = add("se.mul", &graph.Mul{}, x, s)
+	x = add("pool", &graph.GlobalAvgPool{}, x)
+	x = add("drop", &graph.Scale{Factor: 0.75}, x)
+	x = add("flat", &graph.Reshape{Shape: []int{-1}}, x)
+	x = add("fc", &graph.FC{In: 4, Out: 3, Weight: rnd(3, 4), Bias: rnd(3)}, x)
+	add("sm", &graph.Softmax{}, x)
+	return g
+}
