@@ -44,11 +44,12 @@ func benchDecoders(b *testing.B, f func(*testing.B)) {
 func benchDecodePreprocess(b *testing.B) {
 	data := benchJPEG(b)
 	p := ImageNetDefault().NewPreprocessor()
+	var d Decoder
 	dst := make([]float32, 3*224*224)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		img, err := DecodeBytes(data, Limits{})
+		img, err := d.Decode(data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,9 +64,10 @@ func BenchmarkDecode(b *testing.B) { benchDecoders(b, benchDecode) }
 
 func benchDecode(b *testing.B) {
 	data := benchJPEG(b)
+	var d Decoder
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeBytes(data, Limits{}); err != nil {
+		if _, err := d.Decode(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -117,7 +117,22 @@ func Decode(r io.Reader, lim Limits) (*Image, error) {
 // high byte, palette images are expanded, and the EXIF orientation of JPEG
 // and PNG files is applied. The header is checked against lim before any
 // pixel memory is allocated. Errors wrap ErrFormat, ErrTooLarge or ErrBadSize.
-func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
+func DecodeBytes(b []byte, lim Limits) (*Image, error) {
+	d := Decoder{Limits: lim}
+	return d.Decode(b)
+}
+
+// Decoder decodes images like DecodeBytes but reuses its pixel memory from
+// one call to the next. It is not safe for concurrent use.
+type Decoder struct {
+	Limits Limits
+	buf    []uint8
+	img    Image
+}
+
+// Decode decodes b like DecodeBytes. The returned image may share memory
+// with the Decoder: it is valid until the next call of Decode.
+func (d *Decoder) Decode(b []byte) (img *Image, err error) {
 	var f *format
 	for i := range formats {
 		if formats[i].magic(b) {
@@ -130,6 +145,20 @@ func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
 			return nil, fmt.Errorf("preprocess: empty input: %w", ErrFormat)
 		}
 		return nil, fmt.Errorf("preprocess: unknown image format: %w", ErrFormat)
+	}
+	lim := d.Limits
+	if f.name == "jpeg" && useTurbo {
+		// libjpeg-turbo gives OpenCV's pixels. Streams it refuses
+		// (CMYK, or anything it warns about) go to Go's decoder.
+		if w, h, err := turbojpeg.Header(b); err == nil {
+			if err := checkSize(w, h, lim); err != nil {
+				return nil, err
+			}
+			img = d.image(w, h)
+			if turbojpeg.DecodeRGB(b, img.Pix, w, h) == nil {
+				return orient(img, jpegOrientation(b)), nil
+			}
+		}
 	}
 	// A decoder bug must not take the caller down with it.
 	defer func() {
@@ -144,14 +173,6 @@ func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
 	if err := checkSize(cfg.Width, cfg.Height, lim); err != nil {
 		return nil, err
 	}
-	if f.name == "jpeg" && useTurbo {
-		// libjpeg-turbo gives OpenCV's pixels. Streams it refuses
-		// (CMYK, or anything it warns about) go to Go's decoder.
-		img = NewImage(cfg.Width, cfg.Height)
-		if turbojpeg.DecodeRGB(b, img.Pix, cfg.Width, cfg.Height) == nil {
-			return orient(img, jpegOrientation(b)), nil
-		}
-	}
 	m, err := f.decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: decoding %s: %w", f.name, wrapFormat(err))
@@ -160,7 +181,8 @@ func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
 	if err := checkSize(r.Dx(), r.Dy(), lim); err != nil {
 		return nil, err
 	}
-	img = toRGB(m)
+	img = d.image(r.Dx(), r.Dy())
+	toRGB(img.Pix, m)
 	switch f.name {
 	case "jpeg":
 		img = orient(img, jpegOrientation(b))
@@ -168,6 +190,16 @@ func DecodeBytes(b []byte, lim Limits) (img *Image, err error) {
 		img = orient(img, pngOrientation(b))
 	}
 	return img, nil
+}
+
+// image returns a w x h image backed by the Decoder's buffer.
+func (d *Decoder) image(w, h int) *Image {
+	n := 3 * w * h
+	if cap(d.buf) < n {
+		d.buf = make([]uint8, n)
+	}
+	d.img = Image{W: w, H: h, Pix: d.buf[:n]}
+	return &d.img
 }
 
 func wrapFormat(err error) error {
@@ -187,13 +219,11 @@ func checkSize(w, h int, lim Limits) error {
 	return nil
 }
 
-// toRGB converts a decoded image to interleaved 8-bit RGB the way OpenCV's
-// decoders with IMREAD_COLOR do.
-func toRGB(m image.Image) *Image {
+// toRGB converts a decoded image to interleaved 8-bit RGB in p (3*w*h
+// bytes) the way OpenCV's decoders with IMREAD_COLOR do.
+func toRGB(p []uint8, m image.Image) {
 	r := m.Bounds()
 	w, h := r.Dx(), r.Dy()
-	out := NewImage(w, h)
-	p := out.Pix
 	switch m := m.(type) {
 	case *image.YCbCr:
 		ycbcrToRGB(p, m)
@@ -278,7 +308,6 @@ func toRGB(m image.Image) *Image {
 			}
 		}
 	}
-	return out
 }
 
 // ycbcrToRGB converts with Go's JFIF formula (color.YCbCrToRGB), inlined.

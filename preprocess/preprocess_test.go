@@ -83,7 +83,9 @@ func readRGBPNG(t testing.TB, path string) *Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return toRGB(m)
+	img := NewImage(m.Bounds().Dx(), m.Bounds().Dy())
+	toRGB(img.Pix, m)
+	return img
 }
 
 func decodeFixture(t testing.TB, path string) *Image {

@@ -62,8 +62,8 @@ type resizer struct {
 	// Vertical plan, per output row of the window.
 	yr0, yr1 []int32
 	yb0, yb1 []int32
-	// Two horizontally resized rows (int, scaled by 2048) and the source
-	// row each holds (-1: none).
+	// Two horizontally resized rows (see hrow) and the source row each
+	// holds (-1: none).
 	rows   [2][]int32
 	rowSrc [2]int
 }
@@ -178,19 +178,29 @@ func clampInt(v, lo, hi int) int {
 	return v
 }
 
-// hrow resizes source row sy horizontally into buf (3*cw ints scaled by 2048).
+// hrow resizes source row sy horizontally into buf: OpenCV's int row
+// (scaled by 2048) already shifted right by 4, the first thing its 8-bit
+// vertical pass does with it.
 func (r *resizer) hrow(buf []int32, src *Image, sy int) {
 	row := src.Pix[3*src.W*sy : 3*src.W*(sy+1)]
 	xo0, xo1, xa0, xa1 := r.xo0, r.xo1, r.xa0, r.xa1
 	buf = buf[:3*len(xo0)]
 	for i := range xo0 {
-		o0, o1, a0, a1 := xo0[i], xo1[i], xa0[i], xa1[i]
-		p0 := row[o0 : o0+3 : o0+3]
-		p1 := row[o1 : o1+3 : o1+3]
+		o0, a0, a1 := int(xo0[i]), xa0[i], xa1[i]
 		d := buf[3*i : 3*i+3 : 3*i+3]
-		d[0] = int32(p0[0])*a0 + int32(p1[0])*a1
-		d[1] = int32(p0[1])*a0 + int32(p1[1])*a1
-		d[2] = int32(p0[2])*a0 + int32(p1[2])*a1
+		if o1 := int(xo1[i]); o1 == o0+3 {
+			// Interior: the two source pixels are adjacent.
+			p := row[o0 : o0+6 : o0+6]
+			d[0] = (int32(p[0])*a0 + int32(p[3])*a1) >> 4
+			d[1] = (int32(p[1])*a0 + int32(p[4])*a1) >> 4
+			d[2] = (int32(p[2])*a0 + int32(p[5])*a1) >> 4
+		} else {
+			p0 := row[o0 : o0+3 : o0+3]
+			p1 := row[o1 : o1+3 : o1+3]
+			d[0] = (int32(p0[0])*a0 + int32(p1[0])*a1) >> 4
+			d[1] = (int32(p0[1])*a0 + int32(p1[1])*a1) >> 4
+			d[2] = (int32(p0[2])*a0 + int32(p1[2])*a1) >> 4
+		}
 	}
 }
 
@@ -229,15 +239,11 @@ func (r *resizer) linear(dst []uint8, src *Image, cw, ch int) {
 		s1 = s1[:n:n]
 		// OpenCV's 8-bit vertical pass (VResizeLinear<uchar,int,short,...>
 		// and its SIMD twin VResizeLinearVec_32s8u): both rows are shifted
-		// right by 4 and multiplied with a 16x16->high-16 multiply.
+		// right by 4 (done by hrow), multiplied with a 16x16->high-16
+		// multiply, summed and rounded with (+2)>>2, saturating.
 		for x := range out {
-			v := ((b0*(s0[x]>>4))>>16 + (b1*(s1[x]>>4))>>16 + 2) >> 2
-			if v > 255 {
-				v = 255
-			} else if v < 0 {
-				v = 0
-			}
-			out[x] = uint8(v)
+			v := ((b0*s0[x])>>16 + (b1*s1[x])>>16 + 2) >> 2
+			out[x] = uint8(min(max(v, 0), 255))
 		}
 	}
 }

@@ -7,3 +7,6 @@ func Available() bool { return false }
 
 // DecodeRGB returns ErrUnavailable.
 func DecodeRGB(data, dst []byte, w, h int) error { return ErrUnavailable }
+
+// Header returns ErrUnavailable.
+func Header(data []byte) (w, h int, err error) { return 0, 0, ErrUnavailable }

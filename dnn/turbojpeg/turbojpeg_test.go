@@ -37,6 +37,9 @@ func TestDecodeRGB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if w, h, err := Header(data); err != nil || w != 29 || h != 17 {
+		t.Fatalf("Header = %d, %d, %v", w, h, err)
+	}
 	// Compare with Go's decoder: the two differ only by IDCT rounding and
 	// chroma upsampling, a few levels on this smooth image.
 	m, err := jpeg.Decode(bytes.NewReader(data))
@@ -71,6 +74,10 @@ func TestDecodeRGBErrors(t *testing.T) {
 		"truncated":   func() error { return DecodeRGB(data[:len(data)/2], dst, 29, 17) },
 		"not a jpeg":  func() error { return DecodeRGB([]byte("hello"), dst, 29, 17) },
 		"header only": func() error { return DecodeRGB(data[:200], dst, 29, 17) },
+		"bad header": func() error {
+			_, _, err := Header([]byte("\xff\xd8 nope"))
+			return err
+		},
 	} {
 		if err := f(); err == nil {
 			t.Errorf("%s: no error", name)
