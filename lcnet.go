@@ -19,6 +19,7 @@ import (
 
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/pplcnet"
+	"github.com/lcnet-go/lcnet/preprocess"
 )
 
 // Backend selects the kernels a model runs on.
@@ -83,6 +84,9 @@ type Model struct {
 
 	// Labels are class names, when the model file brought them.
 	Labels []string
+	// Preprocess is the model's own preprocessing (a Paddle model
+	// directory's inference.yml), or nil.
+	Preprocess *preprocess.Config
 }
 
 // New plans g for execution. g is not modified and may be used again.
