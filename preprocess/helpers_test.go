@@ -34,3 +34,22 @@ func pngHeader(w, h uint32) []byte {
 	chunk("IEND", nil)
 	return b.Bytes()
 }
+
+// jpegWithSize returns a copy of a baseline JPEG whose SOF0 claims w x h.
+func jpegWithSize(b []byte, w, h int) []byte {
+	out := append([]byte(nil), b...)
+	for i := 2; i+9 < len(out); {
+		if out[i] != 0xff {
+			return nil
+		}
+		m := out[i+1]
+		n := int(out[i+2])<<8 | int(out[i+3])
+		if m == 0xc0 || m == 0xc1 || m == 0xc2 {
+			out[i+5], out[i+6] = byte(h>>8), byte(h)
+			out[i+7], out[i+8] = byte(w>>8), byte(w)
+			return out
+		}
+		i += 2 + n
+	}
+	return nil
+}

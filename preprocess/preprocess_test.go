@@ -23,7 +23,7 @@ type manifest struct {
 		W, H                  int
 	}
 	Pipeline []struct {
-		Name, Input, Config, Expected string
+		Name, Input, Config, Expected, Formula string
 	}
 	JPEG []struct {
 		Name, Input, Decoded, Resized string
@@ -242,6 +242,9 @@ func TestPipelineMatchesNumpy(t *testing.T) {
 			cfg, err := LoadConfig(filepath.Join("testdata", c.Config))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.Formula == "paddlex" {
+				cfg.Formula = PaddleXFormula
 			}
 			img := decodeFixture(t, c.Input)
 			got, err := cfg.Preprocess(img)

@@ -275,7 +275,16 @@ def main():
                 out = os.path.join(EXP, "%s__%s.npy" % (name, os.path.basename(cp)[:-4]))
                 np.save(out, np.ascontiguousarray(t))
                 manifest["pipeline"].append({"name": "%s/%s" % (name, os.path.basename(cp)), "input": rel(p),
-                                             "config": rel(cp), "expected": rel(out)})
+                                             "config": rel(cp), "expected": rel(out), "formula": "paddleclas"})
+                if order == "rgb" and not short:
+                    # PaddleX's predictor: ReadImage(RGB), Resize, Normalize
+                    # (alpha/beta form), ToCHWImage, ToBatch.
+                    t = to_chw(normalize_paddlex(resize_image(imread_rgb(p), size=(20, 12))))[None]
+                    out = os.path.join(EXP, "%s__%s_paddlex.npy" % (name, os.path.basename(cp)[:-4]))
+                    np.save(out, np.ascontiguousarray(t.astype(np.float32)))
+                    manifest["pipeline"].append({"name": "%s/%s/paddlex" % (name, os.path.basename(cp)),
+                                                 "input": rel(p), "config": rel(cp), "expected": rel(out),
+                                                 "formula": "paddlex"})
 
     manifest["opencv"] = cv2.__version__
     manifest["numpy"] = np.__version__
