@@ -10,14 +10,18 @@ type depthwise struct {
 	kh, kw          int
 	sh, sw, dh, dw  int
 	pt, pl          int
+	pb, pr          int
 	wt              []float32 // [kh][kw][c]
 	bias            []float32 // [c], zero when the conv has none
 	act             graph.Activation
+	simd            bool
+	hp, wp          int    // padded input size (SIMD)
+	args            [8]int // dwRow's arguments (SIMD)
 }
 
 func newDepthwise(cv *graph.Conv2D, in, out []int) *depthwise {
 	d := &depthwise{c: cv.InC, h: in[1], w: in[2], oh: out[1], ow: out[2], kh: cv.KH, kw: cv.KW,
-		sh: cv.StrideH, sw: cv.StrideW, pt: cv.PadT, pl: cv.PadL, act: cv.Act}
+		sh: cv.StrideH, sw: cv.StrideW, pt: cv.PadT, pl: cv.PadL, pb: cv.PadB, pr: cv.PadR, act: cv.Act, simd: useSIMD}
 	d.dh, d.dw = cv.Dilation()
 	d.wt = make([]float32, cv.KH*cv.KW*cv.InC)
 	for ch := range cv.InC {
@@ -28,6 +32,9 @@ func newDepthwise(cv *graph.Conv2D, in, out []int) *depthwise {
 	d.bias = make([]float32, cv.InC)
 	if cv.Bias != nil {
 		copy(d.bias, cv.Bias.Data)
+	}
+	if d.simd {
+		d.initSIMD()
 	}
 	return d
 }
@@ -46,7 +53,11 @@ func owRange(off, stride, w, ow int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-func (d *depthwise) run(y, x, _ []float32, batch int, _ []float32) {
+func (d *depthwise) run(y, x, _ []float32, batch int, scratch []float32) {
+	if d.simd {
+		d.runSIMD(y, x, batch, scratch)
+		return
+	}
 	c := d.c
 	inN, outN := d.h*d.w*c, d.oh*d.ow*c
 	rowLen := d.ow * c
@@ -83,5 +94,11 @@ func (d *depthwise) run(y, x, _ []float32, batch int, _ []float32) {
 		}
 	}
 }
-func (*depthwise) scratch() int  { return 0 }
+// scratch holds the zero-padded input of one sample for the SIMD kernel.
+func (d *depthwise) scratch() int {
+	if d.simd && (d.hp != d.h || d.wp != d.w) {
+		return d.hp * d.wp * d.c
+	}
+	return 0
+}
 func (*depthwise) inPlace() bool { return false }

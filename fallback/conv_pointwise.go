@@ -27,24 +27,31 @@ const (
 // packedB is a weight matrix packed for gemm.
 type packedB struct {
 	k, n   int
+	width  int // panel width: nr for the scalar kernel, 16 for AVX-512
+	simd   bool
 	panels int
-	data   []float32 // panels × k × nr
-	bias   []float32 // n rounded up to nr; zero when the layer has none
+	data   []float32 // panels × k × width
+	bias   []float32 // n rounded up to whole panels; zero when the layer has none
 }
 
 // packB packs w, given as [n][k] (output-major, as conv and FC weights are
-// stored), with an optional bias of n values.
-func packB(w []float32, n, k int, bias []float32) *packedB {
-	p := &packedB{k: k, n: n, panels: (n + nr - 1) / nr}
-	p.data = make([]float32, p.panels*k*nr)
-	p.bias = make([]float32, p.panels*nr)
+// stored), with an optional bias of n values, for the SIMD kernels when
+// simd is set (and available) and the scalar ones otherwise.
+func packB(w []float32, n, k int, bias []float32, simd bool) *packedB {
+	width := nr
+	if simd {
+		width = simdWidth
+	}
+	p := &packedB{k: k, n: n, width: width, simd: simd, panels: (n + width - 1) / width}
+	p.data = make([]float32, p.panels*k*width)
+	p.bias = make([]float32, p.panels*width)
 	copy(p.bias, bias)
 	for j := range n {
-		panel, col := j/nr, j%nr
-		dst := p.data[panel*k*nr:]
+		panel, col := j/width, j%width
+		dst := p.data[panel*k*width:]
 		row := w[j*k : (j+1)*k]
 		for kk, v := range row {
-			dst[kk*nr+col] = v
+			dst[kk*width+col] = v
 		}
 	}
 	return p
@@ -52,6 +59,18 @@ func packB(w []float32, n, k int, bias []float32) *packedB {
 
 // gemm computes C = act(A·B + bias) for m rows; a holds m×k floats, c m×n.
 func gemm(m int, a []float32, b *packedB, c []float32, act graph.Activation) {
+	if len(a) < m*b.k || len(c) < m*b.n {
+		panic("fallback: gemm operands too short")
+	}
+	if b.simd {
+		gemmSIMD(m, a, b, c, act)
+		return
+	}
+	gemmScalar(m, a, b, c, act)
+}
+
+// gemmScalar is gemm with the pure-Go micro-kernel.
+func gemmScalar(m int, a []float32, b *packedB, c []float32, act graph.Activation) {
 	k, n := b.k, b.n
 	// Rows per chunk: keep the chunk of A in about 128 KiB of L2.
 	mc := max(mr, (32768/k)/mr*mr)
@@ -150,7 +169,7 @@ func newPointwise(c *graph.Conv2D, in []int) *pointwise {
 	if c.Bias != nil {
 		bias = c.Bias.Data
 	}
-	return &pointwise{s: in[1] * in[2], b: packB(c.Weight.Data, c.OutC, c.InC, bias), act: c.Act}
+	return &pointwise{s: in[1] * in[2], b: packB(c.Weight.Data, c.OutC, c.InC, bias, useSIMD), act: c.Act}
 }
 
 func (k *pointwise) run(y, x, _ []float32, batch int, _ []float32) {

@@ -173,11 +173,17 @@ func convCases() []convCase {
 		}
 		cs = append(cs, convCase{inC: c, outC: c, groups: c, h: 8, w: 7, kh: 3, kw: 3, sh: 2, sw: 1, pt: 0, pl: 1, pb: 2, pr: 0, act: graph.ReLU})
 	}
-	// Pointwise: channels in × out, with and without bias.
+	// Pointwise: channels in × out, with and without bias; 15 and 25
+	// pixels per sample (GEMM row tails).
 	for _, ci := range []int{1, 3, 7, 15, 16, 17, 33} {
-		for _, co := range []int{1, 3, 7, 16, 17, 33} {
-			cs = append(cs, convCase{inC: ci, outC: co, groups: 1, h: 5, w: 3, kh: 1, kw: 1, sh: 1, sw: 1, bias: co%2 == 1, act: hs})
+		for _, co := range []int{1, 3, 7, 16, 17, 33, 48, 65} {
+			cs = append(cs, convCase{inC: ci, outC: co, groups: 1, h: 5, w: 3 + 2*(co%2), kh: 1, kw: 1, sh: 1, sw: 1, bias: co%2 == 1, act: hs})
 		}
+	}
+	for _, a := range []graph.Activation{graph.NoAct, graph.ReLU, graph.HardSigmoid(0.2, 0.5), graph.Sigmoid} {
+		cs = append(cs,
+			convCase{inC: 9, outC: 40, groups: 1, h: 4, w: 4, kh: 1, kw: 1, sh: 1, sw: 1, bias: true, act: a},
+			convCase{inC: 20, outC: 20, groups: 20, h: 6, w: 5, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, pb: 1, pr: 1, bias: true, act: a})
 	}
 	// General: stem, strided and padded 1×1, groups, dilation, odd kernels.
 	cs = append(cs,
@@ -195,7 +201,28 @@ func convCases() []convCase {
 	return cs
 }
 
-func TestConvAgainstReference(t *testing.T) {
+// backends runs f once per kernel set this build has: the pure-Go kernels
+// and, where available, the AVX-512 ones. It sets useSIMD, so tests using
+// it must not run in parallel.
+func backends(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	names := map[bool]string{false: "scalar", true: "simd"}
+	for _, simd := range []bool{false, true} {
+		if simd && !simdAvailable {
+			continue
+		}
+		t.Run(names[simd], func(t *testing.T) {
+			old := useSIMD
+			useSIMD = simd
+			defer func() { useSIMD = old }()
+			f(t)
+		})
+	}
+}
+
+func TestConvAgainstReference(t *testing.T) { backends(t, testConvAgainstReference) }
+
+func testConvAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range convCases() {
 		conv := &graph.Conv2D{InC: c.inC, OutC: c.outC, KH: c.kh, KW: c.kw, StrideH: c.sh, StrideW: c.sw,
@@ -216,7 +243,9 @@ func TestConvAgainstReference(t *testing.T) {
 	}
 }
 
-func TestOpsAgainstReference(t *testing.T) {
+func TestOpsAgainstReference(t *testing.T) { backends(t, testOpsAgainstReference) }
+
+func testOpsAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	pos := func(n int) *graph.Tensor {
 		t := randTensor(r, 1, n)
@@ -269,7 +298,9 @@ func TestOpsAgainstReference(t *testing.T) {
 
 // TestMulBroadcastShapes covers Mul with [C], [C,1,1] and same-shape second
 // inputs, on a graph whose second input is computed from the first.
-func TestMulBroadcastShapes(t *testing.T) {
+func TestMulBroadcastShapes(t *testing.T) { backends(t, testMulBroadcastShapes) }
+
+func testMulBroadcastShapes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []int{1, 3, 17} {
 		for _, kind := range []string{"c11", "c", "same"} {
@@ -292,6 +323,45 @@ func TestMulBroadcastShapes(t *testing.T) {
 				got, want := runGraph(t, g, in, batch)
 				if e := maxRelErr(got, want); e > 1e-5 {
 					t.Fatalf("c=%d %s batch %d: rel err %g", c, kind, batch, e)
+				}
+			}
+		}
+	}
+}
+
+// TestGEMMShapes checks gemm on a grid of sizes around the tile edges
+// (12-row, 16- and 32-column tiles) against a float64 product.
+func TestGEMMShapes(t *testing.T) { backends(t, testGEMMShapes) }
+
+func testGEMMShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	for _, m := range []int{1, 2, 11, 12, 13, 25, 40} {
+		for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 47, 64, 70} {
+			for _, k := range []int{1, 2, 3, 16, 27, 64} {
+				a, w, bias := randSlice(r, m*k), randSlice(r, n*k), randSlice(r, n)
+				b := packB(w, n, k, bias, useSIMD)
+				c := make([]float32, m*n+5)
+				for i := range c {
+					c[i] = 1234 // sentinel past the end
+				}
+				gemm(m, a, b, c[:m*n], graph.HardSwish)
+				want := make([]float32, m*n)
+				for i := range m {
+					for j := range n {
+						s := float64(bias[j])
+						for p := range k {
+							s += float64(a[i*k+p]) * float64(w[j*k+p])
+						}
+						want[i*n+j] = graph.HardSwish.Apply(float32(s))
+					}
+				}
+				if e := maxRelErr(c[:m*n], want); e > 1e-5 {
+					t.Fatalf("m=%d n=%d k=%d: rel err %g", m, n, k, e)
+				}
+				for _, v := range c[m*n:] {
+					if v != 1234 {
+						t.Fatalf("m=%d n=%d k=%d: wrote past C", m, n, k)
+					}
 				}
 			}
 		}

@@ -55,7 +55,9 @@ func compileRun(t testing.TB, g *graph.Graph, in []float32, batch int) []float32
 // TestNetworkOptimizedMatchesRaw runs every op standalone (the raw graph:
 // BN, Act, Scale, SE subgraphs with Mul) and the optimized graph (folded
 // BN, fused activations, SE nodes) and wants the same outputs.
-func TestNetworkOptimizedMatchesRaw(t *testing.T) {
+func TestNetworkOptimizedMatchesRaw(t *testing.T) { backends(t, testNetworkOptimizedMatchesRaw) }
+
+func testNetworkOptimizedMatchesRaw(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	for _, nc := range netCases() {
 		raw, opt := buildNet(t, nc.cfg)
@@ -80,7 +82,9 @@ func TestNetworkOptimizedMatchesRaw(t *testing.T) {
 
 // TestNetworkAgainstReference checks whole small networks against the naive
 // NCHW interpreter.
-func TestNetworkAgainstReference(t *testing.T) {
+func TestNetworkAgainstReference(t *testing.T) { backends(t, testNetworkAgainstReference) }
+
+func testNetworkAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 11))
 	for _, nc := range []netCase{netCases()[0], netCases()[2]} {
 		raw, opt := buildNet(t, nc.cfg)
@@ -90,6 +94,26 @@ func TestNetworkAgainstReference(t *testing.T) {
 			if e := maxRelErr(got, want); e > 1e-5 {
 				t.Fatalf("%s: rel err %g vs reference", nc.name, e)
 			}
+		}
+	}
+}
+
+// TestSIMDMatchesScalar runs whole networks with both kernel sets.
+func TestSIMDMatchesScalar(t *testing.T) {
+	if !simdAvailable {
+		t.Skip("no AVX-512 kernels in this build or on this CPU")
+	}
+	r := rand.New(rand.NewPCG(14, 15))
+	defer func(old bool) { useSIMD = old }(useSIMD)
+	for _, nc := range netCases() {
+		_, opt := buildNet(t, nc.cfg)
+		in := randSlice(r, 2*graph.Numel(opt.InputShape()))
+		useSIMD = false
+		a := compileRun(t, opt, in, 2)
+		useSIMD = true
+		b := compileRun(t, opt, in, 2)
+		if e := maxRelErr(b, a); e > 1e-5 {
+			t.Errorf("%s: simd vs scalar rel err %g", nc.name, e)
 		}
 	}
 }

@@ -1,0 +1,393 @@
+// Command asmgen generates fallback's AVX-512 kernels with avo:
+//
+//	cd fallback/internal/asmgen && go run . -out ../../simd_amd64.s -stubs ../../simd_amd64_stub.go -pkg fallback
+//
+// (go generate ./fallback runs exactly that). The output is amd64-only and
+// excluded by the noasm build tag; the pure-Go kernels remain the reference
+// and are cross-checked against these in fallback's tests.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Tile sizes; they must match simd_amd64.go.
+const (
+	mr    = 12 // rows (pixels) per GEMM micro-tile
+	lanes = 16 // float32 lanes of a ZMM register
+)
+
+// Activation codes passed to the kernels; they must match simd_amd64.go.
+const (
+	actNone        = 0
+	actReLU        = 1
+	actHardSwish   = 2
+	actHardSigmoid = 3
+)
+
+func main() {
+	ConstraintExpr("!noasm")
+	cpuid()
+	for nv := 1; nv <= 2; nv++ {
+		for rows := 1; rows <= mr; rows++ {
+			gemmTile(nv, rows)
+		}
+	}
+	depthwiseRow()
+	Generate()
+}
+
+// cpuid emits cpuidex and xgetbv for feature detection.
+func cpuid() {
+	TEXT("cpuidex", NOSPLIT, "func(leaf, sub uint32) (a, b, c, d uint32)")
+	Doc("cpuidex executes CPUID with EAX=leaf, ECX=sub.")
+	Load(Param("leaf"), EAX)
+	Load(Param("sub"), ECX)
+	CPUID()
+	Store(EAX, Return("a"))
+	Store(EBX, Return("b"))
+	Store(ECX, Return("c"))
+	Store(EDX, Return("d"))
+	RET()
+
+	TEXT("xgetbv0", NOSPLIT, "func() (lo uint32)")
+	Doc("xgetbv0 returns the low half of XCR0 (the OS-enabled state components).")
+	XORL(ECX, ECX)
+	XGETBV()
+	Store(EAX, Return("lo"))
+	RET()
+}
+
+// actConsts holds the registers the activation epilogue needs.
+type actConsts struct {
+	kind         GPVirtual
+	zero, one    VecVirtual
+	slope, offst VecVirtual
+}
+
+func loadAct() actConsts {
+	var a actConsts
+	a.kind = GP64()
+	Load(Param("act"), a.kind)
+	a.zero, a.one, a.slope, a.offst = ZMM(), ZMM(), ZMM(), ZMM()
+	VXORPS(a.zero, a.zero, a.zero)
+	t := GP32()
+	MOVL(U32(0x3f800000), t) // 1.0f
+	VPBROADCASTD(t, a.one)
+	VBROADCASTSS(paramAddr("slope"), a.slope)
+	VBROADCASTSS(paramAddr("offset"), a.offst)
+	return a
+}
+
+// paramAddr is the frame address of a parameter, for instructions that
+// read it straight from memory (Load would use a legacy-SSE MOVSS, which
+// cannot reach X16-X31).
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// applyAct emits the activation on regs, branching once on the kind.
+func applyAct(regs []VecVirtual, label string) {
+	a := loadAct()
+	done := label + "_done"
+	CMPQ(a.kind, U8(actNone))
+	JEQ(LabelRef(done))
+	CMPQ(a.kind, U8(actReLU))
+	JNE(LabelRef(label + "_hard"))
+	for _, z := range regs {
+		VMAXPS(a.zero, z, z)
+	}
+	JMP(LabelRef(done))
+	Label(label + "_hard")
+	t := ZMM()
+	CMPQ(a.kind, U8(actHardSwish))
+	JNE(LabelRef(label + "_hsig"))
+	for _, z := range regs {
+		// t = clip(slope*z + offset, 0, 1); z *= t
+		VMOVAPS(z, t)
+		VFMADD213PS(a.offst, a.slope, t)
+		VMAXPS(a.zero, t, t)
+		VMINPS(a.one, t, t)
+		VMULPS(t, z, z)
+	}
+	JMP(LabelRef(done))
+	Label(label + "_hsig")
+	for _, z := range regs {
+		VFMADD213PS(a.offst, a.slope, z)
+		VMAXPS(a.zero, z, z)
+		VMINPS(a.one, z, z)
+	}
+	Label(label + "_done")
+}
+
+// gemmTile emits gemm<nv>x<rows>: a rows × (nv·16) tile of
+// C = act(A·B + bias). A rows are lda floats apart; B is nv panels of
+// [k][16] floats, pstride floats apart; C rows are ldc floats apart. mask
+// holds the column masks (low 16 bits: first panel, high: second).
+func gemmTile(nv, rows int) {
+	name := fmt.Sprintf("gemm%dx%d", nv, rows)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope, offset float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of C = act(A·B + bias).", name, rows, nv*lanes))
+	k := GP64()
+	Load(Param("k"), k)
+	lda := GP64()
+	Load(Param("lda"), lda)
+	SHLQ(U8(2), lda)
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	// Row base pointers: one per group of four rows.
+	nb := (rows + 3) / 4
+	bases := make([]GPVirtual, nb)
+	bases[0] = GP64()
+	Load(Param("a"), bases[0])
+	for i := 1; i < nb; i++ {
+		bases[i] = GP64()
+		LEAQ(Mem{Base: bases[i-1], Index: lda, Scale: 4}, bases[i])
+	}
+	rowAddr := func(r int) Mem {
+		base := bases[r/4]
+		switch r % 4 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: lda, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: lda, Scale: 2}
+		}
+		return Mem{Base: base, Index: lda3, Scale: 1}
+	}
+	b := GP64()
+	Load(Param("b"), b)
+	ps := GP64()
+	Load(Param("pstride"), ps)
+	SHLQ(U8(2), ps)
+	bias := GP64()
+	Load(Param("bias"), bias)
+
+	acc := make([][]VecVirtual, rows)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, nv)
+		for v := range nv {
+			acc[r][v] = ZMM()
+			if v == 0 {
+				VMOVUPS(Mem{Base: bias}, acc[r][v])
+			} else {
+				VMOVUPS(Mem{Base: bias, Disp: 4 * lanes}, acc[r][v])
+			}
+		}
+	}
+	bv := make([]VecVirtual, nv)
+	for v := range nv {
+		bv[v] = ZMM()
+	}
+	Label(name + "_loop")
+	VMOVUPS(Mem{Base: b}, bv[0])
+	if nv == 2 {
+		VMOVUPS(Mem{Base: b, Index: ps, Scale: 1}, bv[1])
+	}
+	// One A value per row: with two panels, broadcast it once into a
+	// register (14 loads per 24 FMAs instead of 26); with one, fold the
+	// broadcast into the FMA.
+	var tmp []VecVirtual
+	if nv == 2 {
+		tmp = []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	}
+	for r := range rows {
+		if nv == 1 {
+			VFMADD231PS_BCST(rowAddr(r), bv[0], acc[r][0])
+			continue
+		}
+		t := tmp[r%len(tmp)]
+		VBROADCASTSS(rowAddr(r), t)
+		VFMADD231PS(t, bv[0], acc[r][0])
+		VFMADD231PS(t, bv[1], acc[r][1])
+	}
+	for _, base := range bases {
+		ADDQ(U8(4), base)
+	}
+	ADDQ(U8(4*lanes), b)
+	DECQ(k)
+	JNZ(LabelRef(name + "_loop"))
+
+	var all []VecVirtual
+	for r := range rows {
+		all = append(all, acc[r]...)
+	}
+	applyAct(all, name+"_act")
+
+	mask := GP32()
+	Load(Param("mask"), mask)
+	k1, k2 := K(), K()
+	KMOVW(mask, k1)
+	if nv == 2 {
+		SHRL(U8(16), mask)
+		KMOVW(mask, k2)
+	}
+	c := GP64()
+	Load(Param("c"), c)
+	ldc := GP64()
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	for r := range rows {
+		VMOVUPS(acc[r][0], k1, Mem{Base: c})
+		if nv == 2 {
+			VMOVUPS(acc[r][1], k2, Mem{Base: c, Disp: 4 * lanes})
+		}
+		if r+1 < rows {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// depthwiseRow emits dwRow: one output row of a depthwise convolution on a
+// zero-padded channels-last input, 16 channels at a time (the last block
+// masked), four output pixels at a time while they last.
+func depthwiseRow() {
+	TEXT("dwRow", NOSPLIT, "func(x *float32, w *float32, bias *float32, y *float32, p *[8]int, act int, slope, offset float32)")
+	Pragma("noescape")
+	Doc("dwRow computes one output row of a depthwise convolution; see depthwiseSIMD in simd_amd64.go.")
+	pp := GP64()
+	Load(Param("p"), pp)
+	ld := func(field int) GPVirtual {
+		r := GP64()
+		MOVQ(Mem{Base: pp, Disp: 8 * field}, r)
+		return r
+	}
+	// dwParams fields, in order: c, ow, kh, kw, xstep (sw·c), rowStride
+	// (dh·padded row floats), tapStep (dw·c), tail mask.
+	const (
+		fC = iota
+		fOW
+		fKH
+		fKW
+		fXStep
+		fRowStride
+		fTapStep
+		fTail
+	)
+
+	cb := GP64() // channel offset in floats
+	XORQ(cb, cb)
+	Label("dw_cblock")
+	// Mask: all ones unless this is the last, partial block.
+	km := K()
+	{
+		rem := ld(fC)
+		SUBQ(cb, rem)
+		t := GP32()
+		MOVL(U32(0xffff), t)
+		CMPQ(rem, U8(lanes))
+		JGE(LabelRef("dw_fullmask"))
+		tail := ld(fTail)
+		MOVL(tail.As32(), t)
+		Label("dw_fullmask")
+		KMOVW(t, km)
+	}
+	bvec := ZMM()
+	bias := GP64()
+	Load(Param("bias"), bias)
+	VMOVUPS_Z(Mem{Base: bias, Index: cb, Scale: 4}, km, bvec)
+
+	o := GP64() // output pixel
+	XORQ(o, o)
+	// Blocks of four pixels.
+	pixelBlock := func(n int, label string) {
+		accs := make([]VecVirtual, n)
+		for i := range accs {
+			accs[i] = ZMM()
+			VMOVAPS(bvec, accs[i])
+		}
+		// xr = x0 + (o*xstep + cb)*4 ; wp = w0 + cb*4
+		xr := GP64()
+		MOVQ(o, xr)
+		IMULQ(Mem{Base: pp, Disp: 8 * fXStep}, xr)
+		ADDQ(cb, xr)
+		x0 := GP64()
+		Load(Param("x"), x0)
+		LEAQ(Mem{Base: x0, Index: xr, Scale: 4}, xr)
+		wp := GP64()
+		Load(Param("w"), wp)
+		LEAQ(Mem{Base: wp, Index: cb, Scale: 4}, wp)
+		xstep := ld(fXStep)
+		SHLQ(U8(2), xstep)
+		tapStep := ld(fTapStep)
+		SHLQ(U8(2), tapStep)
+		c4 := ld(fC)
+		SHLQ(U8(2), c4)
+		i := ld(fKH)
+		Label(label + "_kh")
+		xt := GP64()
+		MOVQ(xr, xt)
+		j := ld(fKW)
+		Label(label + "_kw")
+		wv := ZMM()
+		VMOVUPS_Z(Mem{Base: wp}, km, wv)
+		xp := GP64()
+		MOVQ(xt, xp)
+		for q := range n {
+			VFMADD231PS(Mem{Base: xp}, wv, km, accs[q])
+			if q+1 < n {
+				ADDQ(xstep, xp)
+			}
+		}
+		ADDQ(c4, wp)
+		ADDQ(tapStep, xt)
+		DECQ(j)
+		JNZ(LabelRef(label + "_kw"))
+		rs := ld(fRowStride)
+		LEAQ(Mem{Base: xr, Index: rs, Scale: 4}, xr)
+		DECQ(i)
+		JNZ(LabelRef(label + "_kh"))
+
+		applyAct(accs, label+"_act")
+		// y + (o*c + cb)*4
+		yp := GP64()
+		MOVQ(o, yp)
+		IMULQ(Mem{Base: pp, Disp: 8 * fC}, yp)
+		ADDQ(cb, yp)
+		y0 := GP64()
+		Load(Param("y"), y0)
+		LEAQ(Mem{Base: y0, Index: yp, Scale: 4}, yp)
+		c4b := ld(fC)
+		SHLQ(U8(2), c4b)
+		for q := range n {
+			VMOVUPS(accs[q], km, Mem{Base: yp})
+			if q+1 < n {
+				ADDQ(c4b, yp)
+			}
+		}
+		ADDQ(U8(n), o)
+	}
+	Label("dw_quad")
+	{
+		t := GP64()
+		MOVQ(o, t)
+		ADDQ(U8(4), t)
+		CMPQ(t, Mem{Base: pp, Disp: 8 * fOW})
+		JGT(LabelRef("dw_single"))
+	}
+	pixelBlock(4, "dw_q")
+	JMP(LabelRef("dw_quad"))
+	Label("dw_single")
+	CMPQ(o, Mem{Base: pp, Disp: 8 * fOW})
+	JGE(LabelRef("dw_next"))
+	pixelBlock(1, "dw_s")
+	JMP(LabelRef("dw_single"))
+	Label("dw_next")
+	ADDQ(U8(lanes), cb)
+	CMPQ(cb, Mem{Base: pp, Disp: 8 * fC})
+	JLT(LabelRef("dw_cblock"))
+	VZEROUPPER()
+	RET()
+}
