@@ -134,10 +134,21 @@ func (b dnnlBackend) compile(seg *graph.Graph) (program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dnnProgram{p}, nil
+	impls := map[string]string{}
+	for i, s := range p.LayerImpls() {
+		if i < len(net.Layers) {
+			impls[net.Layers[i].Name] = s
+		}
+	}
+	return dnnProgram{p, impls}, nil
 }
 
-type dnnProgram struct{ p *dnn.Plan }
+type dnnProgram struct {
+	p     *dnn.Plan
+	impls map[string]string // node name -> oneDNN implementation
+}
+
+func (d dnnProgram) implOf(node string) string { return d.impls[node] }
 
 func (d dnnProgram) newInstance() (instance, error) {
 	i, err := d.p.NewInstance()

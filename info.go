@@ -16,7 +16,10 @@ type Layer struct {
 	Backend string `json:"backend"` // "dnnl" or "go"
 	// Why is set when the node runs on Go although the preferred backend is
 	// oneDNN: the reason oneDNN declined it.
-	Why    string `json:"why,omitempty"`
+	Why string `json:"why,omitempty"`
+	// Impl is the kernel oneDNN picked for the node (e.g.
+	// "jit_dw:avx512_core"), when it runs on oneDNN.
+	Impl   string `json:"impl,omitempty"`
 	Params int64  `json:"params"`
 	MACs   int64  `json:"macs"`
 }
@@ -24,12 +27,20 @@ type Layer struct {
 // Layers lists the planned nodes in execution order.
 func (m *Model) Layers() []Layer {
 	g := m.opt
+	impl := map[string]string{}
+	for _, s := range m.plan.segs {
+		if d, ok := s.prog.(interface{ implOf(string) string }); ok {
+			for _, k := range s.nodes {
+				impl[g.Nodes[k].Name] = d.implOf(g.Nodes[k].Name)
+			}
+		}
+	}
 	ls := make([]Layer, len(g.Nodes))
 	for i, n := range g.Nodes {
 		one := &graph.Graph{Values: g.Values, Nodes: []*graph.Node{n}, Input: g.Input, Output: n.Output}
 		c := graph.Count(one)
 		ls[i] = Layer{Name: n.Name, Op: describe(n.Op), Shape: g.Values[n.Output].Shape,
-			Backend: m.plan.nodeBackend[i], Why: m.plan.nodeWhy[i], Params: c.Params, MACs: c.MACs}
+			Backend: m.plan.nodeBackend[i], Why: m.plan.nodeWhy[i], Impl: impl[n.Name], Params: c.Params, MACs: c.MACs}
 	}
 	return ls
 }

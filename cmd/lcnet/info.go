@@ -47,6 +47,9 @@ func runInfo(args []string, stdout io.Writer) error {
 	fmt.Fprintln(tw, "#\tlayer\top\toutput\tparams\tMACs\tbackend")
 	for i, l := range info.Layers {
 		be := l.Backend
+		if l.Impl != "" {
+			be += " " + l.Impl
+		}
 		if l.Why != "" {
 			be += " (" + l.Why + ")"
 		}
