@@ -585,5 +585,9 @@ func (c *Config) OutputSize(w, h int) (oh, ow int, err error) {
 		}
 		return c.Crop.Height, c.Crop.Width, nil
 	}
+	if int64(w)*int64(h) > DefaultMaxPixels {
+		// resize_short on an extreme aspect ratio without a crop.
+		return 0, 0, fmt.Errorf("preprocess: output would be %dx%d: %w", w, h, ErrTooLarge)
+	}
 	return h, w, nil
 }

@@ -206,7 +206,7 @@ func wrapFormat(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("truncated file: %w", ErrFormat)
 	}
-	return fmt.Errorf("%v: %w", err, ErrFormat)
+	return fmt.Errorf("%w: %w", err, ErrFormat)
 }
 
 func checkSize(w, h int, lim Limits) error {

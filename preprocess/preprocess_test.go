@@ -410,6 +410,28 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestOutputSizeLimits(t *testing.T) {
+	c := ImageNetDefault()
+	c.Crop = nil
+	if _, _, err := c.OutputSize(1, 1_000_000); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("1x1e6 with resize_short 256, no crop: err = %v", err)
+	}
+	c = ImageNetDefault()
+	if h, w, err := c.OutputSize(1, 1_000_000); err != nil || h != 224 || w != 224 {
+		t.Errorf("1x1e6 with crop: %d, %d, %v", h, w, err)
+	}
+	c.Resize = nil
+	if _, _, err := c.OutputSize(100, 300); !errors.Is(err, ErrBadSize) {
+		t.Errorf("crop larger than image: err = %v", err)
+	}
+	// A 1-pixel-wide, very tall image still preprocesses (only the crop
+	// window is resized).
+	img := NewImage(1, 100_000)
+	if _, err := ImageNetDefault().Preprocess(img); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestConfigRealModel(t *testing.T) {
 	const path = "/work/shared/models/pplcnet_x0_25_textline_ori/paddle/inference.yml"
 	if _, err := os.Stat(path); err != nil {
