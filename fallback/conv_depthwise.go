@@ -15,8 +15,6 @@ type depthwise struct {
 	bias            []float32 // [c], zero when the conv has none
 	act             graph.Activation
 	simd            bool
-	hp, wp          int    // padded input size (SIMD)
-	args            [8]int // dwRow's arguments (SIMD)
 }
 
 func newDepthwise(cv *graph.Conv2D, in, out []int) *depthwise {
@@ -32,9 +30,6 @@ func newDepthwise(cv *graph.Conv2D, in, out []int) *depthwise {
 	d.bias = make([]float32, cv.InC)
 	if cv.Bias != nil {
 		copy(d.bias, cv.Bias.Data)
-	}
-	if d.simd {
-		d.initSIMD()
 	}
 	return d
 }
@@ -94,11 +89,6 @@ func (d *depthwise) run(y, x, _ []float32, batch int, scratch []float32) {
 		}
 	}
 }
-// scratch holds the zero-padded input of one sample for the SIMD kernel.
-func (d *depthwise) scratch() int {
-	if d.simd && (d.hp != d.h || d.wp != d.w) {
-		return d.hp * d.wp * d.c
-	}
-	return 0
-}
+
+func (*depthwise) scratch() int  { return 0 }
 func (*depthwise) inPlace() bool { return false }

@@ -382,10 +382,23 @@ func toChannelsLast(dst, src []float32, batch, c, s int) {
 	n := c * s
 	for b := range batch {
 		d, x := dst[b*n:(b+1)*n], src[b*n:(b+1)*n]
-		for ci := range c {
-			row := x[ci*s : (ci+1)*s]
-			for si, v := range row {
-				d[si*c+ci] = v
+		if c == 3 { // images: one pass, sequential writes
+			r, g, bl := x[:s], x[s:2*s], x[2*s:3*s]
+			d = d[:3*s]
+			for si := range r {
+				p := d[si*3 : si*3+3 : si*3+3]
+				p[0], p[1], p[2] = r[si], g[si], bl[si]
+			}
+			continue
+		}
+		// Blocks of 64 pixels keep the c write streams in cache.
+		for s0 := 0; s0 < s; s0 += 64 {
+			s1 := min(s0+64, s)
+			for ci := range c {
+				row := x[ci*s+s0 : ci*s+s1]
+				for j, v := range row {
+					d[(s0+j)*c+ci] = v
+				}
 			}
 		}
 	}

@@ -197,6 +197,11 @@ func convCases() []convCase {
 		convCase{inC: 16, outC: 16, groups: 16, h: 11, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, pt: 2, pl: 3, pb: 2, pr: 3, dh: 2, dw: 3, bias: true},
 		convCase{inC: 17, outC: 17, groups: 17, h: 3, w: 2, kh: 5, kw: 5, sh: 2, sw: 1, pt: 2, pl: 2, pb: 2, pr: 2},
 		convCase{inC: 2, outC: 3, groups: 1, h: 5, w: 5, kh: 5, kw: 5, sh: 3, sw: 3, pt: 0, pl: 0, pb: 0, pr: 0, act: graph.Sigmoid},
+		// Padding wider than the kernel: whole output rows and columns see
+		// only padding (bias and activation only).
+		convCase{inC: 3, outC: 5, groups: 1, h: 2, w: 3, kh: 3, kw: 3, sh: 1, sw: 1, pt: 3, pl: 3, pb: 3, pr: 4, bias: true, act: hs},
+		convCase{inC: 18, outC: 18, groups: 18, h: 2, w: 3, kh: 3, kw: 3, sh: 1, sw: 2, pt: 3, pl: 3, pb: 3, pr: 4, bias: true, act: hs},
+		convCase{inC: 3, outC: 33, groups: 1, h: 9, w: 9, kh: 3, kw: 5, sh: 2, sw: 1, pt: 1, pl: 0, pb: 2, pr: 3, bias: true, act: hs},
 	)
 	return cs
 }

@@ -65,7 +65,7 @@ func simdAct(a graph.Activation) (code int, slope, offset float32, after bool) {
 	return simdActNone, 0, 0, true
 }
 
-type gemmTileFunc func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope, offset float32)
+type gemmTileFunc func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope, offset float32)
 
 // gemmTiles[nv-1][rows-1] computes rows × (nv·16) tiles.
 var gemmTiles = [2][simdRows]gemmTileFunc{
@@ -73,84 +73,136 @@ var gemmTiles = [2][simdRows]gemmTileFunc{
 	{gemm2x1, gemm2x2, gemm2x3, gemm2x4, gemm2x5, gemm2x6, gemm2x7, gemm2x8, gemm2x9, gemm2x10, gemm2x11, gemm2x12},
 }
 
+// gemmFlagAccumulate makes the tiles add onto C instead of starting from
+// the bias.
+const gemmFlagAccumulate = 1
+
 // gemmSIMD is gemm with the AVX-512 micro-kernels: 12×32 tiles (two
 // panels, 24 ZMM accumulators) with bias and activation fused, masked
 // stores for the last columns.
 func gemmSIMD(m int, a []float32, b *packedB, c []float32, act graph.Activation) {
-	k, n := b.k, b.n
-	code, slope, offset, after := simdAct(act)
 	// Rows per chunk: keep the chunk of A in about 256 KiB of L2 while
 	// all panels stream past it.
-	mc := max(simdRows, (65536/k)/simdRows*simdRows)
+	mc := max(simdRows, (65536/b.k)/simdRows*simdRows)
 	for i0 := 0; i0 < m; i0 += mc {
 		i1 := min(i0+mc, m)
-		for jp := 0; jp < b.panels; jp += 2 {
-			nv := min(2, b.panels-jp)
-			j0 := jp * simdWidth
-			cols := min(nv*simdWidth, n-j0)
-			mask := uint32(1<<cols - 1)
-			bp := &b.data[jp*k*simdWidth]
-			bias := &b.bias[j0]
-			tiles := &gemmTiles[nv-1]
-			i := i0
-			for ; i+simdRows <= i1; i += simdRows {
-				gemm2or1(tiles[simdRows-1], k, a, i, b, bp, c, j0, bias, mask, code, slope, offset)
-			}
-			if i < i1 {
-				gemm2or1(tiles[i1-i-1], k, a, i, b, bp, c, j0, bias, mask, code, slope, offset)
-			}
+		gemmSIMDStrided(i1-i0, b.k, a[i0*b.k:], b.k, b, 0, c[i0*b.n:], b.n, 0, act)
+	}
+}
+
+// gemmSIMDStrided computes m rows of C = act(A·B[k0:k0+k] + bias), or adds
+// A·B[k0:k0+k] onto C when flags has gemmFlagAccumulate (the bias is then
+// not added). Rows of A are lda floats apart, rows of C ldc.
+func gemmSIMDStrided(m, k int, a []float32, lda int, b *packedB, k0 int, c []float32, ldc int, flags int, act graph.Activation) {
+	if m <= 0 {
+		return
+	}
+	if k <= 0 || k0+k > b.k || len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+b.n {
+		panic("fallback: gemm operands out of range")
+	}
+	code, slope, offset, after := simdAct(act)
+	for jp := 0; jp < b.panels; jp += 2 {
+		nv := min(2, b.panels-jp)
+		j0 := jp * simdWidth
+		cols := min(nv*simdWidth, b.n-j0)
+		mask := uint32(1<<cols - 1)
+		bp := &b.data[(jp*b.k+k0)*simdWidth]
+		bias := &b.bias[j0]
+		tiles := &gemmTiles[nv-1]
+		i := 0
+		for ; i+simdRows <= m; i += simdRows {
+			tiles[simdRows-1](k, &a[i*lda], lda, bp, b.k*simdWidth, &c[i*ldc+j0], ldc, bias, mask, flags, code, slope, offset)
 		}
-		if after {
-			applyAct(act, c[i0*n:i1*n])
+		if i < m {
+			tiles[m-i-1](k, &a[i*lda], lda, bp, b.k*simdWidth, &c[i*ldc+j0], ldc, bias, mask, flags, code, slope, offset)
+		}
+	}
+	if after {
+		for i := range m {
+			applyAct(act, c[i*ldc:i*ldc+b.n])
 		}
 	}
 }
 
-func gemm2or1(f gemmTileFunc, k int, a []float32, i int, b *packedB, bp *float32, c []float32, j0 int, bias *float32, mask uint32, code int, slope, offset float32) {
-	f(k, &a[i*k], k, bp, k*simdWidth, &c[i*b.n+j0], b.n, bias, mask, code, slope, offset)
-}
-
-// initSIMD fills the depthwise kernel's argument block for dwRow.
-func (d *depthwise) initSIMD() {
-	d.hp, d.wp = d.h+d.pt+d.pb, d.w+d.pl+d.pr
-	tail := 0xffff
-	if r := d.c % simdWidth; r != 0 {
-		tail = 1<<r - 1
-	}
-	d.args = [8]int{d.c, d.ow, d.kh, d.kw, d.sw * d.c, d.dh * d.wp * d.c, d.dw * d.c, tail}
-}
-
-// runSIMD runs the depthwise convolution with dwRow, on a zero-padded copy
-// of each sample when the convolution pads.
-func (d *depthwise) runSIMD(y, x []float32, batch int, scratch []float32) {
+// runSIMD runs the depthwise convolution with dwRow: per output row, one
+// call for the pixels whose taps are all inside the input and one call per
+// border pixel with only its inside taps (no padded copy).
+func (d *depthwise) runSIMD(y, x []float32, batch int, _ []float32) {
 	c := d.c
 	inN, outN := d.h*d.w*c, d.oh*d.ow*c
 	code, slope, offset, after := simdAct(d.act)
-	padded := d.hp != d.h || d.wp != d.w
+	tail := 0xffff
+	if r := c % simdWidth; r != 0 {
+		tail = 1<<r - 1
+	}
+	// Output columns whose taps are all inside: ow·sw − pl ≥ 0 and
+	// ow·sw − pl + (kw−1)·dw ≤ w − 1.
+	owLo := min(d.ow, (d.pl+d.sw-1)/d.sw)
+	owHi := owLo
+	if r := d.w - 1 + d.pl - (d.kw-1)*d.dw; r >= 0 {
+		owHi = max(owLo, min(d.ow, r/d.sw+1))
+	}
+	args := [9]int{c, 0, 0, d.kw, d.sw * c, d.dh * d.w * c, d.dw * c, tail, d.kw * c}
 	for b := range batch {
 		xs, ys := x[b*inN:(b+1)*inN], y[b*outN:(b+1)*outN]
-		if padded {
-			xp := scratch[:d.hp*d.wp*c]
-			rowN := d.wp * c
-			for r := range d.hp {
-				row := xp[r*rowN : (r+1)*rowN]
-				ih := r - d.pt
-				if ih < 0 || ih >= d.h {
-					clear(row)
+		for oh := range d.oh {
+			yrow := ys[oh*d.ow*c : (oh+1)*d.ow*c]
+			khLo, khHi := d.kh, 0
+			for kh := range d.kh {
+				if ih := oh*d.sh - d.pt + kh*d.dh; ih >= 0 && ih < d.h {
+					khLo, khHi = min(khLo, kh), kh+1
+				}
+			}
+			if khLo >= khHi {
+				d.biasOnly(yrow)
+				continue
+			}
+			ih0 := oh*d.sh - d.pt + khLo*d.dh
+			args[fKH] = khHi - khLo
+			if owHi > owLo {
+				args[fOW], args[fKW] = owHi-owLo, d.kw
+				dwRow(&xs[(ih0*d.w+owLo*d.sw-d.pl)*c], &d.wt[khLo*d.kw*c], &d.bias[0], &yrow[owLo*c], &args, code, slope, offset)
+			}
+			for ow := 0; ow < d.ow; ow++ {
+				if ow == owLo && owHi > owLo {
+					ow = owHi - 1 // skip the inside pixels
 					continue
 				}
-				clear(row[:d.pl*c])
-				copy(row[d.pl*c:], xs[ih*d.w*c:(ih+1)*d.w*c])
-				clear(row[(d.pl+d.w)*c:])
+				iw0 := ow*d.sw - d.pl
+				kwLo, kwHi := d.kw, 0
+				for kw := range d.kw {
+					if iw := iw0 + kw*d.dw; iw >= 0 && iw < d.w {
+						kwLo, kwHi = min(kwLo, kw), kw+1
+					}
+				}
+				if kwLo >= kwHi {
+					d.biasOnly(yrow[ow*c : (ow+1)*c])
+					continue
+				}
+				args[fOW], args[fKW] = 1, kwHi-kwLo
+				dwRow(&xs[(ih0*d.w+iw0+kwLo*d.dw)*c], &d.wt[(khLo*d.kw+kwLo)*c], &d.bias[0], &yrow[ow*c], &args, code, slope, offset)
 			}
-			xs = xp
+			if after {
+				applyAct(d.act, yrow)
+			}
 		}
-		rowIn, rowOut := d.sh*d.wp*c, d.ow*c
-		for oh := range d.oh {
-			dwRow(&xs[oh*rowIn], &d.wt[0], &d.bias[0], &ys[oh*rowOut], &d.args, code, slope, offset)
-		}
-		if after {
-			applyAct(d.act, ys)
-		}
+	}
+}
+
+// Fields of dwRow's argument block that change between calls.
+const (
+	fOW = 1
+	fKH = 2
+	fKW = 3
+)
+
+// biasOnly writes act(bias) to pixels whose taps are all in the padding.
+func (d *depthwise) biasOnly(y []float32) {
+	for o := 0; o < len(y); o += d.c {
+		copy(y[o:o+d.c], d.bias)
+	}
+	code, _, _, after := simdAct(d.act)
+	if code != simdActNone || after {
+		applyAct(d.act, y)
 	}
 }

@@ -23,9 +23,9 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 	MOVL AX, lo+0(FP)
 	RET
 
-// func gemm1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x1(SB), NOSPLIT, $0-88
+TEXT ·gemm1x1(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -35,7 +35,19 @@ TEXT ·gemm1x1(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), BX
 	SHLQ    $0x02, BX
 	MOVQ    bias+56(FP), BX
+	MOVL    mask+64(FP), SI
+	KMOVW   SI, K1
+	MOVQ    flags+72(FP), SI
+	TESTQ   $0x00000001, SI
+	JNZ     gemm1x1_loadc
 	VMOVUPS (BX), Z0
+	JMP     gemm1x1_loop
+
+gemm1x1_loadc:
+	MOVQ      c+40(FP), BX
+	MOVQ      ldc+48(FP), SI
+	SHLQ      $0x02, SI
+	VMOVUPS.Z (BX), K1, Z0
 
 gemm1x1_loop:
 	VMOVUPS          (DX), Z1
@@ -44,12 +56,12 @@ gemm1x1_loop:
 	ADDQ             $0x40, DX
 	DECQ             AX
 	JNZ              gemm1x1_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z1, Z1, Z1
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z2
-	VBROADCASTSS     slope+80(FP), Z3
-	VBROADCASTSS     offset+84(FP), Z4
+	VBROADCASTSS     slope+88(FP), Z3
+	VBROADCASTSS     offset+92(FP), Z4
 	CMPQ             AX, $0x00
 	JEQ              gemm1x1_act_done
 	CMPQ             AX, $0x01
@@ -73,8 +85,6 @@ gemm1x1_act_hsig:
 	VMINPS      Z2, Z0, Z0
 
 gemm1x1_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -82,9 +92,9 @@ gemm1x1_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x2(SB), NOSPLIT, $0-88
+TEXT ·gemm1x2(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -94,8 +104,22 @@ TEXT ·gemm1x2(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    bias+56(FP), SI
+	MOVL    mask+64(FP), DI
+	KMOVW   DI, K1
+	MOVQ    flags+72(FP), DI
+	TESTQ   $0x00000001, DI
+	JNZ     gemm1x2_loadc
 	VMOVUPS (SI), Z0
 	VMOVUPS (SI), Z1
+	JMP     gemm1x2_loop
+
+gemm1x2_loadc:
+	MOVQ      c+40(FP), SI
+	MOVQ      ldc+48(FP), DI
+	SHLQ      $0x02, DI
+	VMOVUPS.Z (SI), K1, Z0
+	ADDQ      DI, SI
+	VMOVUPS.Z (SI), K1, Z1
 
 gemm1x2_loop:
 	VMOVUPS          (BX), Z2
@@ -105,12 +129,12 @@ gemm1x2_loop:
 	ADDQ             $0x40, BX
 	DECQ             AX
 	JNZ              gemm1x2_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z2, Z2, Z2
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z3
-	VBROADCASTSS     slope+80(FP), Z4
-	VBROADCASTSS     offset+84(FP), Z5
+	VBROADCASTSS     slope+88(FP), Z4
+	VBROADCASTSS     offset+92(FP), Z5
 	CMPQ             AX, $0x00
 	JEQ              gemm1x2_act_done
 	CMPQ             AX, $0x01
@@ -143,8 +167,6 @@ gemm1x2_act_hsig:
 	VMINPS      Z3, Z1, Z1
 
 gemm1x2_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -154,9 +176,9 @@ gemm1x2_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x3(SB), NOSPLIT, $0-88
+TEXT ·gemm1x3(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -166,9 +188,25 @@ TEXT ·gemm1x3(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    bias+56(FP), SI
+	MOVL    mask+64(FP), DI
+	KMOVW   DI, K1
+	MOVQ    flags+72(FP), DI
+	TESTQ   $0x00000001, DI
+	JNZ     gemm1x3_loadc
 	VMOVUPS (SI), Z0
 	VMOVUPS (SI), Z1
 	VMOVUPS (SI), Z2
+	JMP     gemm1x3_loop
+
+gemm1x3_loadc:
+	MOVQ      c+40(FP), SI
+	MOVQ      ldc+48(FP), DI
+	SHLQ      $0x02, DI
+	VMOVUPS.Z (SI), K1, Z0
+	ADDQ      DI, SI
+	VMOVUPS.Z (SI), K1, Z1
+	ADDQ      DI, SI
+	VMOVUPS.Z (SI), K1, Z2
 
 gemm1x3_loop:
 	VMOVUPS          (BX), Z3
@@ -179,12 +217,12 @@ gemm1x3_loop:
 	ADDQ             $0x40, BX
 	DECQ             AX
 	JNZ              gemm1x3_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z3, Z3, Z3
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z4
-	VBROADCASTSS     slope+80(FP), Z5
-	VBROADCASTSS     offset+84(FP), Z6
+	VBROADCASTSS     slope+88(FP), Z5
+	VBROADCASTSS     offset+92(FP), Z6
 	CMPQ             AX, $0x00
 	JEQ              gemm1x3_act_done
 	CMPQ             AX, $0x01
@@ -226,8 +264,6 @@ gemm1x3_act_hsig:
 	VMINPS      Z4, Z2, Z2
 
 gemm1x3_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -239,9 +275,9 @@ gemm1x3_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x4(SB), NOSPLIT, $0-88
+TEXT ·gemm1x4(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -251,10 +287,28 @@ TEXT ·gemm1x4(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    bias+56(FP), DI
+	MOVL    mask+64(FP), R8
+	KMOVW   R8, K1
+	MOVQ    flags+72(FP), R8
+	TESTQ   $0x00000001, R8
+	JNZ     gemm1x4_loadc
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI), Z1
 	VMOVUPS (DI), Z2
 	VMOVUPS (DI), Z3
+	JMP     gemm1x4_loop
+
+gemm1x4_loadc:
+	MOVQ      c+40(FP), DI
+	MOVQ      ldc+48(FP), R8
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z0
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z1
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z2
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z3
 
 gemm1x4_loop:
 	VMOVUPS          (SI), Z4
@@ -266,12 +320,12 @@ gemm1x4_loop:
 	ADDQ             $0x40, SI
 	DECQ             AX
 	JNZ              gemm1x4_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z4, Z4, Z4
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z5
-	VBROADCASTSS     slope+80(FP), Z6
-	VBROADCASTSS     offset+84(FP), Z7
+	VBROADCASTSS     slope+88(FP), Z6
+	VBROADCASTSS     offset+92(FP), Z7
 	CMPQ             AX, $0x00
 	JEQ              gemm1x4_act_done
 	CMPQ             AX, $0x01
@@ -322,8 +376,6 @@ gemm1x4_act_hsig:
 	VMINPS      Z5, Z3, Z3
 
 gemm1x4_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -337,9 +389,9 @@ gemm1x4_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x5(SB), NOSPLIT, $0-88
+TEXT ·gemm1x5(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -350,11 +402,31 @@ TEXT ·gemm1x5(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R8
+	MOVL    mask+64(FP), R9
+	KMOVW   R9, K1
+	MOVQ    flags+72(FP), R9
+	TESTQ   $0x00000001, R9
+	JNZ     gemm1x5_loadc
 	VMOVUPS (R8), Z0
 	VMOVUPS (R8), Z1
 	VMOVUPS (R8), Z2
 	VMOVUPS (R8), Z3
 	VMOVUPS (R8), Z4
+	JMP     gemm1x5_loop
+
+gemm1x5_loadc:
+	MOVQ      c+40(FP), R8
+	MOVQ      ldc+48(FP), R9
+	SHLQ      $0x02, R9
+	VMOVUPS.Z (R8), K1, Z0
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z1
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z2
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z3
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z4
 
 gemm1x5_loop:
 	VMOVUPS          (DI), Z5
@@ -368,12 +440,12 @@ gemm1x5_loop:
 	ADDQ             $0x40, DI
 	DECQ             AX
 	JNZ              gemm1x5_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z5, Z5, Z5
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z6
-	VBROADCASTSS     slope+80(FP), Z7
-	VBROADCASTSS     offset+84(FP), Z8
+	VBROADCASTSS     slope+88(FP), Z7
+	VBROADCASTSS     offset+92(FP), Z8
 	CMPQ             AX, $0x00
 	JEQ              gemm1x5_act_done
 	CMPQ             AX, $0x01
@@ -433,8 +505,6 @@ gemm1x5_act_hsig:
 	VMINPS      Z6, Z4, Z4
 
 gemm1x5_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -450,9 +520,9 @@ gemm1x5_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x6(SB), NOSPLIT, $0-88
+TEXT ·gemm1x6(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -463,12 +533,34 @@ TEXT ·gemm1x6(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R8
+	MOVL    mask+64(FP), R9
+	KMOVW   R9, K1
+	MOVQ    flags+72(FP), R9
+	TESTQ   $0x00000001, R9
+	JNZ     gemm1x6_loadc
 	VMOVUPS (R8), Z0
 	VMOVUPS (R8), Z1
 	VMOVUPS (R8), Z2
 	VMOVUPS (R8), Z3
 	VMOVUPS (R8), Z4
 	VMOVUPS (R8), Z5
+	JMP     gemm1x6_loop
+
+gemm1x6_loadc:
+	MOVQ      c+40(FP), R8
+	MOVQ      ldc+48(FP), R9
+	SHLQ      $0x02, R9
+	VMOVUPS.Z (R8), K1, Z0
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z1
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z2
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z3
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z4
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z5
 
 gemm1x6_loop:
 	VMOVUPS          (DI), Z6
@@ -483,12 +575,12 @@ gemm1x6_loop:
 	ADDQ             $0x40, DI
 	DECQ             AX
 	JNZ              gemm1x6_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z6, Z6, Z6
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z7
-	VBROADCASTSS     slope+80(FP), Z8
-	VBROADCASTSS     offset+84(FP), Z9
+	VBROADCASTSS     slope+88(FP), Z8
+	VBROADCASTSS     offset+92(FP), Z9
 	CMPQ             AX, $0x00
 	JEQ              gemm1x6_act_done
 	CMPQ             AX, $0x01
@@ -557,8 +649,6 @@ gemm1x6_act_hsig:
 	VMINPS      Z7, Z5, Z5
 
 gemm1x6_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -576,9 +666,9 @@ gemm1x6_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x7(SB), NOSPLIT, $0-88
+TEXT ·gemm1x7(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -589,6 +679,11 @@ TEXT ·gemm1x7(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R8
+	MOVL    mask+64(FP), R9
+	KMOVW   R9, K1
+	MOVQ    flags+72(FP), R9
+	TESTQ   $0x00000001, R9
+	JNZ     gemm1x7_loadc
 	VMOVUPS (R8), Z0
 	VMOVUPS (R8), Z1
 	VMOVUPS (R8), Z2
@@ -596,6 +691,25 @@ TEXT ·gemm1x7(SB), NOSPLIT, $0-88
 	VMOVUPS (R8), Z4
 	VMOVUPS (R8), Z5
 	VMOVUPS (R8), Z6
+	JMP     gemm1x7_loop
+
+gemm1x7_loadc:
+	MOVQ      c+40(FP), R8
+	MOVQ      ldc+48(FP), R9
+	SHLQ      $0x02, R9
+	VMOVUPS.Z (R8), K1, Z0
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z1
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z2
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z3
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z4
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z5
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z6
 
 gemm1x7_loop:
 	VMOVUPS          (DI), Z7
@@ -611,12 +725,12 @@ gemm1x7_loop:
 	ADDQ             $0x40, DI
 	DECQ             AX
 	JNZ              gemm1x7_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z7, Z7, Z7
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z8
-	VBROADCASTSS     slope+80(FP), Z9
-	VBROADCASTSS     offset+84(FP), Z10
+	VBROADCASTSS     slope+88(FP), Z9
+	VBROADCASTSS     offset+92(FP), Z10
 	CMPQ             AX, $0x00
 	JEQ              gemm1x7_act_done
 	CMPQ             AX, $0x01
@@ -694,8 +808,6 @@ gemm1x7_act_hsig:
 	VMINPS      Z8, Z6, Z6
 
 gemm1x7_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -715,9 +827,9 @@ gemm1x7_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x8(SB), NOSPLIT, $0-88
+TEXT ·gemm1x8(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -728,6 +840,11 @@ TEXT ·gemm1x8(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R8
+	MOVL    mask+64(FP), R9
+	KMOVW   R9, K1
+	MOVQ    flags+72(FP), R9
+	TESTQ   $0x00000001, R9
+	JNZ     gemm1x8_loadc
 	VMOVUPS (R8), Z0
 	VMOVUPS (R8), Z1
 	VMOVUPS (R8), Z2
@@ -736,6 +853,27 @@ TEXT ·gemm1x8(SB), NOSPLIT, $0-88
 	VMOVUPS (R8), Z5
 	VMOVUPS (R8), Z6
 	VMOVUPS (R8), Z7
+	JMP     gemm1x8_loop
+
+gemm1x8_loadc:
+	MOVQ      c+40(FP), R8
+	MOVQ      ldc+48(FP), R9
+	SHLQ      $0x02, R9
+	VMOVUPS.Z (R8), K1, Z0
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z1
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z2
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z3
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z4
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z5
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z6
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z7
 
 gemm1x8_loop:
 	VMOVUPS          (DI), Z8
@@ -752,12 +890,12 @@ gemm1x8_loop:
 	ADDQ             $0x40, DI
 	DECQ             AX
 	JNZ              gemm1x8_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z8, Z8, Z8
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z9
-	VBROADCASTSS     slope+80(FP), Z10
-	VBROADCASTSS     offset+84(FP), Z11
+	VBROADCASTSS     slope+88(FP), Z10
+	VBROADCASTSS     offset+92(FP), Z11
 	CMPQ             AX, $0x00
 	JEQ              gemm1x8_act_done
 	CMPQ             AX, $0x01
@@ -844,8 +982,6 @@ gemm1x8_act_hsig:
 	VMINPS      Z9, Z7, Z7
 
 gemm1x8_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -867,9 +1003,9 @@ gemm1x8_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x9(SB), NOSPLIT, $0-88
+TEXT ·gemm1x9(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -881,6 +1017,11 @@ TEXT ·gemm1x9(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm1x9_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS (R9), Z1
 	VMOVUPS (R9), Z2
@@ -890,6 +1031,29 @@ TEXT ·gemm1x9(SB), NOSPLIT, $0-88
 	VMOVUPS (R9), Z6
 	VMOVUPS (R9), Z7
 	VMOVUPS (R9), Z8
+	JMP     gemm1x9_loop
+
+gemm1x9_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
 
 gemm1x9_loop:
 	VMOVUPS          (R8), Z9
@@ -908,12 +1072,12 @@ gemm1x9_loop:
 	ADDQ             $0x40, R8
 	DECQ             AX
 	JNZ              gemm1x9_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z9, Z9, Z9
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z10
-	VBROADCASTSS     slope+80(FP), Z11
-	VBROADCASTSS     offset+84(FP), Z12
+	VBROADCASTSS     slope+88(FP), Z11
+	VBROADCASTSS     offset+92(FP), Z12
 	CMPQ             AX, $0x00
 	JEQ              gemm1x9_act_done
 	CMPQ             AX, $0x01
@@ -1009,8 +1173,6 @@ gemm1x9_act_hsig:
 	VMINPS      Z10, Z8, Z8
 
 gemm1x9_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1034,9 +1196,9 @@ gemm1x9_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x10(SB), NOSPLIT, $0-88
+TEXT ·gemm1x10(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1048,6 +1210,11 @@ TEXT ·gemm1x10(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm1x10_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS (R9), Z1
 	VMOVUPS (R9), Z2
@@ -1058,6 +1225,31 @@ TEXT ·gemm1x10(SB), NOSPLIT, $0-88
 	VMOVUPS (R9), Z7
 	VMOVUPS (R9), Z8
 	VMOVUPS (R9), Z9
+	JMP     gemm1x10_loop
+
+gemm1x10_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z9
 
 gemm1x10_loop:
 	VMOVUPS          (R8), Z10
@@ -1077,12 +1269,12 @@ gemm1x10_loop:
 	ADDQ             $0x40, R8
 	DECQ             AX
 	JNZ              gemm1x10_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z10, Z10, Z10
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z11
-	VBROADCASTSS     slope+80(FP), Z12
-	VBROADCASTSS     offset+84(FP), Z13
+	VBROADCASTSS     slope+88(FP), Z12
+	VBROADCASTSS     offset+92(FP), Z13
 	CMPQ             AX, $0x00
 	JEQ              gemm1x10_act_done
 	CMPQ             AX, $0x01
@@ -1187,8 +1379,6 @@ gemm1x10_act_hsig:
 	VMINPS      Z11, Z9, Z9
 
 gemm1x10_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1214,9 +1404,9 @@ gemm1x10_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x11(SB), NOSPLIT, $0-88
+TEXT ·gemm1x11(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1228,6 +1418,11 @@ TEXT ·gemm1x11(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm1x11_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS (R9), Z1
 	VMOVUPS (R9), Z2
@@ -1239,6 +1434,33 @@ TEXT ·gemm1x11(SB), NOSPLIT, $0-88
 	VMOVUPS (R9), Z8
 	VMOVUPS (R9), Z9
 	VMOVUPS (R9), Z10
+	JMP     gemm1x11_loop
+
+gemm1x11_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z9
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z10
 
 gemm1x11_loop:
 	VMOVUPS          (R8), Z11
@@ -1259,12 +1481,12 @@ gemm1x11_loop:
 	ADDQ             $0x40, R8
 	DECQ             AX
 	JNZ              gemm1x11_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z11, Z11, Z11
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z12
-	VBROADCASTSS     slope+80(FP), Z13
-	VBROADCASTSS     offset+84(FP), Z14
+	VBROADCASTSS     slope+88(FP), Z13
+	VBROADCASTSS     offset+92(FP), Z14
 	CMPQ             AX, $0x00
 	JEQ              gemm1x11_act_done
 	CMPQ             AX, $0x01
@@ -1378,8 +1600,6 @@ gemm1x11_act_hsig:
 	VMINPS      Z12, Z10, Z10
 
 gemm1x11_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1407,9 +1627,9 @@ gemm1x11_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm1x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm1x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm1x12(SB), NOSPLIT, $0-88
+TEXT ·gemm1x12(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1421,6 +1641,11 @@ TEXT ·gemm1x12(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm1x12_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS (R9), Z1
 	VMOVUPS (R9), Z2
@@ -1433,6 +1658,35 @@ TEXT ·gemm1x12(SB), NOSPLIT, $0-88
 	VMOVUPS (R9), Z9
 	VMOVUPS (R9), Z10
 	VMOVUPS (R9), Z11
+	JMP     gemm1x12_loop
+
+gemm1x12_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z9
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z10
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z11
 
 gemm1x12_loop:
 	VMOVUPS          (R8), Z12
@@ -1454,12 +1708,12 @@ gemm1x12_loop:
 	ADDQ             $0x40, R8
 	DECQ             AX
 	JNZ              gemm1x12_loop
-	MOVQ             act+72(FP), AX
+	MOVQ             act+80(FP), AX
 	VXORPS           Z12, Z12, Z12
 	MOVL             $0x3f800000, CX
 	VPBROADCASTD     CX, Z13
-	VBROADCASTSS     slope+80(FP), Z14
-	VBROADCASTSS     offset+84(FP), Z15
+	VBROADCASTSS     slope+88(FP), Z14
+	VBROADCASTSS     offset+92(FP), Z15
 	CMPQ             AX, $0x00
 	JEQ              gemm1x12_act_done
 	CMPQ             AX, $0x01
@@ -1582,8 +1836,6 @@ gemm1x12_act_hsig:
 	VMINPS      Z13, Z11, Z11
 
 gemm1x12_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1613,9 +1865,9 @@ gemm1x12_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x1(SB), NOSPLIT, $0-88
+TEXT ·gemm2x1(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1625,8 +1877,23 @@ TEXT ·gemm2x1(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), BX
 	SHLQ    $0x02, BX
 	MOVQ    bias+56(FP), SI
+	MOVL    mask+64(FP), DI
+	KMOVW   DI, K1
+	SHRL    $0x10, DI
+	KMOVW   DI, K2
+	MOVQ    flags+72(FP), DI
+	TESTQ   $0x00000001, DI
+	JNZ     gemm2x1_loadc
 	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z1
+	JMP     gemm2x1_loop
+
+gemm2x1_loadc:
+	MOVQ      c+40(FP), SI
+	MOVQ      ldc+48(FP), DI
+	SHLQ      $0x02, DI
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
 
 gemm2x1_loop:
 	VMOVUPS      (DX), Z2
@@ -1638,12 +1905,12 @@ gemm2x1_loop:
 	ADDQ         $0x40, DX
 	DECQ         AX
 	JNZ          gemm2x1_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z2, Z2, Z2
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z3
-	VBROADCASTSS slope+80(FP), Z4
-	VBROADCASTSS offset+84(FP), Z5
+	VBROADCASTSS slope+88(FP), Z4
+	VBROADCASTSS offset+92(FP), Z5
 	CMPQ         AX, $0x00
 	JEQ          gemm2x1_act_done
 	CMPQ         AX, $0x01
@@ -1676,10 +1943,6 @@ gemm2x1_act_hsig:
 	VMINPS      Z3, Z1, Z1
 
 gemm2x1_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1688,9 +1951,9 @@ gemm2x1_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x2(SB), NOSPLIT, $0-88
+TEXT ·gemm2x2(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1700,10 +1963,28 @@ TEXT ·gemm2x2(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    bias+56(FP), DI
+	MOVL    mask+64(FP), R8
+	KMOVW   R8, K1
+	SHRL    $0x10, R8
+	KMOVW   R8, K2
+	MOVQ    flags+72(FP), R8
+	TESTQ   $0x00000001, R8
+	JNZ     gemm2x2_loadc
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI), Z2
 	VMOVUPS 64(DI), Z3
+	JMP     gemm2x2_loop
+
+gemm2x2_loadc:
+	MOVQ      c+40(FP), DI
+	MOVQ      ldc+48(FP), R8
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
 
 gemm2x2_loop:
 	VMOVUPS      (BX), Z4
@@ -1718,12 +1999,12 @@ gemm2x2_loop:
 	ADDQ         $0x40, BX
 	DECQ         AX
 	JNZ          gemm2x2_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z4, Z4, Z4
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z5
-	VBROADCASTSS slope+80(FP), Z6
-	VBROADCASTSS offset+84(FP), Z7
+	VBROADCASTSS slope+88(FP), Z6
+	VBROADCASTSS offset+92(FP), Z7
 	CMPQ         AX, $0x00
 	JEQ          gemm2x2_act_done
 	CMPQ         AX, $0x01
@@ -1774,10 +2055,6 @@ gemm2x2_act_hsig:
 	VMINPS      Z5, Z3, Z3
 
 gemm2x2_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1789,9 +2066,9 @@ gemm2x2_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x3(SB), NOSPLIT, $0-88
+TEXT ·gemm2x3(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1801,12 +2078,33 @@ TEXT ·gemm2x3(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    bias+56(FP), DI
+	MOVL    mask+64(FP), R8
+	KMOVW   R8, K1
+	SHRL    $0x10, R8
+	KMOVW   R8, K2
+	MOVQ    flags+72(FP), R8
+	TESTQ   $0x00000001, R8
+	JNZ     gemm2x3_loadc
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI), Z2
 	VMOVUPS 64(DI), Z3
 	VMOVUPS (DI), Z4
 	VMOVUPS 64(DI), Z5
+	JMP     gemm2x3_loop
+
+gemm2x3_loadc:
+	MOVQ      c+40(FP), DI
+	MOVQ      ldc+48(FP), R8
+	SHLQ      $0x02, R8
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
+	ADDQ      R8, DI
+	VMOVUPS.Z (DI), K1, Z4
+	VMOVUPS.Z 64(DI), K2, Z5
 
 gemm2x3_loop:
 	VMOVUPS      (BX), Z6
@@ -1824,12 +2122,12 @@ gemm2x3_loop:
 	ADDQ         $0x40, BX
 	DECQ         AX
 	JNZ          gemm2x3_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z6, Z6, Z6
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z7
-	VBROADCASTSS slope+80(FP), Z8
-	VBROADCASTSS offset+84(FP), Z9
+	VBROADCASTSS slope+88(FP), Z8
+	VBROADCASTSS offset+92(FP), Z9
 	CMPQ         AX, $0x00
 	JEQ          gemm2x3_act_done
 	CMPQ         AX, $0x01
@@ -1898,10 +2196,6 @@ gemm2x3_act_hsig:
 	VMINPS      Z7, Z5, Z5
 
 gemm2x3_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -1916,9 +2210,9 @@ gemm2x3_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x4(SB), NOSPLIT, $0-88
+TEXT ·gemm2x4(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -1928,6 +2222,13 @@ TEXT ·gemm2x4(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    bias+56(FP), R8
+	MOVL    mask+64(FP), R9
+	KMOVW   R9, K1
+	SHRL    $0x10, R9
+	KMOVW   R9, K2
+	MOVQ    flags+72(FP), R9
+	TESTQ   $0x00000001, R9
+	JNZ     gemm2x4_loadc
 	VMOVUPS (R8), Z0
 	VMOVUPS 64(R8), Z1
 	VMOVUPS (R8), Z2
@@ -1936,6 +2237,23 @@ TEXT ·gemm2x4(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R8), Z5
 	VMOVUPS (R8), Z6
 	VMOVUPS 64(R8), Z7
+	JMP     gemm2x4_loop
+
+gemm2x4_loadc:
+	MOVQ      c+40(FP), R8
+	MOVQ      ldc+48(FP), R9
+	SHLQ      $0x02, R9
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS.Z 64(R8), K2, Z1
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z2
+	VMOVUPS.Z 64(R8), K2, Z3
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z4
+	VMOVUPS.Z 64(R8), K2, Z5
+	ADDQ      R9, R8
+	VMOVUPS.Z (R8), K1, Z6
+	VMOVUPS.Z 64(R8), K2, Z7
 
 gemm2x4_loop:
 	VMOVUPS      (SI), Z8
@@ -1956,12 +2274,12 @@ gemm2x4_loop:
 	ADDQ         $0x40, SI
 	DECQ         AX
 	JNZ          gemm2x4_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z8, Z8, Z8
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z9
-	VBROADCASTSS slope+80(FP), Z10
-	VBROADCASTSS offset+84(FP), Z11
+	VBROADCASTSS slope+88(FP), Z10
+	VBROADCASTSS offset+92(FP), Z11
 	CMPQ         AX, $0x00
 	JEQ          gemm2x4_act_done
 	CMPQ         AX, $0x01
@@ -2048,10 +2366,6 @@ gemm2x4_act_hsig:
 	VMINPS      Z9, Z7, Z7
 
 gemm2x4_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -2069,9 +2383,9 @@ gemm2x4_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x5(SB), NOSPLIT, $0-88
+TEXT ·gemm2x5(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -2082,6 +2396,13 @@ TEXT ·gemm2x5(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	SHRL    $0x10, R10
+	KMOVW   R10, K2
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm2x5_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS 64(R9), Z1
 	VMOVUPS (R9), Z2
@@ -2092,6 +2413,26 @@ TEXT ·gemm2x5(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R9), Z7
 	VMOVUPS (R9), Z8
 	VMOVUPS 64(R9), Z9
+	JMP     gemm2x5_loop
+
+gemm2x5_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z 64(R9), K2, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	VMOVUPS.Z 64(R9), K2, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z 64(R9), K2, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z 64(R9), K2, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
 
 gemm2x5_loop:
 	VMOVUPS      (DI), Z10
@@ -2116,12 +2457,12 @@ gemm2x5_loop:
 	ADDQ         $0x40, DI
 	DECQ         AX
 	JNZ          gemm2x5_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z10, Z10, Z10
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z11
-	VBROADCASTSS slope+80(FP), Z12
-	VBROADCASTSS offset+84(FP), Z13
+	VBROADCASTSS slope+88(FP), Z12
+	VBROADCASTSS offset+92(FP), Z13
 	CMPQ         AX, $0x00
 	JEQ          gemm2x5_act_done
 	CMPQ         AX, $0x01
@@ -2226,10 +2567,6 @@ gemm2x5_act_hsig:
 	VMINPS      Z11, Z9, Z9
 
 gemm2x5_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -2250,9 +2587,9 @@ gemm2x5_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x6(SB), NOSPLIT, $0-88
+TEXT ·gemm2x6(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -2263,6 +2600,13 @@ TEXT ·gemm2x6(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	SHRL    $0x10, R10
+	KMOVW   R10, K2
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm2x6_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS 64(R9), Z1
 	VMOVUPS (R9), Z2
@@ -2275,6 +2619,29 @@ TEXT ·gemm2x6(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R9), Z9
 	VMOVUPS (R9), Z10
 	VMOVUPS 64(R9), Z11
+	JMP     gemm2x6_loop
+
+gemm2x6_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z 64(R9), K2, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	VMOVUPS.Z 64(R9), K2, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z 64(R9), K2, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z 64(R9), K2, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z10
+	VMOVUPS.Z 64(R9), K2, Z11
 
 gemm2x6_loop:
 	VMOVUPS      (DI), Z12
@@ -2302,12 +2669,12 @@ gemm2x6_loop:
 	ADDQ         $0x40, DI
 	DECQ         AX
 	JNZ          gemm2x6_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z12, Z12, Z12
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z13
-	VBROADCASTSS slope+80(FP), Z14
-	VBROADCASTSS offset+84(FP), Z15
+	VBROADCASTSS slope+88(FP), Z14
+	VBROADCASTSS offset+92(FP), Z15
 	CMPQ         AX, $0x00
 	JEQ          gemm2x6_act_done
 	CMPQ         AX, $0x01
@@ -2430,10 +2797,6 @@ gemm2x6_act_hsig:
 	VMINPS      Z13, Z11, Z11
 
 gemm2x6_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -2457,9 +2820,9 @@ gemm2x6_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x7(SB), NOSPLIT, $0-88
+TEXT ·gemm2x7(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -2470,6 +2833,13 @@ TEXT ·gemm2x7(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	SHRL    $0x10, R10
+	KMOVW   R10, K2
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm2x7_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS 64(R9), Z1
 	VMOVUPS (R9), Z2
@@ -2484,6 +2854,32 @@ TEXT ·gemm2x7(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R9), Z11
 	VMOVUPS (R9), Z12
 	VMOVUPS 64(R9), Z13
+	JMP     gemm2x7_loop
+
+gemm2x7_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z 64(R9), K2, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	VMOVUPS.Z 64(R9), K2, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z 64(R9), K2, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z 64(R9), K2, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z10
+	VMOVUPS.Z 64(R9), K2, Z11
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z12
+	VMOVUPS.Z 64(R9), K2, Z13
 
 gemm2x7_loop:
 	VMOVUPS      (DI), Z14
@@ -2514,12 +2910,12 @@ gemm2x7_loop:
 	ADDQ         $0x40, DI
 	DECQ         AX
 	JNZ          gemm2x7_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z14, Z14, Z14
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z15
-	VBROADCASTSS slope+80(FP), Z16
-	VBROADCASTSS offset+84(FP), Z17
+	VBROADCASTSS slope+88(FP), Z16
+	VBROADCASTSS offset+92(FP), Z17
 	CMPQ         AX, $0x00
 	JEQ          gemm2x7_act_done
 	CMPQ         AX, $0x01
@@ -2660,10 +3056,6 @@ gemm2x7_act_hsig:
 	VMINPS      Z15, Z13, Z13
 
 gemm2x7_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -2690,9 +3082,9 @@ gemm2x7_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x8(SB), NOSPLIT, $0-88
+TEXT ·gemm2x8(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -2703,6 +3095,13 @@ TEXT ·gemm2x8(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    bias+56(FP), R9
+	MOVL    mask+64(FP), R10
+	KMOVW   R10, K1
+	SHRL    $0x10, R10
+	KMOVW   R10, K2
+	MOVQ    flags+72(FP), R10
+	TESTQ   $0x00000001, R10
+	JNZ     gemm2x8_loadc
 	VMOVUPS (R9), Z0
 	VMOVUPS 64(R9), Z1
 	VMOVUPS (R9), Z2
@@ -2719,6 +3118,35 @@ TEXT ·gemm2x8(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R9), Z13
 	VMOVUPS (R9), Z14
 	VMOVUPS 64(R9), Z15
+	JMP     gemm2x8_loop
+
+gemm2x8_loadc:
+	MOVQ      c+40(FP), R9
+	MOVQ      ldc+48(FP), R10
+	SHLQ      $0x02, R10
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z 64(R9), K2, Z1
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z2
+	VMOVUPS.Z 64(R9), K2, Z3
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z 64(R9), K2, Z5
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z 64(R9), K2, Z7
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z10
+	VMOVUPS.Z 64(R9), K2, Z11
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z12
+	VMOVUPS.Z 64(R9), K2, Z13
+	ADDQ      R10, R9
+	VMOVUPS.Z (R9), K1, Z14
+	VMOVUPS.Z 64(R9), K2, Z15
 
 gemm2x8_loop:
 	VMOVUPS      (DI), Z16
@@ -2752,12 +3180,12 @@ gemm2x8_loop:
 	ADDQ         $0x40, DI
 	DECQ         AX
 	JNZ          gemm2x8_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z16, Z16, Z16
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z17
-	VBROADCASTSS slope+80(FP), Z18
-	VBROADCASTSS offset+84(FP), Z19
+	VBROADCASTSS slope+88(FP), Z18
+	VBROADCASTSS offset+92(FP), Z19
 	CMPQ         AX, $0x00
 	JEQ          gemm2x8_act_done
 	CMPQ         AX, $0x01
@@ -2916,10 +3344,6 @@ gemm2x8_act_hsig:
 	VMINPS      Z17, Z15, Z15
 
 gemm2x8_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -2949,9 +3373,9 @@ gemm2x8_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x9(SB), NOSPLIT, $0-88
+TEXT ·gemm2x9(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -2963,6 +3387,13 @@ TEXT ·gemm2x9(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R10
+	MOVL    mask+64(FP), R11
+	KMOVW   R11, K1
+	SHRL    $0x10, R11
+	KMOVW   R11, K2
+	MOVQ    flags+72(FP), R11
+	TESTQ   $0x00000001, R11
+	JNZ     gemm2x9_loadc
 	VMOVUPS (R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS (R10), Z2
@@ -2981,6 +3412,38 @@ TEXT ·gemm2x9(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R10), Z15
 	VMOVUPS (R10), Z16
 	VMOVUPS 64(R10), Z17
+	JMP     gemm2x9_loop
+
+gemm2x9_loadc:
+	MOVQ      c+40(FP), R10
+	MOVQ      ldc+48(FP), R11
+	SHLQ      $0x02, R11
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 64(R10), K2, Z1
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z2
+	VMOVUPS.Z 64(R10), K2, Z3
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VMOVUPS.Z 64(R10), K2, Z5
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z6
+	VMOVUPS.Z 64(R10), K2, Z7
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z 64(R10), K2, Z9
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z10
+	VMOVUPS.Z 64(R10), K2, Z11
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z12
+	VMOVUPS.Z 64(R10), K2, Z13
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z14
+	VMOVUPS.Z 64(R10), K2, Z15
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z16
+	VMOVUPS.Z 64(R10), K2, Z17
 
 gemm2x9_loop:
 	VMOVUPS      (R8), Z18
@@ -3018,12 +3481,12 @@ gemm2x9_loop:
 	ADDQ         $0x40, R8
 	DECQ         AX
 	JNZ          gemm2x9_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z18, Z18, Z18
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z19
-	VBROADCASTSS slope+80(FP), Z20
-	VBROADCASTSS offset+84(FP), Z21
+	VBROADCASTSS slope+88(FP), Z20
+	VBROADCASTSS offset+92(FP), Z21
 	CMPQ         AX, $0x00
 	JEQ          gemm2x9_act_done
 	CMPQ         AX, $0x01
@@ -3200,10 +3663,6 @@ gemm2x9_act_hsig:
 	VMINPS      Z19, Z17, Z17
 
 gemm2x9_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -3236,9 +3695,9 @@ gemm2x9_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x10(SB), NOSPLIT, $0-88
+TEXT ·gemm2x10(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -3250,6 +3709,13 @@ TEXT ·gemm2x10(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R10
+	MOVL    mask+64(FP), R11
+	KMOVW   R11, K1
+	SHRL    $0x10, R11
+	KMOVW   R11, K2
+	MOVQ    flags+72(FP), R11
+	TESTQ   $0x00000001, R11
+	JNZ     gemm2x10_loadc
 	VMOVUPS (R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS (R10), Z2
@@ -3270,6 +3736,41 @@ TEXT ·gemm2x10(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R10), Z17
 	VMOVUPS (R10), Z18
 	VMOVUPS 64(R10), Z19
+	JMP     gemm2x10_loop
+
+gemm2x10_loadc:
+	MOVQ      c+40(FP), R10
+	MOVQ      ldc+48(FP), R11
+	SHLQ      $0x02, R11
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 64(R10), K2, Z1
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z2
+	VMOVUPS.Z 64(R10), K2, Z3
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VMOVUPS.Z 64(R10), K2, Z5
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z6
+	VMOVUPS.Z 64(R10), K2, Z7
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z 64(R10), K2, Z9
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z10
+	VMOVUPS.Z 64(R10), K2, Z11
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z12
+	VMOVUPS.Z 64(R10), K2, Z13
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z14
+	VMOVUPS.Z 64(R10), K2, Z15
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z16
+	VMOVUPS.Z 64(R10), K2, Z17
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z18
+	VMOVUPS.Z 64(R10), K2, Z19
 
 gemm2x10_loop:
 	VMOVUPS      (R8), Z20
@@ -3310,12 +3811,12 @@ gemm2x10_loop:
 	ADDQ         $0x40, R8
 	DECQ         AX
 	JNZ          gemm2x10_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z20, Z20, Z20
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z21
-	VBROADCASTSS slope+80(FP), Z22
-	VBROADCASTSS offset+84(FP), Z23
+	VBROADCASTSS slope+88(FP), Z22
+	VBROADCASTSS offset+92(FP), Z23
 	CMPQ         AX, $0x00
 	JEQ          gemm2x10_act_done
 	CMPQ         AX, $0x01
@@ -3510,10 +4011,6 @@ gemm2x10_act_hsig:
 	VMINPS      Z21, Z19, Z19
 
 gemm2x10_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -3549,9 +4046,9 @@ gemm2x10_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x11(SB), NOSPLIT, $0-88
+TEXT ·gemm2x11(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -3563,6 +4060,13 @@ TEXT ·gemm2x11(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R10
+	MOVL    mask+64(FP), R11
+	KMOVW   R11, K1
+	SHRL    $0x10, R11
+	KMOVW   R11, K2
+	MOVQ    flags+72(FP), R11
+	TESTQ   $0x00000001, R11
+	JNZ     gemm2x11_loadc
 	VMOVUPS (R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS (R10), Z2
@@ -3585,6 +4089,44 @@ TEXT ·gemm2x11(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R10), Z19
 	VMOVUPS (R10), Z20
 	VMOVUPS 64(R10), Z21
+	JMP     gemm2x11_loop
+
+gemm2x11_loadc:
+	MOVQ      c+40(FP), R10
+	MOVQ      ldc+48(FP), R11
+	SHLQ      $0x02, R11
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 64(R10), K2, Z1
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z2
+	VMOVUPS.Z 64(R10), K2, Z3
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VMOVUPS.Z 64(R10), K2, Z5
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z6
+	VMOVUPS.Z 64(R10), K2, Z7
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z 64(R10), K2, Z9
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z10
+	VMOVUPS.Z 64(R10), K2, Z11
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z12
+	VMOVUPS.Z 64(R10), K2, Z13
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z14
+	VMOVUPS.Z 64(R10), K2, Z15
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z16
+	VMOVUPS.Z 64(R10), K2, Z17
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z18
+	VMOVUPS.Z 64(R10), K2, Z19
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z20
+	VMOVUPS.Z 64(R10), K2, Z21
 
 gemm2x11_loop:
 	VMOVUPS      (R8), Z22
@@ -3628,12 +4170,12 @@ gemm2x11_loop:
 	ADDQ         $0x40, R8
 	DECQ         AX
 	JNZ          gemm2x11_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z22, Z22, Z22
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z23
-	VBROADCASTSS slope+80(FP), Z24
-	VBROADCASTSS offset+84(FP), Z25
+	VBROADCASTSS slope+88(FP), Z24
+	VBROADCASTSS offset+92(FP), Z25
 	CMPQ         AX, $0x00
 	JEQ          gemm2x11_act_done
 	CMPQ         AX, $0x01
@@ -3846,10 +4388,6 @@ gemm2x11_act_hsig:
 	VMINPS      Z23, Z21, Z21
 
 gemm2x11_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -3888,9 +4426,9 @@ gemm2x11_act_done:
 	VZEROUPPER
 	RET
 
-// func gemm2x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+// func gemm2x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·gemm2x12(SB), NOSPLIT, $0-88
+TEXT ·gemm2x12(SB), NOSPLIT, $0-96
 	MOVQ    k+0(FP), AX
 	MOVQ    lda+16(FP), CX
 	SHLQ    $0x02, CX
@@ -3902,6 +4440,13 @@ TEXT ·gemm2x12(SB), NOSPLIT, $0-88
 	MOVQ    pstride+32(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    bias+56(FP), R10
+	MOVL    mask+64(FP), R11
+	KMOVW   R11, K1
+	SHRL    $0x10, R11
+	KMOVW   R11, K2
+	MOVQ    flags+72(FP), R11
+	TESTQ   $0x00000001, R11
+	JNZ     gemm2x12_loadc
 	VMOVUPS (R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS (R10), Z2
@@ -3926,6 +4471,47 @@ TEXT ·gemm2x12(SB), NOSPLIT, $0-88
 	VMOVUPS 64(R10), Z21
 	VMOVUPS (R10), Z22
 	VMOVUPS 64(R10), Z23
+	JMP     gemm2x12_loop
+
+gemm2x12_loadc:
+	MOVQ      c+40(FP), R10
+	MOVQ      ldc+48(FP), R11
+	SHLQ      $0x02, R11
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 64(R10), K2, Z1
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z2
+	VMOVUPS.Z 64(R10), K2, Z3
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VMOVUPS.Z 64(R10), K2, Z5
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z6
+	VMOVUPS.Z 64(R10), K2, Z7
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z 64(R10), K2, Z9
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z10
+	VMOVUPS.Z 64(R10), K2, Z11
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z12
+	VMOVUPS.Z 64(R10), K2, Z13
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z14
+	VMOVUPS.Z 64(R10), K2, Z15
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z16
+	VMOVUPS.Z 64(R10), K2, Z17
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z18
+	VMOVUPS.Z 64(R10), K2, Z19
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z20
+	VMOVUPS.Z 64(R10), K2, Z21
+	ADDQ      R11, R10
+	VMOVUPS.Z (R10), K1, Z22
+	VMOVUPS.Z 64(R10), K2, Z23
 
 gemm2x12_loop:
 	VMOVUPS      (R8), Z24
@@ -3972,12 +4558,12 @@ gemm2x12_loop:
 	ADDQ         $0x40, R8
 	DECQ         AX
 	JNZ          gemm2x12_loop
-	MOVQ         act+72(FP), AX
+	MOVQ         act+80(FP), AX
 	VXORPS       Z24, Z24, Z24
 	MOVL         $0x3f800000, CX
 	VPBROADCASTD CX, Z25
-	VBROADCASTSS slope+80(FP), Z26
-	VBROADCASTSS offset+84(FP), Z27
+	VBROADCASTSS slope+88(FP), Z26
+	VBROADCASTSS offset+92(FP), Z27
 	CMPQ         AX, $0x00
 	JEQ          gemm2x12_act_done
 	CMPQ         AX, $0x01
@@ -4208,10 +4794,6 @@ gemm2x12_act_hsig:
 	VMINPS      Z25, Z23, Z23
 
 gemm2x12_act_done:
-	MOVL    mask+64(FP), AX
-	KMOVW   AX, K1
-	SHRL    $0x10, AX
-	KMOVW   AX, K2
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
@@ -4253,7 +4835,7 @@ gemm2x12_act_done:
 	VZEROUPPER
 	RET
 
-// func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[8]int, act int, slope float32, offset float32)
+// func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·dwRow(SB), NOSPLIT, $0-56
 	MOVQ p+32(FP), AX
@@ -4300,24 +4882,27 @@ dw_quad:
 
 dw_q_kh:
 	MOVQ BX, R11
-	MOVQ 24(AX), R12
+	MOVQ SI, R12
+	MOVQ 24(AX), R13
 
 dw_q_kw:
-	VMOVUPS.Z    (SI), K1, Z5
-	MOVQ         R11, R13
-	VFMADD231PS  (R13), Z5, K1, Z1
-	ADDQ         DI, R13
-	VFMADD231PS  (R13), Z5, K1, Z2
-	ADDQ         DI, R13
-	VFMADD231PS  (R13), Z5, K1, Z3
-	ADDQ         DI, R13
-	VFMADD231PS  (R13), Z5, K1, Z4
-	ADDQ         R9, SI
+	VMOVUPS.Z    (R12), K1, Z5
+	MOVQ         R11, R14
+	VFMADD231PS  (R14), Z5, K1, Z1
+	ADDQ         DI, R14
+	VFMADD231PS  (R14), Z5, K1, Z2
+	ADDQ         DI, R14
+	VFMADD231PS  (R14), Z5, K1, Z3
+	ADDQ         DI, R14
+	VFMADD231PS  (R14), Z5, K1, Z4
+	ADDQ         R9, R12
 	ADDQ         R8, R11
-	DECQ         R12
+	DECQ         R13
 	JNZ          dw_q_kw
 	MOVQ         40(AX), R11
 	LEAQ         (BX)(R11*4), BX
+	MOVQ         64(AX), R11
+	LEAQ         (SI)(R11*4), SI
 	DECQ         R10
 	JNZ          dw_q_kh
 	MOVQ         act+40(FP), BX
@@ -4414,18 +4999,21 @@ dw_single:
 
 dw_s_kh:
 	MOVQ BX, R10
-	MOVQ 24(AX), R11
+	MOVQ SI, R11
+	MOVQ 24(AX), R12
 
 dw_s_kw:
-	VMOVUPS.Z    (SI), K1, Z2
-	MOVQ         R10, R12
-	VFMADD231PS  (R12), Z2, K1, Z1
-	ADDQ         R8, SI
+	VMOVUPS.Z    (R11), K1, Z2
+	MOVQ         R10, R13
+	VFMADD231PS  (R13), Z2, K1, Z1
+	ADDQ         R8, R11
 	ADDQ         DI, R10
-	DECQ         R11
+	DECQ         R12
 	JNZ          dw_s_kw
 	MOVQ         40(AX), R10
 	LEAQ         (BX)(R10*4), BX
+	MOVQ         64(AX), R10
+	LEAQ         (SI)(R10*4), SI
 	DECQ         R9
 	JNZ          dw_s_kh
 	MOVQ         act+40(FP), BX

@@ -13,124 +13,124 @@ func xgetbv0() (lo uint32)
 // gemm1x1 computes a 1×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x2 computes a 2×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x3 computes a 3×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x4 computes a 4×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x5 computes a 5×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x6 computes a 6×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x7 computes a 7×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x8 computes a 8×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x9 computes a 9×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x10 computes a 10×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x11 computes a 11×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm1x12 computes a 12×16 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm1x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm1x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x1 computes a 1×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x2 computes a 2×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x3 computes a 3×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x4 computes a 4×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x5 computes a 5×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x6 computes a 6×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x7 computes a 7×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x8 computes a 8×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x9 computes a 9×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x10 computes a 10×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x11 computes a 11×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
 // gemm2x12 computes a 12×32 tile of C = act(A·B + bias).
 //
 //go:noescape
-func gemm2x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope float32, offset float32)
+func gemm2x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
-// dwRow computes one output row of a depthwise convolution; see depthwiseSIMD in simd_amd64.go.
+// dwRow computes output pixels of a depthwise convolution; see dwCall in simd_amd64.go.
 //
 //go:noescape
-func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[8]int, act int, slope float32, offset float32)
+func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)

@@ -19,4 +19,8 @@ func (*depthwise) runSIMD([]float32, []float32, int, []float32) {
 	panic("fallback: no SIMD kernels in this build")
 }
 
-func (*depthwise) initSIMD() {}
+const gemmFlagAccumulate = 1
+
+func gemmSIMDStrided(int, int, []float32, int, *packedB, int, []float32, int, int, graph.Activation) {
+	panic("fallback: no SIMD kernels in this build")
+}

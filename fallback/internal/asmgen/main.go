@@ -134,7 +134,7 @@ func applyAct(regs []VecVirtual, label string) {
 // holds the column masks (low 16 bits: first panel, high: second).
 func gemmTile(nv, rows int) {
 	name := fmt.Sprintf("gemm%dx%d", nv, rows)
-	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, act int, slope, offset float32)")
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope, offset float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C = act(A·B + bias).", name, rows, nv*lanes))
 	k := GP64()
@@ -173,15 +173,48 @@ func gemmTile(nv, rows int) {
 	bias := GP64()
 	Load(Param("bias"), bias)
 
+	// Column masks.
+	mask := GP32()
+	Load(Param("mask"), mask)
+	k1, k2 := K(), K()
+	KMOVW(mask, k1)
+	if nv == 2 {
+		SHRL(U8(16), mask)
+		KMOVW(mask, k2)
+	}
+	kmask := []Op{k1, k2}
+
 	acc := make([][]VecVirtual, rows)
 	for r := range acc {
 		acc[r] = make([]VecVirtual, nv)
 		for v := range nv {
 			acc[r][v] = ZMM()
-			if v == 0 {
-				VMOVUPS(Mem{Base: bias}, acc[r][v])
-			} else {
-				VMOVUPS(Mem{Base: bias, Disp: 4 * lanes}, acc[r][v])
+		}
+	}
+	// flags bit 0: accumulate onto C instead of starting from the bias.
+	flags := GP64()
+	Load(Param("flags"), flags)
+	TESTQ(U32(1), flags)
+	JNZ(LabelRef(name + "_loadc"))
+	for r := range acc {
+		for v := range nv {
+			VMOVUPS(Mem{Base: bias, Disp: 4 * lanes * v}, acc[r][v])
+		}
+	}
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_loadc")
+	{
+		c := GP64()
+		Load(Param("c"), c)
+		ldc := GP64()
+		Load(Param("ldc"), ldc)
+		SHLQ(U8(2), ldc)
+		for r := range rows {
+			for v := range nv {
+				VMOVUPS_Z(Mem{Base: c, Disp: 4 * lanes * v}, kmask[v], acc[r][v])
+			}
+			if r+1 < rows {
+				ADDQ(ldc, c)
 			}
 		}
 	}
@@ -224,14 +257,6 @@ func gemmTile(nv, rows int) {
 	}
 	applyAct(all, name+"_act")
 
-	mask := GP32()
-	Load(Param("mask"), mask)
-	k1, k2 := K(), K()
-	KMOVW(mask, k1)
-	if nv == 2 {
-		SHRL(U8(16), mask)
-		KMOVW(mask, k2)
-	}
 	c := GP64()
 	Load(Param("c"), c)
 	ldc := GP64()
@@ -250,13 +275,16 @@ func gemmTile(nv, rows int) {
 	RET()
 }
 
-// depthwiseRow emits dwRow: one output row of a depthwise convolution on a
-// zero-padded channels-last input, 16 channels at a time (the last block
-// masked), four output pixels at a time while they last.
+// depthwiseRow emits dwRow: ow output pixels of one row of a depthwise
+// convolution on channels-last data, 16 channels at a time (the last block
+// masked), four output pixels at a time while they last. The caller points
+// x at the first tap of the first pixel and w at the matching weight, and
+// passes how many kernel rows and columns are inside the input (border
+// pixels are separate calls with fewer taps).
 func depthwiseRow() {
-	TEXT("dwRow", NOSPLIT, "func(x *float32, w *float32, bias *float32, y *float32, p *[8]int, act int, slope, offset float32)")
+	TEXT("dwRow", NOSPLIT, "func(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope, offset float32)")
 	Pragma("noescape")
-	Doc("dwRow computes one output row of a depthwise convolution; see depthwiseSIMD in simd_amd64.go.")
+	Doc("dwRow computes output pixels of a depthwise convolution; see dwCall in simd_amd64.go.")
 	pp := GP64()
 	Load(Param("p"), pp)
 	ld := func(field int) GPVirtual {
@@ -264,8 +292,9 @@ func depthwiseRow() {
 		MOVQ(Mem{Base: pp, Disp: 8 * field}, r)
 		return r
 	}
-	// dwParams fields, in order: c, ow, kh, kw, xstep (sw·c), rowStride
-	// (dh·padded row floats), tapStep (dw·c), tail mask.
+	// Argument block, in floats: channels, pixels, kernel rows, kernel
+	// columns, x step between pixels, x step between kernel rows, x step
+	// between kernel columns, tail mask, w step between kernel rows.
 	const (
 		fC = iota
 		fOW
@@ -275,8 +304,8 @@ func depthwiseRow() {
 		fRowStride
 		fTapStep
 		fTail
+		fWRow
 	)
-
 	cb := GP64() // channel offset in floats
 	XORQ(cb, cb)
 	Label("dw_cblock")
@@ -301,14 +330,13 @@ func depthwiseRow() {
 
 	o := GP64() // output pixel
 	XORQ(o, o)
-	// Blocks of four pixels.
 	pixelBlock := func(n int, label string) {
 		accs := make([]VecVirtual, n)
 		for i := range accs {
 			accs[i] = ZMM()
 			VMOVAPS(bvec, accs[i])
 		}
-		// xr = x0 + (o*xstep + cb)*4 ; wp = w0 + cb*4
+		// xr = x + (o*xstep + cb)*4 ; wr = w + cb*4
 		xr := GP64()
 		MOVQ(o, xr)
 		IMULQ(Mem{Base: pp, Disp: 8 * fXStep}, xr)
@@ -316,9 +344,9 @@ func depthwiseRow() {
 		x0 := GP64()
 		Load(Param("x"), x0)
 		LEAQ(Mem{Base: x0, Index: xr, Scale: 4}, xr)
-		wp := GP64()
-		Load(Param("w"), wp)
-		LEAQ(Mem{Base: wp, Index: cb, Scale: 4}, wp)
+		wr := GP64()
+		Load(Param("w"), wr)
+		LEAQ(Mem{Base: wr, Index: cb, Scale: 4}, wr)
 		xstep := ld(fXStep)
 		SHLQ(U8(2), xstep)
 		tapStep := ld(fTapStep)
@@ -329,6 +357,8 @@ func depthwiseRow() {
 		Label(label + "_kh")
 		xt := GP64()
 		MOVQ(xr, xt)
+		wp := GP64()
+		MOVQ(wr, wp)
 		j := ld(fKW)
 		Label(label + "_kw")
 		wv := ZMM()
@@ -347,6 +377,8 @@ func depthwiseRow() {
 		JNZ(LabelRef(label + "_kw"))
 		rs := ld(fRowStride)
 		LEAQ(Mem{Base: xr, Index: rs, Scale: 4}, xr)
+		wrs := ld(fWRow)
+		LEAQ(Mem{Base: wr, Index: wrs, Scale: 4}, wr)
 		DECQ(i)
 		JNZ(LabelRef(label + "_kh"))
 
