@@ -153,35 +153,41 @@ void lcn_net_free(lcn_net *net) {
     net->n = net->cap = 0;
 }
 
-void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw) {
-    for (int b = 0; b < n; b++) {
+/* Both copies split the pixels into blocks of 64 and, when nthr > 1, share
+ * the blocks among nthr OpenMP threads. */
+#define LCN_TBLK 64
+
+void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw, int nthr) {
+    long nblk = (hw + LCN_TBLK - 1) / LCN_TBLK, total = nblk * n;
+#pragma omp parallel for num_threads(nthr) if (nthr > 1 && total > 8) schedule(static)
+    for (long k = 0; k < total; k++) {
+        long b = k / nblk;
+        int i0 = (int)(k % nblk) * LCN_TBLK, i1 = i0 + LCN_TBLK < hw ? i0 + LCN_TBLK : hw;
         const float *s = src + (size_t)b * c * hw;
         float *d = dst + (size_t)b * c * hw;
         if (c == 3) {
             const float *s0 = s, *s1 = s + hw, *s2 = s + 2 * (size_t)hw;
-            for (int i = 0; i < hw; i++) {
+            for (int i = i0; i < i1; i++) {
                 d[3 * (size_t)i] = s0[i];
                 d[3 * (size_t)i + 1] = s1[i];
                 d[3 * (size_t)i + 2] = s2[i];
             }
             continue;
         }
-        for (int i0 = 0; i0 < hw; i0 += 16) {
-            int i1 = i0 + 16 < hw ? i0 + 16 : hw;
-            for (int ch = 0; ch < c; ch++)
-                for (int i = i0; i < i1; i++) d[(size_t)i * c + ch] = s[(size_t)ch * hw + i];
-        }
+        for (int ch = 0; ch < c; ch++)
+            for (int i = i0; i < i1; i++) d[(size_t)i * c + ch] = s[(size_t)ch * hw + i];
     }
 }
 
-void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw) {
-    for (int b = 0; b < n; b++) {
+void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nthr) {
+    long nblk = (hw + LCN_TBLK - 1) / LCN_TBLK, total = nblk * n;
+#pragma omp parallel for num_threads(nthr) if (nthr > 1 && total > 8) schedule(static)
+    for (long k = 0; k < total; k++) {
+        long b = k / nblk;
+        int i0 = (int)(k % nblk) * LCN_TBLK, i1 = i0 + LCN_TBLK < hw ? i0 + LCN_TBLK : hw;
         const float *s = src + (size_t)b * c * hw;
         float *d = dst + (size_t)b * c * hw;
-        for (int i0 = 0; i0 < hw; i0 += 16) {
-            int i1 = i0 + 16 < hw ? i0 + 16 : hw;
-            for (int ch = 0; ch < c; ch++)
-                for (int i = i0; i < i1; i++) d[(size_t)ch * hw + i] = s[(size_t)i * c + ch];
-        }
+        for (int ch = 0; ch < c; ch++)
+            for (int i = i0; i < i1; i++) d[(size_t)ch * hw + i] = s[(size_t)i * c + ch];
     }
 }

@@ -51,6 +51,7 @@ enum { IO_COPY, IO_NHWC };
 typedef struct lcn_step {
     dnnl_primitive_t prim;
     int layer;
+    int nthr; /* OpenMP threads it was created with (and must run with) */
     int nargs;
     dnnl_exec_arg_t args[6];
 } lcn_step;
@@ -242,7 +243,27 @@ typedef struct {
     int layer;
     size_t tmp_off;
     lcn_error *err;
+    int nthr; /* OpenMP threads set for the primitives being created */
 } lcn_builder;
+
+/* Small memory-bound ops (pooling, binary, eltwise, softmax on < 1 MiB) run
+ * faster on one thread than paying for an OpenMP fork/join (measured: SE
+ * pool 2.2 vs 6.1 us, SE mul 3.0 vs 9 us at 1 vs 2 threads). */
+#define LCN_SMALL_BYTES (1u << 20)
+/* The input/output layout copies are split among threads above this size
+ * (3x224x224 NCHW->NHWC: 39 us on 1 thread, 20 us on 2). */
+#define LCN_COPY_PAR_BYTES (128u << 10)
+
+static void set_threads(lcn_builder *B, int n) {
+    if (n != B->nthr) {
+        omp_set_num_threads(n);
+        B->nthr = n;
+    }
+}
+
+static void set_threads_for(lcn_builder *B, const dnnl_memory_desc_t *md) {
+    set_threads(B, dnnl_memory_desc_get_size(md) < LCN_SMALL_BYTES ? 1 : B->p->threads);
+}
 
 #define DN(call, what)                                                   \
     do {                                                                 \
@@ -322,6 +343,7 @@ static lcn_status add_step(lcn_builder *B, dnnl_primitive_desc_t pd, const char 
     lcn_step *st = &c->steps[c->nsteps];
     memset(st, 0, sizeof *st);
     st->layer = B->layer;
+    st->nthr = B->nthr;
     for (int i = 0; i < nargs; i++) st->args[st->nargs++] = args[i];
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (smd && dnnl_memory_desc_get_size(smd) > 0) {
@@ -622,6 +644,7 @@ static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
 /* Global average pool of t into a new tensor (in TMP when to_tmp). */
 static lcn_status build_gap(lcn_builder *B, lcn_tensor *t, const char *tag, int to_tmp) {
     TRY(concrete(B, t));
+    set_threads_for(B, &t->md);
     dnnl_memory_desc_t dmd;
     dnnl_dims_t dd = {t->n, t->c, 1, 1};
     DN(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_f32, dnnl_format_tag_any), "pool md");
@@ -659,6 +682,7 @@ static lcn_status build_gap(lcn_builder *B, lcn_tensor *t, const char *tag, int 
 /* Elementwise ops applied in place on t, one primitive per op. */
 static lcn_status build_eltwise(lcn_builder *B, lcn_tensor *t, const lcn_ops *ops) {
     TRY(concrete(B, t));
+    set_threads_for(B, &t->md);
     for (int k = 0; k < ops->n; k++) {
         dnnl_eltwise_desc_t ed;
         DN(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, ops->op[k].alg, &t->md,
@@ -687,6 +711,7 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
     TRY(concrete(B, t));
     lcn_tensor x = *t;
     TRY(build_gap(B, &x, "pool", 1));
+    set_threads(B, B->p->threads);
     lcn_ops relu = {0}, gate = {0};
     ops_push(&relu, dnnl_eltwise_relu, 0.f, 0.f);
     ops_act(&gate, &L->d.gate);
@@ -695,6 +720,7 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
     TRY(build_conv(B, &x, &c1));
     TRY(build_conv(B, &x, &c2));
     /* t *= gate, broadcast over H, W, in place */
+    set_threads_for(B, &t->md);
     dnnl_binary_desc_t bdsc;
     DN(dnnl_binary_desc_init(&bdsc, dnnl_binary_mul, &t->md, &x.md, &t->md), "binary_desc_init");
     dnnl_primitive_attr_t a;
@@ -716,6 +742,7 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
 
 static lcn_status build_softmax(lcn_builder *B, lcn_tensor *t) {
     TRY(concrete(B, t));
+    set_threads_for(B, &t->md);
     dnnl_softmax_desc_t sd;
     DN(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &t->md, 1),
             "softmax_forward_desc_init");
@@ -757,6 +784,7 @@ static lcn_status build_all(lcn_builder *B) {
         lcn_layer *L = &net->layers[i];
         B->layer = i;
         B->tmp_off = 0;
+        set_threads(B, p->threads);
         if (L->fused_into >= 0) {
             if (B->for_plan)
                 snprintf(L->impl, sizeof L->impl, "post-op of layer %d", L->fused_into);
@@ -797,6 +825,7 @@ static lcn_status build_all(lcn_builder *B) {
     }
     /* output in NCHW: copy, transpose from NHWC, or reorder */
     B->layer = net->n - 1;
+    set_threads(B, p->threads);
     TRY(concrete(B, &t));
     c->out_c = t.c, c->out_hw = t.h * t.w;
     c->out_elems = (size_t)t.c * t.h * t.w;
@@ -922,7 +951,7 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     }
     if (rc == LCN_OK) {
         c->n = 1;
-        lcn_builder B = {p, c, strm, 1, -1, 0, err};
+        lcn_builder B = {p, c, strm, 1, -1, 0, err, p->threads};
         rc = build_all(&B);
     }
     bctx_free(c);
@@ -981,8 +1010,9 @@ static lcn_status inst_ctx(lcn_inst *s, int n, lcn_bctx **out, lcn_error *err) {
     lcn_bctx *c = calloc(1, sizeof *c);
     if (!c) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     c->n = n;
-    lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err};
+    lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err, s->plan->threads};
     lcn_status rc = build_all(&B);
+    omp_set_num_threads(s->plan->threads);
     if (rc != LCN_OK) {
         bctx_free(c);
         return rc;
@@ -1005,19 +1035,28 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
         return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
                 in_len, out_len, c->in_elems * batch, c->out_elems * batch);
     if (c->in_mode == IO_NHWC)
-        lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw);
+        lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw,
+                in_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else
         memcpy(c->slot[SLOT_B], in, in_len * sizeof(float));
-    for (int i = 0; i < c->nsteps; i++) {
+    int nthr = s->plan->threads;
+    dnnl_status_t e = dnnl_success;
+    for (int i = 0; i < c->nsteps && e == dnnl_success; i++) {
         lcn_step *st = &c->steps[i];
-        dnnl_status_t e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
-        if (e != dnnl_success) return dn_err(err, e, st->layer, "primitive_execute");
+        if (st->nthr != nthr) omp_set_num_threads(nthr = st->nthr);
+        e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
+        if (e != dnnl_success) {
+            omp_set_num_threads(s->plan->threads);
+            return dn_err(err, e, st->layer, "primitive_execute");
+        }
     }
-    dnnl_status_t e = dnnl_stream_wait(s->strm);
+    if (nthr != s->plan->threads) omp_set_num_threads(s->plan->threads);
+    e = dnnl_stream_wait(s->strm);
     if (e != dnnl_success) return dn_err(err, e, -1, "stream_wait");
     const float *res = (const float *)((char *)c->slot[c->out_slot] + c->out_off);
     if (c->out_mode == IO_NHWC)
-        lcn_nhwc_to_nchw(res, out, batch, c->out_c, c->out_hw);
+        lcn_nhwc_to_nchw(res, out, batch, c->out_c, c->out_hw,
+                out_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else
         memcpy(out, res, out_len * sizeof(float));
     return LCN_OK;

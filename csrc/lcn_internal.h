@@ -44,8 +44,9 @@ lcn_status lcn_net_add(lcn_net *net, const lcn_layer_desc *d, const float *const
 void lcn_net_free_weights(lcn_net *net);
 void lcn_net_free(lcn_net *net);
 
-/* Layout copies between NCHW (plain) and NHWC, n samples of c x hw. */
-void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw);
-void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw);
+/* Layout copies between NCHW (plain) and NHWC, n samples of c x hw, on
+ * nthr OpenMP threads. */
+void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw, int nthr);
+void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nthr);
 
 #endif

@@ -101,10 +101,10 @@ type Layer struct {
 	// OH = (H+PadTop+PadBottom-KH)/StrideH + 1 (likewise OW).
 	// Weight is OIHW: [OutC][InC/Groups][KH][KW]; Bias is [OutC] or nil.
 	// LayerFC: Weight is [OutC][InC] (PyTorch layout), Bias [OutC] or nil.
-	InC, OutC, KH, KW, StrideH, StrideW       int
+	InC, OutC, KH, KW, StrideH, StrideW          int
 	PadTop, PadLeft, PadBottom, PadRight, Groups int
-	Weight, Bias                              []float32
-	Act                                       Act // LayerConv, LayerFC, LayerActivation
+	Weight, Bias                                 []float32
+	Act                                          Act // LayerConv, LayerFC, LayerActivation
 
 	// LayerSE: W1 is [SEReduce][C], B1 [SEReduce] or nil, W2 [C][SEReduce],
 	// B2 [C] or nil; Gate is usually ActHardSigmoid.
