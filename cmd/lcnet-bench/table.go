@@ -39,7 +39,7 @@ func countRows() ([]tableRow, error) {
 	return rows, nil
 }
 
-func runTable(args []string, stdout io.Writer) error {
+func runTable(args []string, stdout, _ io.Writer) error {
 	fs := pflag.NewFlagSet("table", pflag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
