@@ -147,6 +147,10 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch,
 /* Frees the instance and its plan reference. NULL is a no-op. */
 lcn_status lcn_inst_destroy(lcn_inst *s);
 
+/* Testing only: makes building layer `layer` fail as if oneDNN had no
+ * implementation for it (-1 turns it off). Process-wide. */
+lcn_status lcn_test_fail_layer(int layer);
+
 #ifdef __cplusplus
 }
 #endif

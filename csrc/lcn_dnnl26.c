@@ -393,11 +393,20 @@ static int src_fits(const lcn_tensor *t, const dnnl_memory_desc_t *s) {
     return dnnl_memory_desc_equal(&t->md, s);
 }
 
+static int lcn_fail_layer = -1;
+
+lcn_status lcn_test_fail_layer(int layer) {
+    __atomic_store_n(&lcn_fail_layer, layer, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
 /* Picks an implementation: the first one named `prefer` that reads t as it
  * is, else the first non-reference one that reads t as it is, else the
  * library's first choice. */
 static lcn_status pick_pd(lcn_builder *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
         const lcn_tensor *t, const char *prefer, const char *what, dnnl_primitive_desc_t *out) {
+    if (B->layer >= 0 && B->layer == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
+        return dn_err(B->err, dnnl_unimplemented, B->layer, what);
     dnnl_primitive_desc_iterator_t it;
     DN(dnnl_primitive_desc_iterator_create(&it, od, attr, B->p->eng, NULL), what);
     dnnl_primitive_desc_t first = NULL, match = NULL, pref = NULL;

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 2901e324067cc843cf29d478677cee0828734b284445fe9cae34b6596e0ad9b2
+// csrc sha256: 11afd1586a716e661e158fcbf0fca08da7c3155d34fc672ee15fcdb5b1d31e0c
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

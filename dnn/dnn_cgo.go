@@ -68,6 +68,10 @@ func LiveHandles() int64 {
 	return int64(n)
 }
 
+// setFailLayer makes building layer i fail like a missing oneDNN
+// implementation (tests only; -1 turns it off).
+func setFailLayer(i int) { C.lcn_test_fail_layer(C.int(i)) }
+
 // LeakedHandles returns how many Plans and Instances were freed by the
 // garbage-collector cleanup because they were never closed.
 func LeakedHandles() int64 { return leaked.Load() }

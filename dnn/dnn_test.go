@@ -324,6 +324,46 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+func TestDNNLFailure(t *testing.T) {
+	base := LiveHandles()
+	net := smallNet()
+	defer setFailLayer(-1)
+	setFailLayer(2)
+	_, err := Compile(net, Options{})
+	var de *DNNLError
+	if !errors.As(err, &de) || !errors.Is(err, ErrDNNL) || de.Layer != 2 || de.Name != net.Layers[2].Name || de.Status != "unimplemented" {
+		t.Fatalf("Compile: err = %v, want a DNNLError for layer 2", err)
+	}
+	if !strings.Contains(err.Error(), `"b01.pw"`) || !strings.Contains(err.Error(), "unimplemented") {
+		t.Errorf("message %q lacks the layer name or status", err)
+	}
+	setFailLayer(-1)
+	p, err := Compile(net, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	in, out := make([]float32, 3*3*48*40), make([]float32, 30)
+	setFailLayer(5) // primitives for batch 3 are built by this Run
+	if err := inst.Run(in, 3, out); !errors.As(err, &de) || de.Layer != 5 || de.Name != net.Layers[5].Name {
+		t.Fatalf("Run: err = %v, want a DNNLError for layer 5", err)
+	}
+	setFailLayer(-1)
+	if err := inst.Run(in, 3, out); err != nil {
+		t.Fatalf("Run after the failure: %v", err)
+	}
+	inst.Close()
+	p.Close()
+	if n := LiveHandles() - base; n != 0 {
+		t.Errorf("live = %d", n)
+	}
+}
+
 func TestDNNLErrorFormat(t *testing.T) {
 	err := error(&DNNLError{Layer: 3, Name: "b01.dw", Op: "convolution primitive_desc_create", Status: "unimplemented"})
 	if !errors.Is(err, ErrDNNL) || err.Error() != `dnn: onednn: layer 3 "b01.dw": convolution primitive_desc_create: unimplemented` {
