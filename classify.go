@@ -552,18 +552,19 @@ func readFileLimited(path string, lim preprocess.Limits, buf *bytes.Buffer) ([]b
 	if maxBytes <= 0 {
 		maxBytes = preprocess.DefaultMaxBytes
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	// Stat before opening: opening a FIFO would block.
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrNotImage, path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	if st.Size() == 0 {
 		return nil, fmt.Errorf("lcnet: empty file: %w", preprocess.ErrFormat)
 	}

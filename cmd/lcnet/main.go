@@ -24,8 +24,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"info":  {"print the layer table, params, MACs, FLOPs and backends", runInfo},
-	"infer": {"run a .npy batch through the model and write a .npy", runInfer},
+	"info":       {"print the layer table, params, MACs, FLOPs and backends", runInfo},
+	"infer":      {"run a .npy batch through the model and write a .npy", runInfer},
+	"classify":   {"classify image files and folders (top-k labels, text or JSON)", runClassify},
+	"preprocess": {"write the tensor the model receives for images as .npy", runPreprocess},
+	"export":     {"write the model as ONNX (or safetensors)", runExport},
 }
 
 func usage(w io.Writer) {
