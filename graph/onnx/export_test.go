@@ -39,7 +39,11 @@ func roundTrip(t testing.TB, g *graph.Graph, opset int) (*graph.Graph, []byte) {
 }
 
 func TestExportRoundTrip(t *testing.T) {
-	for _, s := range pplcnet.Scales {
+	scales := pplcnet.Scales
+	if testing.Short() {
+		scales = []float64{0.25, 1.0}
+	}
+	for _, s := range scales {
 		g := builtin(t, s, 32)
 		o, err := graph.Optimize(g)
 		if err != nil {

@@ -27,6 +27,21 @@ func TestTinyModel(t *testing.T) {
 	if len(g.Nodes) != 1 || !graph.SameShape(g.OutputShape(), []int{2, 3, 3}) {
 		t.Fatalf("got %d nodes, output %v", len(g.Nodes), g.OutputShape())
 	}
+	// Symbolic H and W take the options (or 224).
+	m := tiny()
+	m.InDims = []int64{0, 2, 0, 0}
+	for _, c := range []struct {
+		opt  Options
+		want []int
+	}{{Options{}, []int{2, 224, 224}}, {Options{InputH: 80, InputW: 160}, []int{2, 80, 160}}} {
+		g, err := Read(m.Bytes(), c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !graph.SameShape(g.InputShape(), c.want) {
+			t.Errorf("input %v, want %v", g.InputShape(), c.want)
+		}
+	}
 }
 
 func TestHostile(t *testing.T) {
@@ -125,6 +140,9 @@ func TestLimits(t *testing.T) {
 // TestTruncated cuts real and built-in models at many offsets: every cut
 // must give an error, never a panic or a graph.
 func TestTruncated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
 	var models [][]byte
 	if data, err := os.ReadFile(realModel); err == nil {
 		models = append(models, data)

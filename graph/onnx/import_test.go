@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/lcnet-go/lcnet/fallback"
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/onnx/internal/naive"
 )
@@ -101,5 +102,17 @@ func TestRealModel(t *testing.T) {
 	t.Logf("optimized (%d nodes): %v (max diff %.2g)", len(o.Nodes), out2, maxDiff(out2, want))
 	if d := maxDiff(out2, want); d > 1e-5 {
 		t.Errorf("optimized output %v, want %v (diff %g)", out2, want, d)
+	}
+	p, err := fallback.Compile(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out3 := make([]float32, 2)
+	if err := p.NewInstance().Run(in, 1, out3); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fallback backend: %v (max diff %.2g)", out3, maxDiff(out3, want))
+	if d := maxDiff(out3, want); d > 1e-5 {
+		t.Errorf("fallback output %v, want %v (diff %g)", out3, want, d)
 	}
 }
