@@ -95,7 +95,7 @@ typedef struct lcn_inst lcn_inst;
 /* Number of live plans + instances (objects created and not yet freed). */
 lcn_status lcn_live_handles(int64_t *out);
 
-/* oneDNN version "major.minor.patch (commit)" and the ISA its JIT uses
+/* oneDNN version "major.minor.patch" (+ " (commit)" when known) and the ISA its JIT uses
  * (e.g. "avx512_core_bf16"). *out is static: never free it. */
 lcn_status lcn_version(const char **out);
 lcn_status lcn_isa(const char **out);

@@ -17,6 +17,7 @@
  *   - act/scale layers following a conv or FC become eltwise post-ops.
  */
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,18 +104,21 @@ lcn_status lcn_init(lcn_error *err) {
     return LCN_OK;
 }
 
+static char lcn_version_buf[64];
+static pthread_once_t lcn_version_once = PTHREAD_ONCE_INIT;
+
+static void lcn_version_init(void) {
+    const dnnl_version_t *v = dnnl_version();
+    int n = snprintf(lcn_version_buf, sizeof lcn_version_buf, "%d.%d.%d", v->major, v->minor,
+            v->patch);
+    if (v->hash && *v->hash && strcmp(v->hash, "N/A") != 0)
+        snprintf(lcn_version_buf + n, sizeof lcn_version_buf - n, " (%.12s)", v->hash);
+}
+
 lcn_status lcn_version(const char **out) {
-    static char buf[64];
-    static int once;
     if (!out) return LCN_ERR_INVALID;
-    if (!__atomic_load_n(&once, __ATOMIC_ACQUIRE)) {
-        const dnnl_version_t *v = dnnl_version();
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "%d.%d.%d (%.12s)", v->major, v->minor, v->patch, v->hash);
-        memcpy(buf, tmp, sizeof buf); /* same bytes whoever wins */
-        __atomic_store_n(&once, 1, __ATOMIC_RELEASE);
-    }
-    *out = buf;
+    pthread_once(&lcn_version_once, lcn_version_init);
+    *out = lcn_version_buf;
     return LCN_OK;
 }
 

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 11afd1586a716e661e158fcbf0fca08da7c3155d34fc672ee15fcdb5b1d31e0c
+// csrc sha256: 8e692fd7995e839bd67834688df50bcd9a94764d38f1bc4023a024745d6dc815
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

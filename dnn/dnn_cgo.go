@@ -83,7 +83,8 @@ func ISA() string {
 	return C.GoString(s)
 }
 
-// Version returns the oneDNN version, e.g. "2.6.3 (abcdef012345)".
+// Version returns the oneDNN version, e.g. "2.6.3", followed by the commit
+// in parentheses when the library knows it.
 func Version() string {
 	var s *C.char
 	C.lcn_version(&s)

@@ -18,6 +18,7 @@ const (
 	ActSigmoid                    // 1 / (1 + exp(-x))
 )
 
+// String returns the activation's name, e.g. "hardswish".
 func (k ActKind) String() string {
 	switch k {
 	case ActNone:
@@ -66,6 +67,7 @@ const (
 	LayerActivation
 )
 
+// String returns the layer kind's name, e.g. "conv".
 func (k LayerKind) String() string {
 	switch k {
 	case LayerConv:
@@ -154,6 +156,7 @@ type NetError struct {
 	Msg   string
 }
 
+// Error formats the error as "dnn: invalid network: layer i \"name\": msg".
 func (e *NetError) Error() string {
 	if e.Layer < 0 {
 		return "dnn: invalid network: " + e.Msg
@@ -172,6 +175,7 @@ type DNNLError struct {
 	Status string // oneDNN status name, e.g. "unimplemented"
 }
 
+// Error formats the error as "dnn: onednn: layer i \"name\": op: status".
 func (e *DNNLError) Error() string {
 	if e.Layer < 0 {
 		return fmt.Sprintf("dnn: onednn: %s: %s", e.Op, e.Status)
