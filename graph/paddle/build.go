@@ -286,7 +286,7 @@ func (b *builder) add(param string, op graph.Op, inputs ...int) error {
 		return err
 	}
 	if len(b.op.out) > 0 {
-		if t, ok := b.p.types[b.op.out[0]]; ok && t.dims != nil {
+		if t, ok := b.p.types[b.op.out[0]]; ok && len(t.dims) > 0 {
 			if err := checkDeclared(t.dims, b.g.Values[v].Shape); err != nil {
 				return err
 			}

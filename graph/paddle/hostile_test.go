@@ -38,14 +38,14 @@ func TestTruncated(t *testing.T) {
 			t.Fatalf("PIR truncated at %d accepted", n)
 		}
 	}
-	for n := 0; n < len(prog)-4; n++ { // the last 4 bytes are the optional version
+	for n := 0; n < len(prog)-4; n += 3 { // the last 4 bytes are the optional version
 		// A protobuf cut at a field boundary can still parse; it must then
 		// fail on meaning (no fetch, unknown value), never panic.
 		if _, err := ReadProgram(bytes.NewReader(prog[:n]), bytes.NewReader(params), Options{}); err == nil {
 			t.Fatalf("ProgramDesc truncated at %d accepted", n)
 		}
 	}
-	for n := 0; n < len(params); n++ {
+	for n := 0; n < len(params); n += 3 {
 		if _, err := ReadPIR(bytes.NewReader(pir), bytes.NewReader(params[:n]), Options{}); err == nil {
 			t.Fatalf(".pdiparams truncated at %d accepted", n)
 		}

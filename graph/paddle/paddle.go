@@ -15,6 +15,28 @@
 // sizes are checked against the bytes actually present before anything is
 // allocated, nothing in a pickle is ever executed, and bad input gives an
 // error, never a panic.
+//
+// # Programs
+//
+// Only block 0 (region 0) is read. The batch dimension is implicit; an input
+// whose height or width is dynamic (-1) takes Options.InputH/InputW, or 224
+// when they are zero. The ops understood, by their Paddle 3 names (Paddle 2
+// names in parentheses), are: data (feed), conv2d, depthwise_conv2d,
+// batch_norm(_), relu, sigmoid, hardswish (hard_swish), hardsigmoid
+// (hard_sigmoid; slope 0.2 and offset 0.5 only when the attributes are
+// absent), pool2d (average pooling to 1×1), full_int_array, full, reshape
+// (reshape2), add (elementwise_add) of a constant, multiply
+// (elementwise_mul), scale, dropout (downgrade_in_infer scales by 1-p,
+// upscale_in_train is the identity), flatten (flatten_contiguous_range,
+// flatten2), matmul (matmul_v2, matmul, mul) by a parameter, softmax over
+// the last axis, and fetch. Anything else, or a pattern outside that (a
+// residual add of two computed tensors, a reshape of the batch axis), is an
+// ErrUnsupported error naming the op and its position. Every computed shape
+// is checked against the shape the file declares.
+//
+// Nodes are named after their parameters ("conv2d_3", "batch_norm2d_3") or
+// their op type. Paddle's separate conv and linear bias adds are merged into
+// the conv or FC; nothing else is rewritten: graph.Optimize does the rest.
 package paddle
 
 import (
