@@ -124,9 +124,10 @@ func gemmSIMDStrided(m, k int, a []float32, lda int, b *packedB, k0 int, c []flo
 	}
 }
 
-// runSIMD runs the depthwise convolution with dwRow: per output row, one
-// call for the pixels whose taps are all inside the input and one call per
-// border pixel with only its inside taps (no padded copy).
+// runSIMD runs the depthwise convolution with dwRow and dwPixel: per
+// output row, one call for the pixels whose taps are all inside the input
+// and one call per border pixel with only its inside taps (no padded
+// copy). The argument block is args below.
 func (d *depthwise) runSIMD(y, x []float32, batch int, _ []float32) {
 	c := d.c
 	inN, outN := d.h*d.w*c, d.oh*d.ow*c
@@ -159,10 +160,18 @@ func (d *depthwise) runSIMD(y, x []float32, batch int, _ []float32) {
 			}
 			ih0 := oh*d.sh - d.pt + khLo*d.dh
 			args[fKH] = khHi - khLo
-			if owHi > owLo {
-				args[fOW], args[fKW] = owHi-owLo, d.kw
+			// Inside pixels: blocks of four or eight in dwRow, the rest
+			// one by one.
+			blocked := (owHi - owLo) &^ 3
+			if blocked > 0 {
+				args[fOW], args[fKW] = blocked, d.kw
 				dwRow(&xs[(ih0*d.w+owLo*d.sw-d.pl)*c], &d.wt[khLo*d.kw*c], &d.bias[0], &yrow[owLo*c], &args, code, slope, offset)
 			}
+			args[fKW] = d.kw
+			for ow := owLo + blocked; ow < owHi; ow++ {
+				dwPixel(&xs[(ih0*d.w+ow*d.sw-d.pl)*c], &d.wt[khLo*d.kw*c], &d.bias[0], &yrow[ow*c], &args, code, slope, offset)
+			}
+			// Border pixels with only their inside taps.
 			for ow := 0; ow < d.ow; ow++ {
 				if ow == owLo && owHi > owLo {
 					ow = owHi - 1 // skip the inside pixels
@@ -179,8 +188,8 @@ func (d *depthwise) runSIMD(y, x []float32, batch int, _ []float32) {
 					d.biasOnly(yrow[ow*c : (ow+1)*c])
 					continue
 				}
-				args[fOW], args[fKW] = 1, kwHi-kwLo
-				dwRow(&xs[(ih0*d.w+iw0+kwLo*d.dw)*c], &d.wt[(khLo*d.kw+kwLo)*c], &d.bias[0], &yrow[ow*c], &args, code, slope, offset)
+				args[fKW] = kwHi - kwLo
+				dwPixel(&xs[(ih0*d.w+iw0+kwLo*d.dw)*c], &d.wt[(khLo*d.kw+kwLo)*c], &d.bias[0], &yrow[ow*c], &args, code, slope, offset)
 			}
 			if after {
 				applyAct(d.act, yrow)

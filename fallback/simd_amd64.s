@@ -4839,128 +4839,171 @@ gemm2x12_act_done:
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·dwRow(SB), NOSPLIT, $0-56
 	MOVQ p+32(FP), AX
+	XORQ DX, DX
+
+dw_block8:
+	MOVQ DX, CX
+	ADDQ $0x08, CX
+	CMPQ CX, 8(AX)
+	JGT  dw_after8
 	XORQ CX, CX
 
-dw_cblock:
-	MOVQ (AX), DX
-	SUBQ CX, DX
-	MOVL $0x0000ffff, BX
-	CMPQ DX, $0x10
-	JGE  dw_fullmask
-	MOVQ 56(AX), DX
-	MOVL DX, BX
+dw_block8_c:
+	MOVQ (AX), BX
+	SUBQ CX, BX
+	MOVL $0x0000ffff, SI
+	CMPQ BX, $0x10
+	JGE  dw_p8_fullmask
+	MOVQ 56(AX), BX
+	MOVL BX, SI
 
-dw_fullmask:
-	KMOVW     BX, K1
-	MOVQ      bias+16(FP), DX
-	VMOVUPS.Z (DX)(CX*4), K1, Z0
-	XORQ      DX, DX
+dw_p8_fullmask:
+	KMOVW     SI, K1
+	MOVQ      bias+16(FP), BX
+	VMOVUPS.Z (BX)(CX*4), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z0
+	MOVQ      DX, BX
+	IMULQ     32(AX), BX
+	ADDQ      CX, BX
+	MOVQ      x+0(FP), SI
+	LEAQ      (SI)(BX*4), BX
+	MOVQ      w+8(FP), SI
+	LEAQ      (SI)(CX*4), SI
+	MOVQ      32(AX), DI
+	SHLQ      $0x02, DI
+	MOVQ      48(AX), R8
+	SHLQ      $0x02, R8
+	MOVQ      (AX), R9
+	SHLQ      $0x02, R9
+	LEAQ      (DI)(DI*2), R10
+	MOVQ      16(AX), R11
 
-dw_quad:
-	MOVQ    DX, BX
-	ADDQ    $0x04, BX
-	CMPQ    BX, 8(AX)
-	JGT     dw_single
-	VMOVAPS Z0, Z1
-	VMOVAPS Z0, Z2
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	MOVQ    DX, BX
-	IMULQ   32(AX), BX
-	ADDQ    CX, BX
-	MOVQ    x+0(FP), SI
-	LEAQ    (SI)(BX*4), BX
-	MOVQ    w+8(FP), SI
-	LEAQ    (SI)(CX*4), SI
-	MOVQ    32(AX), DI
-	SHLQ    $0x02, DI
-	MOVQ    48(AX), R8
-	SHLQ    $0x02, R8
-	MOVQ    (AX), R9
-	SHLQ    $0x02, R9
-	MOVQ    16(AX), R10
+dw_p8_kh:
+	MOVQ BX, R12
+	LEAQ (R12)(DI*4), R13
+	MOVQ SI, R14
+	MOVQ 24(AX), R15
 
-dw_q_kh:
-	MOVQ BX, R11
-	MOVQ SI, R12
-	MOVQ 24(AX), R13
-
-dw_q_kw:
-	VMOVUPS.Z    (R12), K1, Z5
-	MOVQ         R11, R14
-	VFMADD231PS  (R14), Z5, K1, Z1
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Z5, K1, Z2
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Z5, K1, Z3
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Z5, K1, Z4
-	ADDQ         R9, R12
-	ADDQ         R8, R11
-	DECQ         R13
-	JNZ          dw_q_kw
-	MOVQ         40(AX), R11
-	LEAQ         (BX)(R11*4), BX
-	MOVQ         64(AX), R11
-	LEAQ         (SI)(R11*4), SI
-	DECQ         R10
-	JNZ          dw_q_kh
+dw_p8_kw:
+	VMOVUPS.Z    (R14), K1, Z8
+	VFMADD231PS  (R12), Z8, K1, Z1
+	VFMADD231PS  (R12)(DI*1), Z8, K1, Z2
+	VFMADD231PS  (R12)(DI*2), Z8, K1, Z3
+	VFMADD231PS  (R12)(R10*1), Z8, K1, Z4
+	VFMADD231PS  (R13), Z8, K1, Z5
+	VFMADD231PS  (R13)(DI*1), Z8, K1, Z6
+	VFMADD231PS  (R13)(DI*2), Z8, K1, Z7
+	VFMADD231PS  (R13)(R10*1), Z8, K1, Z0
+	ADDQ         R9, R14
+	ADDQ         R8, R12
+	ADDQ         R8, R13
+	DECQ         R15
+	JNZ          dw_p8_kw
+	MOVQ         40(AX), R12
+	LEAQ         (BX)(R12*4), BX
+	MOVQ         64(AX), R12
+	LEAQ         (SI)(R12*4), SI
+	DECQ         R11
+	JNZ          dw_p8_kh
 	MOVQ         act+40(FP), BX
-	VXORPS       Z5, Z5, Z5
+	VXORPS       Z8, Z8, Z8
 	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z6
-	VBROADCASTSS slope+48(FP), Z7
-	VBROADCASTSS offset+52(FP), Z8
+	VPBROADCASTD SI, Z9
+	VBROADCASTSS slope+48(FP), Z10
+	VBROADCASTSS offset+52(FP), Z11
 	CMPQ         BX, $0x00
-	JEQ          dw_q_act_done
+	JEQ          dw_p8_act_done
 	CMPQ         BX, $0x01
-	JNE          dw_q_act_hard
-	VMAXPS       Z5, Z1, Z1
-	VMAXPS       Z5, Z2, Z2
-	VMAXPS       Z5, Z3, Z3
-	VMAXPS       Z5, Z4, Z4
-	JMP          dw_q_act_done
+	JNE          dw_p8_act_hard
+	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z8, Z0, Z0
+	JMP          dw_p8_act_done
 
-dw_q_act_hard:
+dw_p8_act_hard:
 	CMPQ        BX, $0x02
-	JNE         dw_q_act_hsig
-	VMOVAPS     Z1, Z9
-	VFMADD213PS Z8, Z7, Z9
-	VMAXPS      Z5, Z9, Z9
-	VMINPS      Z6, Z9, Z9
-	VMULPS      Z9, Z1, Z1
-	VMOVAPS     Z2, Z9
-	VFMADD213PS Z8, Z7, Z9
-	VMAXPS      Z5, Z9, Z9
-	VMINPS      Z6, Z9, Z9
-	VMULPS      Z9, Z2, Z2
-	VMOVAPS     Z3, Z9
-	VFMADD213PS Z8, Z7, Z9
-	VMAXPS      Z5, Z9, Z9
-	VMINPS      Z6, Z9, Z9
-	VMULPS      Z9, Z3, Z3
-	VMOVAPS     Z4, Z9
-	VFMADD213PS Z8, Z7, Z9
-	VMAXPS      Z5, Z9, Z9
-	VMINPS      Z6, Z9, Z9
-	VMULPS      Z9, Z4, Z4
-	JMP         dw_q_act_done
+	JNE         dw_p8_act_hsig
+	VMOVAPS     Z1, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z1, Z1
+	VMOVAPS     Z2, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z2, Z2
+	VMOVAPS     Z3, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z3, Z3
+	VMOVAPS     Z4, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z4, Z4
+	VMOVAPS     Z5, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z5, Z5
+	VMOVAPS     Z6, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z6, Z6
+	VMOVAPS     Z7, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z7, Z7
+	VMOVAPS     Z0, Z12
+	VFMADD213PS Z11, Z10, Z12
+	VMAXPS      Z8, Z12, Z12
+	VMINPS      Z9, Z12, Z12
+	VMULPS      Z12, Z0, Z0
+	JMP         dw_p8_act_done
 
-dw_q_act_hsig:
-	VFMADD213PS Z8, Z7, Z1
-	VMAXPS      Z5, Z1, Z1
-	VMINPS      Z6, Z1, Z1
-	VFMADD213PS Z8, Z7, Z2
-	VMAXPS      Z5, Z2, Z2
-	VMINPS      Z6, Z2, Z2
-	VFMADD213PS Z8, Z7, Z3
-	VMAXPS      Z5, Z3, Z3
-	VMINPS      Z6, Z3, Z3
-	VFMADD213PS Z8, Z7, Z4
-	VMAXPS      Z5, Z4, Z4
-	VMINPS      Z6, Z4, Z4
+dw_p8_act_hsig:
+	VFMADD213PS Z11, Z10, Z1
+	VMAXPS      Z8, Z1, Z1
+	VMINPS      Z9, Z1, Z1
+	VFMADD213PS Z11, Z10, Z2
+	VMAXPS      Z8, Z2, Z2
+	VMINPS      Z9, Z2, Z2
+	VFMADD213PS Z11, Z10, Z3
+	VMAXPS      Z8, Z3, Z3
+	VMINPS      Z9, Z3, Z3
+	VFMADD213PS Z11, Z10, Z4
+	VMAXPS      Z8, Z4, Z4
+	VMINPS      Z9, Z4, Z4
+	VFMADD213PS Z11, Z10, Z5
+	VMAXPS      Z8, Z5, Z5
+	VMINPS      Z9, Z5, Z5
+	VFMADD213PS Z11, Z10, Z6
+	VMAXPS      Z8, Z6, Z6
+	VMINPS      Z9, Z6, Z6
+	VFMADD213PS Z11, Z10, Z7
+	VMAXPS      Z8, Z7, Z7
+	VMINPS      Z9, Z7, Z7
+	VFMADD213PS Z11, Z10, Z0
+	VMAXPS      Z8, Z0, Z0
+	VMINPS      Z9, Z0, Z0
 
-dw_q_act_done:
+dw_p8_act_done:
 	MOVQ    DX, BX
 	IMULQ   (AX), BX
 	ADDQ    CX, BX
@@ -4975,76 +5018,138 @@ dw_q_act_done:
 	VMOVUPS Z3, K1, (BX)
 	ADDQ    SI, BX
 	VMOVUPS Z4, K1, (BX)
-	ADDQ    $0x04, DX
-	JMP     dw_quad
+	ADDQ    SI, BX
+	VMOVUPS Z5, K1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Z6, K1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Z7, K1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Z0, K1, (BX)
+	ADDQ    $0x10, CX
+	CMPQ    CX, (AX)
+	JLT     dw_block8_c
+	ADDQ    $0x08, DX
+	JMP     dw_block8
 
-dw_single:
-	CMPQ    DX, 8(AX)
-	JGE     dw_next
-	VMOVAPS Z0, Z1
-	MOVQ    DX, BX
-	IMULQ   32(AX), BX
-	ADDQ    CX, BX
-	MOVQ    x+0(FP), SI
-	LEAQ    (SI)(BX*4), BX
-	MOVQ    w+8(FP), SI
-	LEAQ    (SI)(CX*4), SI
-	MOVQ    32(AX), DI
-	SHLQ    $0x02, DI
-	MOVQ    48(AX), DI
-	SHLQ    $0x02, DI
-	MOVQ    (AX), R8
-	SHLQ    $0x02, R8
-	MOVQ    16(AX), R9
+dw_after8:
+dw_block4:
+	MOVQ DX, CX
+	ADDQ $0x04, CX
+	CMPQ CX, 8(AX)
+	JGT  dw_after4
+	XORQ CX, CX
 
-dw_s_kh:
-	MOVQ BX, R10
-	MOVQ SI, R11
-	MOVQ 24(AX), R12
+dw_block4_c:
+	MOVQ (AX), BX
+	SUBQ CX, BX
+	MOVL $0x0000ffff, SI
+	CMPQ BX, $0x10
+	JGE  dw_p4_fullmask
+	MOVQ 56(AX), BX
+	MOVL BX, SI
 
-dw_s_kw:
-	VMOVUPS.Z    (R11), K1, Z2
-	MOVQ         R10, R13
-	VFMADD231PS  (R13), Z2, K1, Z1
-	ADDQ         R8, R11
-	ADDQ         DI, R10
-	DECQ         R12
-	JNZ          dw_s_kw
-	MOVQ         40(AX), R10
-	LEAQ         (BX)(R10*4), BX
-	MOVQ         64(AX), R10
-	LEAQ         (SI)(R10*4), SI
-	DECQ         R9
-	JNZ          dw_s_kh
+dw_p4_fullmask:
+	KMOVW     SI, K1
+	MOVQ      bias+16(FP), BX
+	VMOVUPS.Z (BX)(CX*4), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z0
+	MOVQ      DX, BX
+	IMULQ     32(AX), BX
+	ADDQ      CX, BX
+	MOVQ      x+0(FP), SI
+	LEAQ      (SI)(BX*4), BX
+	MOVQ      w+8(FP), SI
+	LEAQ      (SI)(CX*4), SI
+	MOVQ      32(AX), DI
+	SHLQ      $0x02, DI
+	MOVQ      48(AX), R8
+	SHLQ      $0x02, R8
+	MOVQ      (AX), R9
+	SHLQ      $0x02, R9
+	LEAQ      (DI)(DI*2), R10
+	MOVQ      16(AX), R11
+
+dw_p4_kh:
+	MOVQ BX, R12
+	MOVQ SI, R13
+	MOVQ 24(AX), R14
+
+dw_p4_kw:
+	VMOVUPS.Z    (R13), K1, Z4
+	VFMADD231PS  (R12), Z4, K1, Z1
+	VFMADD231PS  (R12)(DI*1), Z4, K1, Z2
+	VFMADD231PS  (R12)(DI*2), Z4, K1, Z3
+	VFMADD231PS  (R12)(R10*1), Z4, K1, Z0
+	ADDQ         R9, R13
+	ADDQ         R8, R12
+	DECQ         R14
+	JNZ          dw_p4_kw
+	MOVQ         40(AX), R12
+	LEAQ         (BX)(R12*4), BX
+	MOVQ         64(AX), R12
+	LEAQ         (SI)(R12*4), SI
+	DECQ         R11
+	JNZ          dw_p4_kh
 	MOVQ         act+40(FP), BX
-	VXORPS       Z2, Z2, Z2
+	VXORPS       Z4, Z4, Z4
 	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z3
-	VBROADCASTSS slope+48(FP), Z4
-	VBROADCASTSS offset+52(FP), Z5
+	VPBROADCASTD SI, Z5
+	VBROADCASTSS slope+48(FP), Z6
+	VBROADCASTSS offset+52(FP), Z7
 	CMPQ         BX, $0x00
-	JEQ          dw_s_act_done
+	JEQ          dw_p4_act_done
 	CMPQ         BX, $0x01
-	JNE          dw_s_act_hard
-	VMAXPS       Z2, Z1, Z1
-	JMP          dw_s_act_done
+	JNE          dw_p4_act_hard
+	VMAXPS       Z4, Z1, Z1
+	VMAXPS       Z4, Z2, Z2
+	VMAXPS       Z4, Z3, Z3
+	VMAXPS       Z4, Z0, Z0
+	JMP          dw_p4_act_done
 
-dw_s_act_hard:
+dw_p4_act_hard:
 	CMPQ        BX, $0x02
-	JNE         dw_s_act_hsig
-	VMOVAPS     Z1, Z6
-	VFMADD213PS Z5, Z4, Z6
-	VMAXPS      Z2, Z6, Z6
-	VMINPS      Z3, Z6, Z6
-	VMULPS      Z6, Z1, Z1
-	JMP         dw_s_act_done
+	JNE         dw_p4_act_hsig
+	VMOVAPS     Z1, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z1, Z1
+	VMOVAPS     Z2, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z2, Z2
+	VMOVAPS     Z3, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z3, Z3
+	VMOVAPS     Z0, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z0, Z0
+	JMP         dw_p4_act_done
 
-dw_s_act_hsig:
-	VFMADD213PS Z5, Z4, Z1
-	VMAXPS      Z2, Z1, Z1
-	VMINPS      Z3, Z1, Z1
+dw_p4_act_hsig:
+	VFMADD213PS Z7, Z6, Z1
+	VMAXPS      Z4, Z1, Z1
+	VMINPS      Z5, Z1, Z1
+	VFMADD213PS Z7, Z6, Z2
+	VMAXPS      Z4, Z2, Z2
+	VMINPS      Z5, Z2, Z2
+	VFMADD213PS Z7, Z6, Z3
+	VMAXPS      Z4, Z3, Z3
+	VMINPS      Z5, Z3, Z3
+	VFMADD213PS Z7, Z6, Z0
+	VMAXPS      Z4, Z0, Z0
+	VMINPS      Z5, Z0, Z0
 
-dw_s_act_done:
+dw_p4_act_done:
 	MOVQ    DX, BX
 	IMULQ   (AX), BX
 	ADDQ    CX, BX
@@ -5053,12 +5158,215 @@ dw_s_act_done:
 	MOVQ    (AX), SI
 	SHLQ    $0x02, SI
 	VMOVUPS Z1, K1, (BX)
-	ADDQ    $0x01, DX
-	JMP     dw_single
+	ADDQ    SI, BX
+	VMOVUPS Z2, K1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Z3, K1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Z0, K1, (BX)
+	ADDQ    $0x10, CX
+	CMPQ    CX, (AX)
+	JLT     dw_block4_c
+	ADDQ    $0x04, DX
+	JMP     dw_block4
 
-dw_next:
-	ADDQ $0x10, CX
+dw_after4:
+	VZEROUPPER
+	RET
+
+// func dwPixel(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·dwPixel(SB), NOSPLIT, $0-56
+	MOVQ  p+32(FP), AX
+	XORQ  CX, CX
+	MOVL  $0x0000ffff, DX
+	KMOVW DX, K1
+
+dwp_wide:
+	MOVQ      CX, DX
+	ADDQ      $0x40, DX
+	CMPQ      DX, (AX)
+	JGT       dwp_narrow
+	MOVQ      bias+16(FP), DX
+	VMOVUPS.Z (DX)(CX*4), K1, Z0
+	VMOVUPS.Z 64(DX)(CX*4), K1, Z1
+	VMOVUPS.Z 128(DX)(CX*4), K1, Z2
+	VMOVUPS.Z 192(DX)(CX*4), K1, Z3
+	MOVQ      x+0(FP), DX
+	LEAQ      (DX)(CX*4), DX
+	MOVQ      w+8(FP), BX
+	LEAQ      (BX)(CX*4), BX
+	MOVQ      48(AX), SI
+	SHLQ      $0x02, SI
+	MOVQ      (AX), DI
+	SHLQ      $0x02, DI
+	MOVQ      16(AX), R8
+
+dwp_w_kh:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ 24(AX), R11
+
+dwp_w_kw:
+	VMOVUPS.Z    (R10), K1, Z4
+	VFMADD231PS  (R9), Z4, K1, Z0
+	VMOVUPS.Z    64(R10), K1, Z4
+	VFMADD231PS  64(R9), Z4, K1, Z1
+	VMOVUPS.Z    128(R10), K1, Z4
+	VFMADD231PS  128(R9), Z4, K1, Z2
+	VMOVUPS.Z    192(R10), K1, Z4
+	VFMADD231PS  192(R9), Z4, K1, Z3
+	ADDQ         DI, R10
+	ADDQ         SI, R9
+	DECQ         R11
+	JNZ          dwp_w_kw
+	MOVQ         40(AX), R9
+	LEAQ         (DX)(R9*4), DX
+	MOVQ         64(AX), R9
+	LEAQ         (BX)(R9*4), BX
+	DECQ         R8
+	JNZ          dwp_w_kh
+	MOVQ         act+40(FP), DX
+	VXORPS       Z4, Z4, Z4
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z5
+	VBROADCASTSS slope+48(FP), Z6
+	VBROADCASTSS offset+52(FP), Z7
+	CMPQ         DX, $0x00
+	JEQ          dwp_w_act_done
+	CMPQ         DX, $0x01
+	JNE          dwp_w_act_hard
+	VMAXPS       Z4, Z0, Z0
+	VMAXPS       Z4, Z1, Z1
+	VMAXPS       Z4, Z2, Z2
+	VMAXPS       Z4, Z3, Z3
+	JMP          dwp_w_act_done
+
+dwp_w_act_hard:
+	CMPQ        DX, $0x02
+	JNE         dwp_w_act_hsig
+	VMOVAPS     Z0, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z0, Z0
+	VMOVAPS     Z1, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z1, Z1
+	VMOVAPS     Z2, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z2, Z2
+	VMOVAPS     Z3, Z8
+	VFMADD213PS Z7, Z6, Z8
+	VMAXPS      Z4, Z8, Z8
+	VMINPS      Z5, Z8, Z8
+	VMULPS      Z8, Z3, Z3
+	JMP         dwp_w_act_done
+
+dwp_w_act_hsig:
+	VFMADD213PS Z7, Z6, Z0
+	VMAXPS      Z4, Z0, Z0
+	VMINPS      Z5, Z0, Z0
+	VFMADD213PS Z7, Z6, Z1
+	VMAXPS      Z4, Z1, Z1
+	VMINPS      Z5, Z1, Z1
+	VFMADD213PS Z7, Z6, Z2
+	VMAXPS      Z4, Z2, Z2
+	VMINPS      Z5, Z2, Z2
+	VFMADD213PS Z7, Z6, Z3
+	VMAXPS      Z4, Z3, Z3
+	VMINPS      Z5, Z3, Z3
+
+dwp_w_act_done:
+	MOVQ    y+24(FP), DX
+	VMOVUPS Z0, K1, (DX)(CX*4)
+	VMOVUPS Z1, K1, 64(DX)(CX*4)
+	VMOVUPS Z2, K1, 128(DX)(CX*4)
+	VMOVUPS Z3, K1, 192(DX)(CX*4)
+	ADDQ    $0x40, CX
+	JMP     dwp_wide
+
+dwp_narrow:
 	CMPQ CX, (AX)
-	JLT  dw_cblock
+	JGE  dwp_done
+	MOVQ (AX), DX
+	SUBQ CX, DX
+	MOVL $0x0000ffff, BX
+	CMPQ DX, $0x10
+	JGE  dwp_fullmask
+	MOVQ 56(AX), DX
+	MOVL DX, BX
+
+dwp_fullmask:
+	KMOVW     BX, K1
+	MOVQ      bias+16(FP), DX
+	VMOVUPS.Z (DX)(CX*4), K1, Z0
+	MOVQ      x+0(FP), DX
+	LEAQ      (DX)(CX*4), DX
+	MOVQ      w+8(FP), BX
+	LEAQ      (BX)(CX*4), BX
+	MOVQ      48(AX), SI
+	SHLQ      $0x02, SI
+	MOVQ      (AX), DI
+	SHLQ      $0x02, DI
+	MOVQ      16(AX), R8
+
+dwp_n_kh:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ 24(AX), R11
+
+dwp_n_kw:
+	VMOVUPS.Z    (R10), K1, Z1
+	VFMADD231PS  (R9), Z1, K1, Z0
+	ADDQ         DI, R10
+	ADDQ         SI, R9
+	DECQ         R11
+	JNZ          dwp_n_kw
+	MOVQ         40(AX), R9
+	LEAQ         (DX)(R9*4), DX
+	MOVQ         64(AX), R9
+	LEAQ         (BX)(R9*4), BX
+	DECQ         R8
+	JNZ          dwp_n_kh
+	MOVQ         act+40(FP), DX
+	VXORPS       Z1, Z1, Z1
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z2
+	VBROADCASTSS slope+48(FP), Z3
+	VBROADCASTSS offset+52(FP), Z4
+	CMPQ         DX, $0x00
+	JEQ          dwp_n_act_done
+	CMPQ         DX, $0x01
+	JNE          dwp_n_act_hard
+	VMAXPS       Z1, Z0, Z0
+	JMP          dwp_n_act_done
+
+dwp_n_act_hard:
+	CMPQ        DX, $0x02
+	JNE         dwp_n_act_hsig
+	VMOVAPS     Z0, Z5
+	VFMADD213PS Z4, Z3, Z5
+	VMAXPS      Z1, Z5, Z5
+	VMINPS      Z2, Z5, Z5
+	VMULPS      Z5, Z0, Z0
+	JMP         dwp_n_act_done
+
+dwp_n_act_hsig:
+	VFMADD213PS Z4, Z3, Z0
+	VMAXPS      Z1, Z0, Z0
+	VMINPS      Z2, Z0, Z0
+
+dwp_n_act_done:
+	MOVQ    y+24(FP), DX
+	VMOVUPS Z0, K1, (DX)(CX*4)
+	ADDQ    $0x10, CX
+	JMP     dwp_narrow
+
+dwp_done:
 	VZEROUPPER
 	RET

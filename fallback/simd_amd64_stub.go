@@ -130,7 +130,12 @@ func gemm2x11(k int, a *float32, lda int, b *float32, pstride int, c *float32, l
 //go:noescape
 func gemm2x12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, mask uint32, flags int, act int, slope float32, offset float32)
 
-// dwRow computes output pixels of a depthwise convolution; see dwCall in simd_amd64.go.
+// dwRow computes output pixels of a depthwise convolution; see depthwise.runSIMD in simd_amd64.go.
 //
 //go:noescape
 func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)
+
+// dwPixel computes one output pixel of a depthwise convolution; see depthwise.runSIMD in simd_amd64.go.
+//
+//go:noescape
+func dwPixel(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)

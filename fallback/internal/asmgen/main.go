@@ -38,6 +38,7 @@ func main() {
 		}
 	}
 	depthwiseRow()
+	depthwisePixel()
 	Generate()
 }
 
@@ -275,16 +276,16 @@ func gemmTile(nv, rows int) {
 	RET()
 }
 
-// depthwiseRow emits dwRow: ow output pixels of one row of a depthwise
-// convolution on channels-last data, 16 channels at a time (the last block
-// masked), four output pixels at a time while they last. The caller points
+// depthwiseRow emits dwRow: ow (a multiple of four) output pixels of one
+// row of a depthwise convolution on channels-last data, 16 channels at a time (the last block
+// masked), eight or four output pixels at a time while they last. The caller points
 // x at the first tap of the first pixel and w at the matching weight, and
 // passes how many kernel rows and columns are inside the input (border
 // pixels are separate calls with fewer taps).
 func depthwiseRow() {
 	TEXT("dwRow", NOSPLIT, "func(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope, offset float32)")
 	Pragma("noescape")
-	Doc("dwRow computes output pixels of a depthwise convolution; see dwCall in simd_amd64.go.")
+	Doc("dwRow computes output pixels of a depthwise convolution; see depthwise.runSIMD in simd_amd64.go.")
 	pp := GP64()
 	Load(Param("p"), pp)
 	ld := func(field int) GPVirtual {
@@ -307,30 +308,31 @@ func depthwiseRow() {
 		fWRow
 	)
 	cb := GP64() // channel offset in floats
-	XORQ(cb, cb)
-	Label("dw_cblock")
-	// Mask: all ones unless this is the last, partial block.
-	km := K()
-	{
+	o := GP64()  // output pixel
+	XORQ(o, o)
+	// chanSetup computes the channel mask and loads the bias of the block
+	// at cb: all ones unless it is the last, partial block.
+	chanSetup := func(label string) (Op, VecVirtual) {
+		km := K()
 		rem := ld(fC)
 		SUBQ(cb, rem)
 		t := GP32()
 		MOVL(U32(0xffff), t)
 		CMPQ(rem, U8(lanes))
-		JGE(LabelRef("dw_fullmask"))
+		JGE(LabelRef(label + "_fullmask"))
 		tail := ld(fTail)
 		MOVL(tail.As32(), t)
-		Label("dw_fullmask")
+		Label(label + "_fullmask")
 		KMOVW(t, km)
+		bvec := ZMM()
+		bias := GP64()
+		Load(Param("bias"), bias)
+		VMOVUPS_Z(Mem{Base: bias, Index: cb, Scale: 4}, km, bvec)
+		return km, bvec
 	}
-	bvec := ZMM()
-	bias := GP64()
-	Load(Param("bias"), bias)
-	VMOVUPS_Z(Mem{Base: bias, Index: cb, Scale: 4}, km, bvec)
-
-	o := GP64() // output pixel
-	XORQ(o, o)
+	// pixelBlock computes n pixels at o for the channel block at cb.
 	pixelBlock := func(n int, label string) {
+		km, bvec := chanSetup(label)
 		accs := make([]VecVirtual, n)
 		for i := range accs {
 			accs[i] = ZMM()
@@ -353,26 +355,45 @@ func depthwiseRow() {
 		SHLQ(U8(2), tapStep)
 		c4 := ld(fC)
 		SHLQ(U8(2), c4)
+		xstep3 := GP64()
+		LEAQ(Mem{Base: xstep, Index: xstep, Scale: 2}, xstep3)
+		// Pixel q reads base[q/4] + (q%4)·xstep: no pointer updates
+		// between the FMAs of one tap.
+		nb := (n + 3) / 4
+		pixAddr := func(bases []GPVirtual, q int) Mem {
+			b := bases[q/4]
+			switch q % 4 {
+			case 0:
+				return Mem{Base: b}
+			case 1:
+				return Mem{Base: b, Index: xstep, Scale: 1}
+			case 2:
+				return Mem{Base: b, Index: xstep, Scale: 2}
+			}
+			return Mem{Base: b, Index: xstep3, Scale: 1}
+		}
 		i := ld(fKH)
 		Label(label + "_kh")
-		xt := GP64()
-		MOVQ(xr, xt)
+		bases := make([]GPVirtual, nb)
+		bases[0] = GP64()
+		MOVQ(xr, bases[0])
+		for q := 1; q < nb; q++ {
+			bases[q] = GP64()
+			LEAQ(Mem{Base: bases[q-1], Index: xstep, Scale: 4}, bases[q])
+		}
 		wp := GP64()
 		MOVQ(wr, wp)
 		j := ld(fKW)
 		Label(label + "_kw")
 		wv := ZMM()
 		VMOVUPS_Z(Mem{Base: wp}, km, wv)
-		xp := GP64()
-		MOVQ(xt, xp)
 		for q := range n {
-			VFMADD231PS(Mem{Base: xp}, wv, km, accs[q])
-			if q+1 < n {
-				ADDQ(xstep, xp)
-			}
+			VFMADD231PS(pixAddr(bases, q), wv, km, accs[q])
 		}
 		ADDQ(c4, wp)
-		ADDQ(tapStep, xt)
+		for _, b := range bases {
+			ADDQ(tapStep, b)
+		}
 		DECQ(j)
 		JNZ(LabelRef(label + "_kw"))
 		rs := ld(fRowStride)
@@ -399,27 +420,148 @@ func depthwiseRow() {
 				ADDQ(c4b, yp)
 			}
 		}
-		ADDQ(U8(n), o)
 	}
-	Label("dw_quad")
-	{
+	// Blocks of eight, then four pixels; for each block every channel
+	// block in turn, so consecutive blocks read neighbouring cache lines.
+	// The caller passes a multiple of four pixels.
+	for _, n := range []int{8, 4} {
+		top, next := fmt.Sprintf("dw_block%d", n), fmt.Sprintf("dw_after%d", n)
+		Label(top)
 		t := GP64()
 		MOVQ(o, t)
-		ADDQ(U8(4), t)
+		ADDQ(U8(n), t)
 		CMPQ(t, Mem{Base: pp, Disp: 8 * fOW})
-		JGT(LabelRef("dw_single"))
+		JGT(LabelRef(next))
+		XORQ(cb, cb)
+		Label(top + "_c")
+		pixelBlock(n, fmt.Sprintf("dw_p%d", n))
+		ADDQ(U8(lanes), cb)
+		CMPQ(cb, Mem{Base: pp, Disp: 8 * fC})
+		JLT(LabelRef(top + "_c"))
+		ADDQ(U8(n), o)
+		JMP(LabelRef(top))
+		Label(next)
 	}
-	pixelBlock(4, "dw_q")
-	JMP(LabelRef("dw_quad"))
-	Label("dw_single")
-	CMPQ(o, Mem{Base: pp, Disp: 8 * fOW})
-	JGE(LabelRef("dw_next"))
-	pixelBlock(1, "dw_s")
-	JMP(LabelRef("dw_single"))
-	Label("dw_next")
-	ADDQ(U8(lanes), cb)
+	VZEROUPPER()
+	RET()
+}
+
+// depthwisePixel emits dwPixel: one output pixel of a depthwise
+// convolution (a border pixel, or one left over after dwRow's blocks). A
+// single pixel has no independent pixels to interleave, so it runs four
+// 16-channel blocks side by side (the FMA latency would otherwise bound it),
+// then the remaining blocks one at a time, the last masked. Same argument
+// block as dwRow; its pixel count is ignored.
+func depthwisePixel() {
+	TEXT("dwPixel", NOSPLIT, "func(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope, offset float32)")
+	Pragma("noescape")
+	Doc("dwPixel computes one output pixel of a depthwise convolution; see depthwise.runSIMD in simd_amd64.go.")
+	pp := GP64()
+	Load(Param("p"), pp)
+	ld := func(field int) GPVirtual {
+		r := GP64()
+		MOVQ(Mem{Base: pp, Disp: 8 * field}, r)
+		return r
+	}
+	const (
+		fC = iota
+		fOW
+		fKH
+		fKW
+		fXStep
+		fRowStride
+		fTapStep
+		fTail
+		fWRow
+	)
+	cb := GP64()
+	XORQ(cb, cb)
+	// block emits the computation of nb channel blocks starting at cb,
+	// masked by km (all ones for the wide blocks).
+	block := func(nb int, km Op, label string) {
+		accs := make([]VecVirtual, nb)
+		bias := GP64()
+		Load(Param("bias"), bias)
+		for i := range accs {
+			accs[i] = ZMM()
+			VMOVUPS_Z(Mem{Base: bias, Index: cb, Scale: 4, Disp: 64 * i}, km, accs[i])
+		}
+		xr := GP64()
+		Load(Param("x"), xr)
+		LEAQ(Mem{Base: xr, Index: cb, Scale: 4}, xr)
+		wr := GP64()
+		Load(Param("w"), wr)
+		LEAQ(Mem{Base: wr, Index: cb, Scale: 4}, wr)
+		tapStep := ld(fTapStep)
+		SHLQ(U8(2), tapStep)
+		c4 := ld(fC)
+		SHLQ(U8(2), c4)
+		i := ld(fKH)
+		Label(label + "_kh")
+		xt, wp := GP64(), GP64()
+		MOVQ(xr, xt)
+		MOVQ(wr, wp)
+		j := ld(fKW)
+		Label(label + "_kw")
+		for q := range nb {
+			wv := ZMM()
+			VMOVUPS_Z(Mem{Base: wp, Disp: 64 * q}, km, wv)
+			VFMADD231PS(Mem{Base: xt, Disp: 64 * q}, wv, km, accs[q])
+		}
+		ADDQ(c4, wp)
+		ADDQ(tapStep, xt)
+		DECQ(j)
+		JNZ(LabelRef(label + "_kw"))
+		rs := ld(fRowStride)
+		LEAQ(Mem{Base: xr, Index: rs, Scale: 4}, xr)
+		wrs := ld(fWRow)
+		LEAQ(Mem{Base: wr, Index: wrs, Scale: 4}, wr)
+		DECQ(i)
+		JNZ(LabelRef(label + "_kh"))
+		applyAct(accs, label+"_act")
+		y := GP64()
+		Load(Param("y"), y)
+		for q := range nb {
+			VMOVUPS(accs[q], km, Mem{Base: y, Index: cb, Scale: 4, Disp: 64 * q})
+		}
+	}
+	full := K()
+	{
+		t := GP32()
+		MOVL(U32(0xffff), t)
+		KMOVW(t, full)
+	}
+	Label("dwp_wide")
+	{
+		t := GP64()
+		MOVQ(cb, t)
+		ADDQ(U8(4*lanes), t)
+		CMPQ(t, Mem{Base: pp, Disp: 8 * fC})
+		JGT(LabelRef("dwp_narrow"))
+	}
+	block(4, full, "dwp_w")
+	ADDQ(U8(4*lanes), cb)
+	JMP(LabelRef("dwp_wide"))
+	Label("dwp_narrow")
 	CMPQ(cb, Mem{Base: pp, Disp: 8 * fC})
-	JLT(LabelRef("dw_cblock"))
+	JGE(LabelRef("dwp_done"))
+	km := K()
+	{
+		rem := ld(fC)
+		SUBQ(cb, rem)
+		t := GP32()
+		MOVL(U32(0xffff), t)
+		CMPQ(rem, U8(lanes))
+		JGE(LabelRef("dwp_fullmask"))
+		tail := ld(fTail)
+		MOVL(tail.As32(), t)
+		Label("dwp_fullmask")
+		KMOVW(t, km)
+	}
+	block(1, km, "dwp_n")
+	ADDQ(U8(lanes), cb)
+	JMP(LabelRef("dwp_narrow"))
+	Label("dwp_done")
 	VZEROUPPER()
 	RET()
 }
