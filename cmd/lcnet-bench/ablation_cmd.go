@@ -197,8 +197,8 @@ func writeAblationMarkdown(w io.Writer, rows []ablationResult, bf benchFlags) {
 	mdTable(w, align, header, cells)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "- paper top-1 and ms are quoted from the paper (%s); paper ratio = the row's latency / the full x0.5 network's %.2f ms.\n", paperHardware, fullAblationMS)
-	fmt.Fprintf(w, "- ours: batch %d, median (min–max) ms of %d timed runs after %d warm-up runs; every network of a backend and thread count is measured alternately in %d blocks. ratio = the row's median / the full x0.5 network's median (its two rows share one measurement).\n",
-		bf.batch, bf.runs, bf.warmup, schedule{runs: bf.runs}.blockCount())
+	fmt.Fprintf(w, "- ours: batch %d, median (min–max) ms of %s after %s; every network of a backend and thread count is measured alternately in %s. ratio = the row's median / the full x0.5 network's median (its two rows share one measurement).\n",
+		bf.batch, plural(bf.runs, "timed run"), plural(bf.warmup, "warm-up run"), plural(schedule{runs: bf.runs}.blockCount(), "block"))
 	fmt.Fprintln(w, "- blocks are numbered 1-13 in network order (blocks2.0 = 1 ... blocks6.1 = 13).")
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lcnet-go/lcnet"
 	"github.com/lcnet-go/lcnet/graph"
-	"github.com/lcnet-go/lcnet/graph/pplcnet"
 	"github.com/spf13/pflag"
 )
 
@@ -55,15 +54,10 @@ func runPaper(args []string, stdout, stderr io.Writer) error {
 	if err := checkPlotPath(*plotPath); err != nil {
 		return err
 	}
-	all, err := countRows()
-	if err != nil {
-		return err
-	}
 	var rows []paperResult
-	for _, r := range all {
-		if slices.Contains(scales, r.Scale) {
-			rows = append(rows, paperResult{tableRow: r, PaperHardware: paperHardware})
-		}
+	for _, s := range scales {
+		p, _ := paperRowOf(s)
+		rows = append(rows, paperResult{tableRow: tableRow{Scale: s, PaperTop1: p.Top1}, PaperHardware: paperHardware})
 	}
 
 	sched := schedule{runs: bf.runs, warmup: bf.warmup}
@@ -128,10 +122,12 @@ func (p *peerRun) failed() bool { return p.spec.name != "" && (p.initErr != nil 
 // measureScale measures one scale on every backend and thread count, and
 // the peer beside them, filling r.Measurements.
 func measureScale(r *paperResult, backends []lcnet.Backend, bf benchFlags, sched schedule, pr *peerRun, p *progress) error {
-	g, err := pplcnet.Build(pplcnet.Default(r.Scale), bf.seed)
+	pp, _ := paperRowOf(r.Scale)
+	row, g, err := buildPaperRow(pp, bf.seed)
 	if err != nil {
 		return err
 	}
+	r.tableRow = row
 	if pr.spec.name != "" && !pr.ok() {
 		r.PeerError = pr.initErr.Error()
 	}

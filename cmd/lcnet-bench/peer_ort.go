@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -34,8 +35,11 @@ func initPeer(p peerSpec) (string, error) {
 	}
 	ort.SetSharedLibraryPath(p.lib)
 	if err := ort.InitializeEnvironment(); err != nil {
-		return "", fmt.Errorf("%s: cannot load %s: %v (onnxruntime_go v1.27.0 needs ONNX Runtime 1.24 or newer, C API version 24, e.g. npm's onnxruntime-node@1.30.0)",
-			peerName, p.lib, err)
+		hint := "onnxruntime_go v1.27.0 needs ONNX Runtime 1.24 or newer (C API version 24), e.g. npm's onnxruntime-node@1.30.0"
+		if strings.Contains(err.Error(), "Error loading ONNX shared library") {
+			hint = "want ONNX Runtime's libonnxruntime.so.1, 1.24 or newer, e.g. from npm's onnxruntime-node@1.30.0"
+		}
+		return "", fmt.Errorf("%s: cannot load %s: %v (%s)", peerName, p.lib, err, hint)
 	}
 	ortEnv.lib = p.lib
 	return ort.GetVersion(), nil

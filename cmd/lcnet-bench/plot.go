@@ -148,13 +148,6 @@ func savePlot(p *plot.Plot, path string) error {
 	return nil
 }
 
-func plural(n int, s string) string {
-	if n == 1 {
-		return "1 " + s
-	}
-	return strconv.Itoa(n) + " " + s + "s"
-}
-
 // linearTicks puts about six labelled ticks at a 1, 2 or 5 step.
 type linearTicks struct{}
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -131,8 +132,8 @@ func writePaperMarkdown(w io.Writer, rows []paperResult, bf benchFlags, pr *peer
 	mdTable(w, align, header, cells)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "- params and FLOPs: counted on the network built here (224x224, Paddle's FLOPs rule); top-1/top-5 and paper ms are quoted from the paper (paper ms: %s). Our weights are synthetic, so accuracy is the paper's.\n", paperHardware)
-	fmt.Fprintf(w, "- ours: batch %d, median (min–max) ms of %d timed runs after %d warm-up runs per column; the columns of one scale and thread count are measured alternately in %d blocks, so drift of the machine hits them alike.\n",
-		bf.batch, bf.runs, bf.warmup, schedule{runs: bf.runs}.blockCount())
+	fmt.Fprintf(w, "- ours: batch %d, median (min–max) ms of %s after %s per column; the columns of one scale and thread count are measured alternately in %s, so drift of the machine hits them alike.\n",
+		bf.batch, plural(bf.runs, "timed run"), plural(bf.warmup, "warm-up run"), plural(schedule{runs: bf.runs}.blockCount(), "block"))
 	if containsBackend(cols, "go") && len(bf.threads) > 1 {
 		fmt.Fprintln(w, "- go runs one inference on one goroutine, so it is measured at threads=1 only.")
 	}
@@ -197,4 +198,11 @@ func writePaperBenchstat(w io.Writer, rows []paperResult) error {
 		}
 	}
 	return nil
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return "1 " + s
+	}
+	return strconv.Itoa(n) + " " + s + "s"
 }

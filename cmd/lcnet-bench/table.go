@@ -28,15 +28,25 @@ type tableRow struct {
 func countRows() ([]tableRow, error) {
 	var rows []tableRow
 	for _, p := range paperTable {
-		g, err := pplcnet.Build(pplcnet.Default(p.Scale), 1)
+		r, _, err := buildPaperRow(p, 1)
 		if err != nil {
 			return nil, err
 		}
-		c := graph.Count(g)
-		rows = append(rows, tableRow{Scale: p.Scale, Model: pplcnet.NameOf(p.Scale), Params: c.Params, MACs: c.MACs, FLOPs: c.FLOPs,
-			PaperParams: p.ParamsM, PaperFLOPs: p.FLOPsM, PaperTop1: p.Top1, PaperTop5: p.Top5, PaperMS: p.LatencyMS})
+		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// buildPaperRow builds the network of a paper row with weights from seed
+// and counts it.
+func buildPaperRow(p paperRow, seed uint64) (tableRow, *graph.Graph, error) {
+	g, err := pplcnet.Build(pplcnet.Default(p.Scale), seed)
+	if err != nil {
+		return tableRow{}, nil, err
+	}
+	c := graph.Count(g)
+	return tableRow{Scale: p.Scale, Model: pplcnet.NameOf(p.Scale), Params: c.Params, MACs: c.MACs, FLOPs: c.FLOPs,
+		PaperParams: p.ParamsM, PaperFLOPs: p.FLOPsM, PaperTop1: p.Top1, PaperTop5: p.Top5, PaperMS: p.LatencyMS}, g, nil
 }
 
 func runTable(args []string, stdout, _ io.Writer) error {
