@@ -85,3 +85,48 @@ func TestOptimizeStructure(t *testing.T) {
 		t.Errorf("Optimize changed its input: %d params", c.Params)
 	}
 }
+
+// A conv with its bias as a separate add, then batch norm (Paddle's
+// layout), folds completely whatever the order the passes meet it in.
+func TestOptimizeBiasThenBatchNorm(t *testing.T) {
+	g := graph.New("t", "x", 2, 3, 3)
+	w, _ := graph.FromData([]float32{1, 2, 3, 4}, 2, 2, 1, 1)
+	if _, err := g.Add("conv", &graph.Conv2D{InC: 2, OutC: 2, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1, Weight: w}, g.Input); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := graph.FromData([]float32{0.5, -1}, 2)
+	if _, err := g.Add("add", &graph.BiasAdd{Bias: b}, g.Output); err != nil {
+		t.Fatal(err)
+	}
+	one := func(v ...float32) *graph.Tensor { t, _ := graph.FromData(v, 2); return t }
+	if _, err := g.Add("bn", &graph.BatchNorm{Scale: one(2, 3), Shift: one(1, 1), Mean: one(0, 1), Var: one(1, 4), Eps: 0}, g.Output); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Add("act", &graph.Act{Act: graph.HardSwish}, g.Output); err != nil {
+		t.Fatal(err)
+	}
+	o, err := graph.Optimize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Nodes) != 1 {
+		t.Fatalf("optimized to %d nodes, want 1 conv", len(o.Nodes))
+	}
+	c := o.Nodes[0].Op.(*graph.Conv2D)
+	// channel 0: (x*1+..)+0.5 -> *2 +1 ; channel 1: ((..)-1 - 1)/2*3 + 1
+	wantW := []float32{2, 4, 4.5, 6}
+	wantB := []float32{2, -2}
+	for i := range wantW {
+		if c.Weight.Data[i] != wantW[i] {
+			t.Errorf("weight %d = %g, want %g", i, c.Weight.Data[i], wantW[i])
+		}
+	}
+	for i := range wantB {
+		if c.Bias.Data[i] != wantB[i] {
+			t.Errorf("bias %d = %g, want %g", i, c.Bias.Data[i], wantB[i])
+		}
+	}
+	if c.Act.Kind != graph.ActHardSwish {
+		t.Errorf("activation %v not fused", c.Act)
+	}
+}

@@ -15,10 +15,17 @@ func Optimize(g *Graph) (*Graph, error) {
 		return nil, err
 	}
 	o := g.Clone()
-	for _, pass := range []func(*Graph) bool{
-		RemoveIdentities, FoldBatchNorm, FoldBiasAdd, FoldScale, FuseActivations, RecognizeSE,
-	} {
-		for pass(o) {
+	passes := []func(*Graph) bool{
+		RemoveIdentities, FoldBiasAdd, FoldBatchNorm, FoldScale, FuseActivations, RecognizeSE,
+	}
+	// Each pass either shrinks the graph or leaves it as it is, so running
+	// them to a fixed point ends; the bound is a guard.
+	for changed, rounds := true, 0; changed && rounds <= len(o.Nodes)+1; rounds++ {
+		changed = false
+		for _, pass := range passes {
+			for pass(o) {
+				changed = true
+			}
 		}
 	}
 	if err := o.Validate(); err != nil {

@@ -26,6 +26,13 @@ type Block struct {
 // Stage names as in PaddleClas: blocks2 ... blocks6.
 var stageNames = []string{"blocks2", "blocks3", "blocks4", "blocks5", "blocks6"}
 
+// Stages returns PaddleClas's NET_CONFIG (unscaled), as stages of blocks:
+// blocks2 ... blocks6.
+func Stages() [][]Block { return netConfig() }
+
+// StageNames are PaddleClas's names of the stages, blocks2 ... blocks6.
+func StageNames() []string { return append([]string(nil), stageNames...) }
+
 // netConfig is PaddleClas's NET_CONFIG, as stages of blocks.
 func netConfig() [][]Block {
 	s1, s2 := [2]int{1, 1}, [2]int{2, 2}
