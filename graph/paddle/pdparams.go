@@ -107,16 +107,20 @@ func stripPrefix(sd map[string]*graph.Tensor) (map[string]*graph.Tensor, error) 
 
 // lcnetBlocks lists PaddleClas's NET_CONFIG blocks in order: name and
 // unscaled input and output channels (strides come from the options).
-var lcnetBlocks = []struct {
+var lcnetBlocks = func() []lcnetBlock {
+	var bs []lcnetBlock
+	names := pplcnet.StageNames()
+	for si, st := range pplcnet.Stages() {
+		for bi, b := range st {
+			bs = append(bs, lcnetBlock{fmt.Sprintf("%s.%d", names[si], bi), b.In, b.Out})
+		}
+	}
+	return bs
+}()
+
+type lcnetBlock struct {
 	name    string
 	in, out int
-}{
-	{"blocks2.0", 16, 32},
-	{"blocks3.0", 32, 64}, {"blocks3.1", 64, 64},
-	{"blocks4.0", 64, 128}, {"blocks4.1", 128, 128},
-	{"blocks5.0", 128, 256}, {"blocks5.1", 256, 256}, {"blocks5.2", 256, 256},
-	{"blocks5.3", 256, 256}, {"blocks5.4", 256, 256}, {"blocks5.5", 256, 256},
-	{"blocks6.0", 256, 512}, {"blocks6.1", 512, 512},
 }
 
 // inferConfig reads the architecture from the weights: the scale whose
