@@ -185,7 +185,10 @@ func (d *depthwise) runSIMD(y, x []float32, batch int, _ []float32) {
 					}
 				}
 				if kwLo >= kwHi {
-					d.biasOnly(yrow[ow*c : (ow+1)*c])
+					copy(yrow[ow*c:(ow+1)*c], d.bias)
+					if !after { // else the whole row gets it below
+						applyAct(d.act, yrow[ow*c:(ow+1)*c])
+					}
 					continue
 				}
 				args[fKW] = kwHi - kwLo
@@ -210,8 +213,5 @@ func (d *depthwise) biasOnly(y []float32) {
 	for o := 0; o < len(y); o += d.c {
 		copy(y[o:o+d.c], d.bias)
 	}
-	code, _, _, after := simdAct(d.act)
-	if code != simdActNone || after {
-		applyAct(d.act, y)
-	}
+	applyAct(d.act, y)
 }

@@ -18,6 +18,10 @@ func TestTuneTimes(t *testing.T) {
 	if os.Getenv("LCNET_TUNE") == "" {
 		t.Skip("set LCNET_TUNE=1")
 	}
+	if os.Getenv("LCNET_TUNE") == "scalar" {
+		defer func(old bool) { useSIMD = old }(useSIMD)
+		useSIMD = false
+	}
 	for _, scale := range []float64{0.25, 1.0} {
 		_, opt := buildNet(t, pplcnet.Default(scale))
 		p, err := Compile(opt)
