@@ -14,12 +14,12 @@ type depthwise struct {
 	wt              []float32 // [kh][kw][c]
 	bias            []float32 // [c], zero when the conv has none
 	act             graph.Activation
-	simd            bool
+	isa             isa
 }
 
 func newDepthwise(cv *graph.Conv2D, in, out []int) *depthwise {
 	d := &depthwise{c: cv.InC, h: in[1], w: in[2], oh: out[1], ow: out[2], kh: cv.KH, kw: cv.KW,
-		sh: cv.StrideH, sw: cv.StrideW, pt: cv.PadT, pl: cv.PadL, pb: cv.PadB, pr: cv.PadR, act: cv.Act, simd: useSIMD}
+		sh: cv.StrideH, sw: cv.StrideW, pt: cv.PadT, pl: cv.PadL, pb: cv.PadB, pr: cv.PadR, act: cv.Act, isa: useISA}
 	d.dh, d.dw = cv.Dilation()
 	d.wt = make([]float32, cv.KH*cv.KW*cv.InC)
 	for ch := range cv.InC {
@@ -49,7 +49,7 @@ func owRange(off, stride, w, ow int) (lo, hi int) {
 }
 
 func (d *depthwise) run(y, x, _ []float32, batch int, scratch []float32) {
-	if d.simd {
+	if d.isa != isaGo {
 		d.runSIMD(y, x, batch, scratch)
 		return
 	}

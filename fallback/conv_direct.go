@@ -51,7 +51,7 @@ func newIm2col(cv *graph.Conv2D, in, out []int) *im2col {
 	if cv.Bias != nil {
 		bias = cv.Bias.Data
 	}
-	d.b = packB(w, d.outC, d.k, bias, useSIMD)
+	d.b = packB(w, d.outC, d.k, bias, useISA)
 	return d
 }
 
@@ -59,7 +59,7 @@ func (d *im2col) run(y, x, _ []float32, batch int, scratch []float32) {
 	inN, outN := d.h*d.w*d.inC, d.oh*d.ow*d.outC
 	for b := range batch {
 		xs, ys := x[b*inN:(b+1)*inN], y[b*outN:(b+1)*outN]
-		if d.b.simd && d.dw == 1 {
+		if d.b.isa != isaGo && d.dw == 1 {
 			d.runImplicit(ys, xs, scratch)
 			continue
 		}

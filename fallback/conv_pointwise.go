@@ -27,22 +27,18 @@ const (
 // packedB is a weight matrix packed for gemm.
 type packedB struct {
 	k, n   int
-	width  int // panel width: nr for the scalar kernel, 16 for AVX-512
-	simd   bool
+	width  int // panel width: nr for the scalar kernel, a vector register for SIMD
+	isa    isa
 	panels int
 	data   []float32 // panels × k × width
 	bias   []float32 // n rounded up to whole panels; zero when the layer has none
 }
 
 // packB packs w, given as [n][k] (output-major, as conv and FC weights are
-// stored), with an optional bias of n values, for the SIMD kernels when
-// simd is set (and available) and the scalar ones otherwise.
-func packB(w []float32, n, k int, bias []float32, simd bool) *packedB {
-	width := nr
-	if simd {
-		width = simdWidth
-	}
-	p := &packedB{k: k, n: n, width: width, simd: simd, panels: (n + width - 1) / width}
+// stored), with an optional bias of n values, for the kernel set s.
+func packB(w []float32, n, k int, bias []float32, s isa) *packedB {
+	width := s.panelWidth()
+	p := &packedB{k: k, n: n, width: width, isa: s, panels: (n + width - 1) / width}
 	p.data = make([]float32, p.panels*k*width)
 	p.bias = make([]float32, p.panels*width)
 	copy(p.bias, bias)
@@ -62,7 +58,7 @@ func gemm(m int, a []float32, b *packedB, c []float32, act graph.Activation) {
 	if len(a) < m*b.k || len(c) < m*b.n {
 		panic("fallback: gemm operands too short")
 	}
-	if b.simd {
+	if b.isa != isaGo {
 		gemmSIMD(m, a, b, c, act)
 		return
 	}
@@ -169,7 +165,7 @@ func newPointwise(c *graph.Conv2D, in []int) *pointwise {
 	if c.Bias != nil {
 		bias = c.Bias.Data
 	}
-	return &pointwise{s: in[1] * in[2], b: packB(c.Weight.Data, c.OutC, c.InC, bias, useSIMD), act: c.Act}
+	return &pointwise{s: in[1] * in[2], b: packB(c.Weight.Data, c.OutC, c.InC, bias, useISA), act: c.Act}
 }
 
 func (k *pointwise) run(y, x, _ []float32, batch int, _ []float32) {

@@ -14,7 +14,7 @@ func newFC(f *graph.FC) *fcKernel {
 	if f.Bias != nil {
 		bias = f.Bias.Data
 	}
-	return &fcKernel{b: packB(f.Weight.Data, f.Out, f.In, bias, useSIMD), act: f.Act}
+	return &fcKernel{b: packB(f.Weight.Data, f.Out, f.In, bias, useISA), act: f.Act}
 }
 
 func (k *fcKernel) run(y, x, _ []float32, batch int, _ []float32) {

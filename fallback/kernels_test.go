@@ -206,20 +206,16 @@ func convCases() []convCase {
 	return cs
 }
 
-// backends runs f once per kernel set this build has: the pure-Go kernels
-// and, where available, the AVX-512 ones. It sets useSIMD, so tests using
-// it must not run in parallel.
+// backends runs f once per kernel set this build and CPU have: the pure-Go
+// kernels and the AVX2 and AVX-512 assembly where available. It sets
+// useISA, so tests using it must not run in parallel.
 func backends(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	names := map[bool]string{false: "scalar", true: "simd"}
-	for _, simd := range []bool{false, true} {
-		if simd && !simdAvailable {
-			continue
-		}
-		t.Run(names[simd], func(t *testing.T) {
-			old := useSIMD
-			useSIMD = simd
-			defer func() { useSIMD = old }()
+	for _, s := range supported {
+		t.Run(s.String(), func(t *testing.T) {
+			old := useISA
+			useISA = s
+			defer func() { useISA = old }()
 			f(t)
 		})
 	}
@@ -344,7 +340,7 @@ func testGEMMShapes(t *testing.T) {
 		for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 47, 64, 70} {
 			for _, k := range []int{1, 2, 3, 16, 27, 64} {
 				a, w, bias := randSlice(r, m*k), randSlice(r, n*k), randSlice(r, n)
-				b := packB(w, n, k, bias, useSIMD)
+				b := packB(w, n, k, bias, useISA)
 				c := make([]float32, m*n+5)
 				for i := range c {
 					c[i] = 1234 // sentinel past the end

@@ -64,7 +64,7 @@ func testNetworkOptimizedMatchesRaw(t *testing.T) {
 		// Compare logits too: softmax over 1000 classes squashes errors.
 		rawLogits, optLogits := withoutLast(raw), withoutLast(opt)
 		for _, batch := range []int{1, 3} {
-			if raceEnabled && !useSIMD && batch > 1 && nc.cfg.Scale >= 1 {
+			if raceEnabled && useISA == isaGo && batch > 1 && nc.cfg.Scale >= 1 {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/batch=%d", nc.name, batch), func(t *testing.T) {
@@ -123,22 +123,24 @@ func TestNetworkAgainstReference(t *testing.T) {
 	})
 }
 
-// TestSIMDMatchesScalar runs whole networks with both kernel sets.
+// TestSIMDMatchesScalar runs whole networks with every kernel set.
 func TestSIMDMatchesScalar(t *testing.T) {
-	if !simdAvailable {
-		t.Skip("no AVX-512 kernels in this build or on this CPU")
+	if len(supported) == 1 {
+		t.Skip("no assembly kernels in this build or on this CPU")
 	}
 	r := rand.New(rand.NewPCG(14, 15))
-	defer func(old bool) { useSIMD = old }(useSIMD)
+	defer func(old isa) { useISA = old }(useISA)
 	for _, nc := range netCases() {
 		_, opt := buildNet(t, nc.cfg)
 		in := randSlice(r, 2*graph.Numel(opt.InputShape()))
-		useSIMD = false
+		useISA = isaGo
 		a := compileRun(t, opt, in, 2)
-		useSIMD = true
-		b := compileRun(t, opt, in, 2)
-		if e := maxRelErr(b, a); e > 1e-5 {
-			t.Errorf("%s: simd vs scalar rel err %g", nc.name, e)
+		for _, s := range supported[1:] {
+			useISA = s
+			b := compileRun(t, opt, in, 2)
+			if e := maxRelErr(b, a); e > 1e-5 {
+				t.Errorf("%s: %v vs pure Go: rel err %g", nc.name, s, e)
+			}
 		}
 	}
 }

@@ -20,7 +20,7 @@ func newSE(o *graph.SE, in []int) *seKernel {
 		b2 = o.B2.Data
 	}
 	return &seKernel{c: o.C, r: o.Reduce, s: in[1] * in[2], act: o.Act, gate: o.Gate,
-		w1: packB(o.W1.Data, o.Reduce, o.C, b1, useSIMD), w2: packB(o.W2.Data, o.C, o.Reduce, b2, useSIMD)}
+		w1: packB(o.W1.Data, o.Reduce, o.C, b1, useISA), w2: packB(o.W2.Data, o.C, o.Reduce, b2, useISA)}
 }
 
 // scratch holds the pooled vector, the hidden vector and the gate.

@@ -5370,3 +5370,2545 @@ dwp_n_act_done:
 dwp_done:
 	VZEROUPPER
 	RET
+
+// func gemmY1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x1(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x1_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	JMP     gemmY1x1_start
+
+gemmY1x1_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y0
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y0, Y0
+
+gemmY1x1_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), CX
+	MOVQ pstride+32(FP), BX
+	SHLQ $0x02, BX
+
+gemmY1x1_loop:
+	VMOVUPS      (CX), Y1
+	VBROADCASTSS (DX), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, CX
+	DECQ         AX
+	JNZ          gemmY1x1_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x1_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x1_act_hard
+	VMAXPS       (CX), Y0, Y0
+	JMP          gemmY1x1_act_done
+
+gemmY1x1_act_hard:
+	VBROADCASTSS slope+104(FP), Y1
+	VBROADCASTSS offset+108(FP), Y2
+	CMPQ         AX, $0x02
+	JNE          gemmY1x1_act_hsig
+	VMOVAPS      Y0, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VMAXPS       (CX), Y3, Y3
+	VMINPS       32(CX), Y3, Y3
+	VMULPS       Y3, Y0, Y0
+	JMP          gemmY1x1_act_done
+
+gemmY1x1_act_hsig:
+	VFMADD213PS Y2, Y1, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+
+gemmY1x1_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y1
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x2(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x2_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	JMP     gemmY1x2_start
+
+gemmY1x2_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y1
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y1, Y0
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y1, Y1
+
+gemmY1x2_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), BX
+	MOVQ pstride+32(FP), SI
+	SHLQ $0x02, SI
+
+gemmY1x2_loop:
+	VMOVUPS      (BX), Y2
+	VBROADCASTSS (DX), Y3
+	VFMADD231PS  Y3, Y2, Y0
+	VBROADCASTSS (DX)(CX*1), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, BX
+	DECQ         AX
+	JNZ          gemmY1x2_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x2_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x2_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	JMP          gemmY1x2_act_done
+
+gemmY1x2_act_hard:
+	VBROADCASTSS slope+104(FP), Y2
+	VBROADCASTSS offset+108(FP), Y3
+	CMPQ         AX, $0x02
+	JNE          gemmY1x2_act_hsig
+	VMOVAPS      Y0, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VMAXPS       (CX), Y4, Y4
+	VMINPS       32(CX), Y4, Y4
+	VMULPS       Y4, Y0, Y0
+	VMOVAPS      Y1, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VMAXPS       (CX), Y4, Y4
+	VMINPS       32(CX), Y4, Y4
+	VMULPS       Y4, Y1, Y1
+	JMP          gemmY1x2_act_done
+
+gemmY1x2_act_hsig:
+	VFMADD213PS Y3, Y2, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y3, Y2, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+
+gemmY1x2_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y2
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y2, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y1, Y2, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x3(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x3_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	JMP     gemmY1x3_start
+
+gemmY1x3_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y2
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y2, Y0
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y2, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y2, Y2
+
+gemmY1x3_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), BX
+	MOVQ pstride+32(FP), SI
+	SHLQ $0x02, SI
+
+gemmY1x3_loop:
+	VMOVUPS      (BX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y4, Y3, Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	VFMADD231PS  Y4, Y3, Y1
+	VBROADCASTSS (DX)(CX*2), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, BX
+	DECQ         AX
+	JNZ          gemmY1x3_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x3_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x3_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	JMP          gemmY1x3_act_done
+
+gemmY1x3_act_hard:
+	VBROADCASTSS slope+104(FP), Y3
+	VBROADCASTSS offset+108(FP), Y4
+	CMPQ         AX, $0x02
+	JNE          gemmY1x3_act_hsig
+	VMOVAPS      Y0, Y5
+	VFMADD213PS  Y4, Y3, Y5
+	VMAXPS       (CX), Y5, Y5
+	VMINPS       32(CX), Y5, Y5
+	VMULPS       Y5, Y0, Y0
+	VMOVAPS      Y1, Y5
+	VFMADD213PS  Y4, Y3, Y5
+	VMAXPS       (CX), Y5, Y5
+	VMINPS       32(CX), Y5, Y5
+	VMULPS       Y5, Y1, Y1
+	VMOVAPS      Y2, Y5
+	VFMADD213PS  Y4, Y3, Y5
+	VMAXPS       (CX), Y5, Y5
+	VMINPS       32(CX), Y5, Y5
+	VMULPS       Y5, Y2, Y2
+	JMP          gemmY1x3_act_done
+
+gemmY1x3_act_hsig:
+	VFMADD213PS Y4, Y3, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y4, Y3, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y4, Y3, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+
+gemmY1x3_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y3
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y3, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y1, Y3, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x4(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x4_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+	JMP     gemmY1x4_start
+
+gemmY1x4_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y3
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y3, Y0
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y3, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y3, Y2
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y3, Y3
+
+gemmY1x4_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY1x4_loop:
+	VMOVUPS      (SI), Y4
+	VBROADCASTSS (DX), Y5
+	VFMADD231PS  Y5, Y4, Y0
+	VBROADCASTSS (DX)(CX*1), Y5
+	VFMADD231PS  Y5, Y4, Y1
+	VBROADCASTSS (DX)(CX*2), Y5
+	VFMADD231PS  Y5, Y4, Y2
+	VBROADCASTSS (BX), Y5
+	VFMADD231PS  Y5, Y4, Y3
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY1x4_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x4_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x4_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	JMP          gemmY1x4_act_done
+
+gemmY1x4_act_hard:
+	VBROADCASTSS slope+104(FP), Y4
+	VBROADCASTSS offset+108(FP), Y5
+	CMPQ         AX, $0x02
+	JNE          gemmY1x4_act_hsig
+	VMOVAPS      Y0, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y0, Y0
+	VMOVAPS      Y1, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVAPS      Y2, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	JMP          gemmY1x4_act_done
+
+gemmY1x4_act_hsig:
+	VFMADD213PS Y5, Y4, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y5, Y4, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y5, Y4, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y5, Y4, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+
+gemmY1x4_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y4
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y4, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y1, Y4, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y4, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y3, Y4, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x5(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x5_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+	VMOVUPS (AX), Y4
+	JMP     gemmY1x5_start
+
+gemmY1x5_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y4
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y4, Y0
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y2
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y4
+
+gemmY1x5_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY1x5_loop:
+	VMOVUPS      (SI), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y6, Y5, Y0
+	VBROADCASTSS (DX)(CX*1), Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VBROADCASTSS (DX)(CX*2), Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VBROADCASTSS (BX), Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VBROADCASTSS (BX)(CX*1), Y6
+	VFMADD231PS  Y6, Y5, Y4
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY1x5_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x5_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x5_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	JMP          gemmY1x5_act_done
+
+gemmY1x5_act_hard:
+	VBROADCASTSS slope+104(FP), Y5
+	VBROADCASTSS offset+108(FP), Y6
+	CMPQ         AX, $0x02
+	JNE          gemmY1x5_act_hsig
+	VMOVAPS      Y0, Y7
+	VFMADD213PS  Y6, Y5, Y7
+	VMAXPS       (CX), Y7, Y7
+	VMINPS       32(CX), Y7, Y7
+	VMULPS       Y7, Y0, Y0
+	VMOVAPS      Y1, Y7
+	VFMADD213PS  Y6, Y5, Y7
+	VMAXPS       (CX), Y7, Y7
+	VMINPS       32(CX), Y7, Y7
+	VMULPS       Y7, Y1, Y1
+	VMOVAPS      Y2, Y7
+	VFMADD213PS  Y6, Y5, Y7
+	VMAXPS       (CX), Y7, Y7
+	VMINPS       32(CX), Y7, Y7
+	VMULPS       Y7, Y2, Y2
+	VMOVAPS      Y3, Y7
+	VFMADD213PS  Y6, Y5, Y7
+	VMAXPS       (CX), Y7, Y7
+	VMINPS       32(CX), Y7, Y7
+	VMULPS       Y7, Y3, Y3
+	VMOVAPS      Y4, Y7
+	VFMADD213PS  Y6, Y5, Y7
+	VMAXPS       (CX), Y7, Y7
+	VMINPS       32(CX), Y7, Y7
+	VMULPS       Y7, Y4, Y4
+	JMP          gemmY1x5_act_done
+
+gemmY1x5_act_hsig:
+	VFMADD213PS Y6, Y5, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y6, Y5, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y6, Y5, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y6, Y5, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y6, Y5, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+
+gemmY1x5_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y5
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y5, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y1, Y5, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y5, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y3, Y5, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y5, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY1x6(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY1x6_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+	VMOVUPS (AX), Y4
+	VMOVUPS (AX), Y5
+	JMP     gemmY1x6_start
+
+gemmY1x6_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y5
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y5, Y0
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y5, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y5, Y2
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y5, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y5, Y4
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y5, Y5
+
+gemmY1x6_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY1x6_loop:
+	VMOVUPS      (SI), Y6
+	VBROADCASTSS (DX), Y7
+	VFMADD231PS  Y7, Y6, Y0
+	VBROADCASTSS (DX)(CX*1), Y7
+	VFMADD231PS  Y7, Y6, Y1
+	VBROADCASTSS (DX)(CX*2), Y7
+	VFMADD231PS  Y7, Y6, Y2
+	VBROADCASTSS (BX), Y7
+	VFMADD231PS  Y7, Y6, Y3
+	VBROADCASTSS (BX)(CX*1), Y7
+	VFMADD231PS  Y7, Y6, Y4
+	VBROADCASTSS (BX)(CX*2), Y7
+	VFMADD231PS  Y7, Y6, Y5
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY1x6_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY1x6_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY1x6_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	VMAXPS       (CX), Y5, Y5
+	JMP          gemmY1x6_act_done
+
+gemmY1x6_act_hard:
+	VBROADCASTSS slope+104(FP), Y6
+	VBROADCASTSS offset+108(FP), Y7
+	CMPQ         AX, $0x02
+	JNE          gemmY1x6_act_hsig
+	VMOVAPS      Y0, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y0, Y0
+	VMOVAPS      Y1, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y1, Y1
+	VMOVAPS      Y2, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y2, Y2
+	VMOVAPS      Y3, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VMOVAPS      Y4, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVAPS      Y5, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	JMP          gemmY1x6_act_done
+
+gemmY1x6_act_hsig:
+	VFMADD213PS Y7, Y6, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y7, Y6, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y7, Y6, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y7, Y6, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y7, Y6, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+	VFMADD213PS Y7, Y6, Y5
+	VMAXPS      (CX), Y5, Y5
+	VMINPS      32(CX), Y5, Y5
+
+gemmY1x6_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y6
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y6, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y1, Y6, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y6, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y3, Y6, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y6, (AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y5, Y6, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x1(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x1_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	JMP     gemmY2x1_start
+
+gemmY2x1_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y0
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y1
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y0, Y0
+	VMASKMOVPS 32(AX), Y1, Y1
+
+gemmY2x1_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), CX
+	MOVQ pstride+32(FP), BX
+	SHLQ $0x02, BX
+
+gemmY2x1_loop:
+	VMOVUPS      (CX), Y2
+	VMOVUPS      (CX)(BX*1), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, CX
+	DECQ         AX
+	JNZ          gemmY2x1_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x1_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x1_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	JMP          gemmY2x1_act_done
+
+gemmY2x1_act_hard:
+	VBROADCASTSS slope+104(FP), Y2
+	VBROADCASTSS offset+108(FP), Y3
+	CMPQ         AX, $0x02
+	JNE          gemmY2x1_act_hsig
+	VMOVAPS      Y0, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VMAXPS       (CX), Y4, Y4
+	VMINPS       32(CX), Y4, Y4
+	VMULPS       Y4, Y0, Y0
+	VMOVAPS      Y1, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VMAXPS       (CX), Y4, Y4
+	VMINPS       32(CX), Y4, Y4
+	VMULPS       Y4, Y1, Y1
+	JMP          gemmY2x1_act_done
+
+gemmY2x1_act_hsig:
+	VFMADD213PS Y3, Y2, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y3, Y2, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+
+gemmY2x1_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y2
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y3
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y2, (AX)
+	VMASKMOVPS Y1, Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x2(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x2_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS 32(AX), Y3
+	JMP     gemmY2x2_start
+
+gemmY2x2_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y2
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y3
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y2, Y0
+	VMASKMOVPS 32(AX), Y3, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y2, Y2
+	VMASKMOVPS 32(AX), Y3, Y3
+
+gemmY2x2_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), BX
+	MOVQ pstride+32(FP), SI
+	SHLQ $0x02, SI
+
+gemmY2x2_loop:
+	VMOVUPS      (BX), Y4
+	VMOVUPS      (BX)(SI*1), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y1
+	VBROADCASTSS (DX)(CX*1), Y6
+	VFMADD231PS  Y6, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y3
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, BX
+	DECQ         AX
+	JNZ          gemmY2x2_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x2_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x2_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	JMP          gemmY2x2_act_done
+
+gemmY2x2_act_hard:
+	VBROADCASTSS slope+104(FP), Y4
+	VBROADCASTSS offset+108(FP), Y5
+	CMPQ         AX, $0x02
+	JNE          gemmY2x2_act_hsig
+	VMOVAPS      Y0, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y0, Y0
+	VMOVAPS      Y1, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVAPS      Y2, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (CX), Y6, Y6
+	VMINPS       32(CX), Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	JMP          gemmY2x2_act_done
+
+gemmY2x2_act_hsig:
+	VFMADD213PS Y5, Y4, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y5, Y4, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y5, Y4, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y5, Y4, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+
+gemmY2x2_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y4
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y5
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y4, (AX)
+	VMASKMOVPS Y1, Y5, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y4, (AX)
+	VMASKMOVPS Y3, Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x3(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x3_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	JMP     gemmY2x3_start
+
+gemmY2x3_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y4
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y5
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y4, Y0
+	VMASKMOVPS 32(AX), Y5, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y2
+	VMASKMOVPS 32(AX), Y5, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y4, Y4
+	VMASKMOVPS 32(AX), Y5, Y5
+
+gemmY2x3_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), BX
+	MOVQ pstride+32(FP), SI
+	SHLQ $0x02, SI
+
+gemmY2x3_loop:
+	VMOVUPS      (BX), Y6
+	VMOVUPS      (BX)(SI*1), Y7
+	VBROADCASTSS (DX), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y1
+	VBROADCASTSS (DX)(CX*1), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y3
+	VBROADCASTSS (DX)(CX*2), Y8
+	VFMADD231PS  Y8, Y6, Y4
+	VFMADD231PS  Y8, Y7, Y5
+	ADDQ         $0x04, DX
+	ADDQ         $0x20, BX
+	DECQ         AX
+	JNZ          gemmY2x3_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x3_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x3_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	VMAXPS       (CX), Y5, Y5
+	JMP          gemmY2x3_act_done
+
+gemmY2x3_act_hard:
+	VBROADCASTSS slope+104(FP), Y6
+	VBROADCASTSS offset+108(FP), Y7
+	CMPQ         AX, $0x02
+	JNE          gemmY2x3_act_hsig
+	VMOVAPS      Y0, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y0, Y0
+	VMOVAPS      Y1, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y1, Y1
+	VMOVAPS      Y2, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y2, Y2
+	VMOVAPS      Y3, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VMOVAPS      Y4, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVAPS      Y5, Y8
+	VFMADD213PS  Y7, Y6, Y8
+	VMAXPS       (CX), Y8, Y8
+	VMINPS       32(CX), Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	JMP          gemmY2x3_act_done
+
+gemmY2x3_act_hsig:
+	VFMADD213PS Y7, Y6, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y7, Y6, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y7, Y6, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y7, Y6, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y7, Y6, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+	VFMADD213PS Y7, Y6, Y5
+	VMAXPS      (CX), Y5, Y5
+	VMINPS      32(CX), Y5, Y5
+
+gemmY2x3_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y6
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y7
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y6, (AX)
+	VMASKMOVPS Y1, Y7, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y6, (AX)
+	VMASKMOVPS Y3, Y7, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y6, (AX)
+	VMASKMOVPS Y5, Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x4(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x4_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	VMOVUPS (AX), Y6
+	VMOVUPS 32(AX), Y7
+	JMP     gemmY2x4_start
+
+gemmY2x4_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y6
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y7
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y6, Y0
+	VMASKMOVPS 32(AX), Y7, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y6, Y2
+	VMASKMOVPS 32(AX), Y7, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y6, Y4
+	VMASKMOVPS 32(AX), Y7, Y5
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y6, Y6
+	VMASKMOVPS 32(AX), Y7, Y7
+
+gemmY2x4_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY2x4_loop:
+	VMOVUPS      (SI), Y8
+	VMOVUPS      (SI)(DI*1), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y1
+	VBROADCASTSS (DX)(CX*1), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y3
+	VBROADCASTSS (DX)(CX*2), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y5
+	VBROADCASTSS (BX), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY2x4_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x4_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x4_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	VMAXPS       (CX), Y5, Y5
+	VMAXPS       (CX), Y6, Y6
+	VMAXPS       (CX), Y7, Y7
+	JMP          gemmY2x4_act_done
+
+gemmY2x4_act_hard:
+	VBROADCASTSS slope+104(FP), Y8
+	VBROADCASTSS offset+108(FP), Y9
+	CMPQ         AX, $0x02
+	JNE          gemmY2x4_act_hsig
+	VMOVAPS      Y0, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y0, Y0
+	VMOVAPS      Y1, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y1, Y1
+	VMOVAPS      Y2, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y2, Y2
+	VMOVAPS      Y3, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y3, Y3
+	VMOVAPS      Y4, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y4, Y4
+	VMOVAPS      Y5, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y5, Y5
+	VMOVAPS      Y6, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VMOVAPS      Y7, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (CX), Y10, Y10
+	VMINPS       32(CX), Y10, Y10
+	VMULPS       Y10, Y7, Y7
+	JMP          gemmY2x4_act_done
+
+gemmY2x4_act_hsig:
+	VFMADD213PS Y9, Y8, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y9, Y8, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y9, Y8, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y9, Y8, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y9, Y8, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+	VFMADD213PS Y9, Y8, Y5
+	VMAXPS      (CX), Y5, Y5
+	VMINPS      32(CX), Y5, Y5
+	VFMADD213PS Y9, Y8, Y6
+	VMAXPS      (CX), Y6, Y6
+	VMINPS      32(CX), Y6, Y6
+	VFMADD213PS Y9, Y8, Y7
+	VMAXPS      (CX), Y7, Y7
+	VMINPS      32(CX), Y7, Y7
+
+gemmY2x4_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y8
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y9
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y8, (AX)
+	VMASKMOVPS Y1, Y9, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y8, (AX)
+	VMASKMOVPS Y3, Y9, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y8, (AX)
+	VMASKMOVPS Y5, Y9, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y6, Y8, (AX)
+	VMASKMOVPS Y7, Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x5(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x5_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	VMOVUPS (AX), Y6
+	VMOVUPS 32(AX), Y7
+	VMOVUPS (AX), Y8
+	VMOVUPS 32(AX), Y9
+	JMP     gemmY2x5_start
+
+gemmY2x5_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y8
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y9
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y8, Y0
+	VMASKMOVPS 32(AX), Y9, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y8, Y2
+	VMASKMOVPS 32(AX), Y9, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y8, Y4
+	VMASKMOVPS 32(AX), Y9, Y5
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y8, Y6
+	VMASKMOVPS 32(AX), Y9, Y7
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y8, Y8
+	VMASKMOVPS 32(AX), Y9, Y9
+
+gemmY2x5_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY2x5_loop:
+	VMOVUPS      (SI), Y10
+	VMOVUPS      (SI)(DI*1), Y11
+	VBROADCASTSS (DX), Y12
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y12, Y11, Y1
+	VBROADCASTSS (DX)(CX*1), Y12
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y12, Y11, Y3
+	VBROADCASTSS (DX)(CX*2), Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y5
+	VBROADCASTSS (BX), Y12
+	VFMADD231PS  Y12, Y10, Y6
+	VFMADD231PS  Y12, Y11, Y7
+	VBROADCASTSS (BX)(CX*1), Y12
+	VFMADD231PS  Y12, Y10, Y8
+	VFMADD231PS  Y12, Y11, Y9
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY2x5_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x5_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x5_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	VMAXPS       (CX), Y5, Y5
+	VMAXPS       (CX), Y6, Y6
+	VMAXPS       (CX), Y7, Y7
+	VMAXPS       (CX), Y8, Y8
+	VMAXPS       (CX), Y9, Y9
+	JMP          gemmY2x5_act_done
+
+gemmY2x5_act_hard:
+	VBROADCASTSS slope+104(FP), Y10
+	VBROADCASTSS offset+108(FP), Y11
+	CMPQ         AX, $0x02
+	JNE          gemmY2x5_act_hsig
+	VMOVAPS      Y0, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y0, Y0
+	VMOVAPS      Y1, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y1, Y1
+	VMOVAPS      Y2, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y2, Y2
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y3, Y3
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y4, Y4
+	VMOVAPS      Y5, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y5, Y5
+	VMOVAPS      Y6, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y6, Y6
+	VMOVAPS      Y7, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y7, Y7
+	VMOVAPS      Y8, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y8, Y8
+	VMOVAPS      Y9, Y12
+	VFMADD213PS  Y11, Y10, Y12
+	VMAXPS       (CX), Y12, Y12
+	VMINPS       32(CX), Y12, Y12
+	VMULPS       Y12, Y9, Y9
+	JMP          gemmY2x5_act_done
+
+gemmY2x5_act_hsig:
+	VFMADD213PS Y11, Y10, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y11, Y10, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y11, Y10, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y11, Y10, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y11, Y10, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+	VFMADD213PS Y11, Y10, Y5
+	VMAXPS      (CX), Y5, Y5
+	VMINPS      32(CX), Y5, Y5
+	VFMADD213PS Y11, Y10, Y6
+	VMAXPS      (CX), Y6, Y6
+	VMINPS      32(CX), Y6, Y6
+	VFMADD213PS Y11, Y10, Y7
+	VMAXPS      (CX), Y7, Y7
+	VMINPS      32(CX), Y7, Y7
+	VFMADD213PS Y11, Y10, Y8
+	VMAXPS      (CX), Y8, Y8
+	VMINPS      32(CX), Y8, Y8
+	VFMADD213PS Y11, Y10, Y9
+	VMAXPS      (CX), Y9, Y9
+	VMINPS      32(CX), Y9, Y9
+
+gemmY2x5_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y10
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y11
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y10, (AX)
+	VMASKMOVPS Y1, Y11, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y10, (AX)
+	VMASKMOVPS Y3, Y11, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y10, (AX)
+	VMASKMOVPS Y5, Y11, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y6, Y10, (AX)
+	VMASKMOVPS Y7, Y11, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y8, Y10, (AX)
+	VMASKMOVPS Y9, Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmY2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·gemmY2x6(SB), NOSPLIT, $0-112
+	MOVQ    flags+80(FP), AX
+	TESTQ   $0x00000001, AX
+	JNZ     gemmY2x6_loadc
+	MOVQ    bias+56(FP), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	VMOVUPS (AX), Y6
+	VMOVUPS 32(AX), Y7
+	VMOVUPS (AX), Y8
+	VMOVUPS 32(AX), Y9
+	VMOVUPS (AX), Y10
+	VMOVUPS 32(AX), Y11
+	JMP     gemmY2x6_start
+
+gemmY2x6_loadc:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y10
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y11
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS (AX), Y10, Y0
+	VMASKMOVPS 32(AX), Y11, Y1
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y10, Y2
+	VMASKMOVPS 32(AX), Y11, Y3
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y10, Y4
+	VMASKMOVPS 32(AX), Y11, Y5
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y10, Y6
+	VMASKMOVPS 32(AX), Y11, Y7
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y10, Y8
+	VMASKMOVPS 32(AX), Y11, Y9
+	ADDQ       CX, AX
+	VMASKMOVPS (AX), Y10, Y10
+	VMASKMOVPS 32(AX), Y11, Y11
+
+gemmY2x6_start:
+	MOVQ k+0(FP), AX
+	MOVQ lda+16(FP), CX
+	SHLQ $0x02, CX
+	MOVQ a+8(FP), DX
+	LEAQ (DX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+24(FP), SI
+	MOVQ pstride+32(FP), DI
+	SHLQ $0x02, DI
+
+gemmY2x6_loop:
+	VMOVUPS      (SI), Y12
+	VMOVUPS      (SI)(DI*1), Y13
+	VBROADCASTSS (DX), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y1
+	VBROADCASTSS (DX)(CX*1), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y3
+	VBROADCASTSS (DX)(CX*2), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y5
+	VBROADCASTSS (BX), Y14
+	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  Y14, Y13, Y7
+	VBROADCASTSS (BX)(CX*1), Y14
+	VFMADD231PS  Y14, Y12, Y8
+	VFMADD231PS  Y14, Y13, Y9
+	VBROADCASTSS (BX)(CX*2), Y14
+	VFMADD231PS  Y14, Y12, Y10
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         AX
+	JNZ          gemmY2x6_loop
+	MOVQ         act+96(FP), AX
+	MOVQ         consts+88(FP), CX
+	CMPQ         AX, $0x00
+	JEQ          gemmY2x6_act_done
+	CMPQ         AX, $0x01
+	JNE          gemmY2x6_act_hard
+	VMAXPS       (CX), Y0, Y0
+	VMAXPS       (CX), Y1, Y1
+	VMAXPS       (CX), Y2, Y2
+	VMAXPS       (CX), Y3, Y3
+	VMAXPS       (CX), Y4, Y4
+	VMAXPS       (CX), Y5, Y5
+	VMAXPS       (CX), Y6, Y6
+	VMAXPS       (CX), Y7, Y7
+	VMAXPS       (CX), Y8, Y8
+	VMAXPS       (CX), Y9, Y9
+	VMAXPS       (CX), Y10, Y10
+	VMAXPS       (CX), Y11, Y11
+	JMP          gemmY2x6_act_done
+
+gemmY2x6_act_hard:
+	VBROADCASTSS slope+104(FP), Y12
+	VBROADCASTSS offset+108(FP), Y13
+	CMPQ         AX, $0x02
+	JNE          gemmY2x6_act_hsig
+	VMOVAPS      Y0, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y0, Y0
+	VMOVAPS      Y1, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y1, Y1
+	VMOVAPS      Y2, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y2, Y2
+	VMOVAPS      Y3, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y3, Y3
+	VMOVAPS      Y4, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y4, Y4
+	VMOVAPS      Y5, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y5, Y5
+	VMOVAPS      Y6, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y6, Y6
+	VMOVAPS      Y7, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y7, Y7
+	VMOVAPS      Y8, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y8, Y8
+	VMOVAPS      Y9, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y9, Y9
+	VMOVAPS      Y10, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y10, Y10
+	VMOVAPS      Y11, Y14
+	VFMADD213PS  Y13, Y12, Y14
+	VMAXPS       (CX), Y14, Y14
+	VMINPS       32(CX), Y14, Y14
+	VMULPS       Y14, Y11, Y11
+	JMP          gemmY2x6_act_done
+
+gemmY2x6_act_hsig:
+	VFMADD213PS Y13, Y12, Y0
+	VMAXPS      (CX), Y0, Y0
+	VMINPS      32(CX), Y0, Y0
+	VFMADD213PS Y13, Y12, Y1
+	VMAXPS      (CX), Y1, Y1
+	VMINPS      32(CX), Y1, Y1
+	VFMADD213PS Y13, Y12, Y2
+	VMAXPS      (CX), Y2, Y2
+	VMINPS      32(CX), Y2, Y2
+	VFMADD213PS Y13, Y12, Y3
+	VMAXPS      (CX), Y3, Y3
+	VMINPS      32(CX), Y3, Y3
+	VFMADD213PS Y13, Y12, Y4
+	VMAXPS      (CX), Y4, Y4
+	VMINPS      32(CX), Y4, Y4
+	VFMADD213PS Y13, Y12, Y5
+	VMAXPS      (CX), Y5, Y5
+	VMINPS      32(CX), Y5, Y5
+	VFMADD213PS Y13, Y12, Y6
+	VMAXPS      (CX), Y6, Y6
+	VMINPS      32(CX), Y6, Y6
+	VFMADD213PS Y13, Y12, Y7
+	VMAXPS      (CX), Y7, Y7
+	VMINPS      32(CX), Y7, Y7
+	VFMADD213PS Y13, Y12, Y8
+	VMAXPS      (CX), Y8, Y8
+	VMINPS      32(CX), Y8, Y8
+	VFMADD213PS Y13, Y12, Y9
+	VMAXPS      (CX), Y9, Y9
+	VMINPS      32(CX), Y9, Y9
+	VFMADD213PS Y13, Y12, Y10
+	VMAXPS      (CX), Y10, Y10
+	VMINPS      32(CX), Y10, Y10
+	VFMADD213PS Y13, Y12, Y11
+	VMAXPS      (CX), Y11, Y11
+	VMINPS      32(CX), Y11, Y11
+
+gemmY2x6_act_done:
+	MOVQ       m0+64(FP), AX
+	VMOVUPS    (AX), Y12
+	MOVQ       m1+72(FP), AX
+	VMOVUPS    (AX), Y13
+	MOVQ       c+40(FP), AX
+	MOVQ       ldc+48(FP), CX
+	SHLQ       $0x02, CX
+	VMASKMOVPS Y0, Y12, (AX)
+	VMASKMOVPS Y1, Y13, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y2, Y12, (AX)
+	VMASKMOVPS Y3, Y13, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y4, Y12, (AX)
+	VMASKMOVPS Y5, Y13, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y6, Y12, (AX)
+	VMASKMOVPS Y7, Y13, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y8, Y12, (AX)
+	VMASKMOVPS Y9, Y13, 32(AX)
+	ADDQ       CX, AX
+	VMASKMOVPS Y10, Y12, (AX)
+	VMASKMOVPS Y11, Y13, 32(AX)
+	VZEROUPPER
+	RET
+
+// func dwRowY(x *float32, w *float32, bias *float32, y *float32, p *[9]int, tail *int32, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·dwRowY(SB), NOSPLIT, $0-72
+	MOVQ p+32(FP), AX
+	XORQ CX, CX
+
+dwy_block8:
+	MOVQ CX, DX
+	ADDQ $0x08, DX
+	CMPQ DX, 8(AX)
+	JGT  dwy_after8
+	XORQ DX, DX
+
+dwy_block8_c:
+	MOVQ    DX, BX
+	ADDQ    $0x08, BX
+	CMPQ    BX, (AX)
+	JGT     dwy_block8_tail
+	MOVQ    bias+16(FP), BX
+	VMOVUPS (BX)(DX*4), Y0
+	VMOVUPS (BX)(DX*4), Y1
+	VMOVUPS (BX)(DX*4), Y2
+	VMOVUPS (BX)(DX*4), Y3
+	VMOVUPS (BX)(DX*4), Y4
+	VMOVUPS (BX)(DX*4), Y5
+	VMOVUPS (BX)(DX*4), Y6
+	VMOVUPS (BX)(DX*4), Y7
+	MOVQ    CX, BX
+	IMULQ   32(AX), BX
+	ADDQ    DX, BX
+	MOVQ    x+0(FP), SI
+	LEAQ    (SI)(BX*4), BX
+	MOVQ    w+8(FP), SI
+	LEAQ    (SI)(DX*4), SI
+	MOVQ    32(AX), DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    48(AX), R9
+	SHLQ    $0x02, R9
+	MOVQ    (AX), R10
+	SHLQ    $0x02, R10
+	MOVQ    16(AX), R11
+
+dwy_f8_kh:
+	MOVQ BX, R12
+	LEAQ (R12)(DI*4), R13
+	MOVQ SI, R14
+	MOVQ 24(AX), R15
+
+dwy_f8_kw:
+	VMOVUPS     (R14), Y8
+	VFMADD231PS (R12), Y8, Y0
+	VFMADD231PS (R12)(DI*1), Y8, Y1
+	VFMADD231PS (R12)(DI*2), Y8, Y2
+	VFMADD231PS (R12)(R8*1), Y8, Y3
+	VFMADD231PS (R13), Y8, Y4
+	VFMADD231PS (R13)(DI*1), Y8, Y5
+	VFMADD231PS (R13)(DI*2), Y8, Y6
+	VFMADD231PS (R13)(R8*1), Y8, Y7
+	ADDQ        R10, R14
+	ADDQ        R9, R12
+	ADDQ        R9, R13
+	DECQ        R15
+	JNZ         dwy_f8_kw
+	MOVQ        40(AX), R12
+	LEAQ        (BX)(R12*4), BX
+	MOVQ        64(AX), R12
+	LEAQ        (SI)(R12*4), SI
+	DECQ        R11
+	JNZ         dwy_f8_kh
+	MOVQ        act+56(FP), BX
+	MOVQ        consts+48(FP), SI
+	CMPQ        BX, $0x00
+	JEQ         dwy_f8_act_done
+	CMPQ        BX, $0x01
+	JNE         dwy_f8_act_hard
+	VMAXPS      (SI), Y0, Y0
+	VMAXPS      (SI), Y1, Y1
+	VMAXPS      (SI), Y2, Y2
+	VMAXPS      (SI), Y3, Y3
+	VMAXPS      (SI), Y4, Y4
+	VMAXPS      (SI), Y5, Y5
+	VMAXPS      (SI), Y6, Y6
+	VMAXPS      (SI), Y7, Y7
+	JMP         dwy_f8_act_done
+
+dwy_f8_act_hard:
+	VBROADCASTSS slope+64(FP), Y8
+	VBROADCASTSS offset+68(FP), Y9
+	CMPQ         BX, $0x02
+	JNE          dwy_f8_act_hsig
+	VMOVAPS      Y0, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y0, Y0
+	VMOVAPS      Y1, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y1, Y1
+	VMOVAPS      Y2, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y2, Y2
+	VMOVAPS      Y3, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y3, Y3
+	VMOVAPS      Y4, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y4, Y4
+	VMOVAPS      Y5, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y5, Y5
+	VMOVAPS      Y6, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VMOVAPS      Y7, Y10
+	VFMADD213PS  Y9, Y8, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y7, Y7
+	JMP          dwy_f8_act_done
+
+dwy_f8_act_hsig:
+	VFMADD213PS Y9, Y8, Y0
+	VMAXPS      (SI), Y0, Y0
+	VMINPS      32(SI), Y0, Y0
+	VFMADD213PS Y9, Y8, Y1
+	VMAXPS      (SI), Y1, Y1
+	VMINPS      32(SI), Y1, Y1
+	VFMADD213PS Y9, Y8, Y2
+	VMAXPS      (SI), Y2, Y2
+	VMINPS      32(SI), Y2, Y2
+	VFMADD213PS Y9, Y8, Y3
+	VMAXPS      (SI), Y3, Y3
+	VMINPS      32(SI), Y3, Y3
+	VFMADD213PS Y9, Y8, Y4
+	VMAXPS      (SI), Y4, Y4
+	VMINPS      32(SI), Y4, Y4
+	VFMADD213PS Y9, Y8, Y5
+	VMAXPS      (SI), Y5, Y5
+	VMINPS      32(SI), Y5, Y5
+	VFMADD213PS Y9, Y8, Y6
+	VMAXPS      (SI), Y6, Y6
+	VMINPS      32(SI), Y6, Y6
+	VFMADD213PS Y9, Y8, Y7
+	VMAXPS      (SI), Y7, Y7
+	VMINPS      32(SI), Y7, Y7
+
+dwy_f8_act_done:
+	MOVQ    CX, BX
+	IMULQ   (AX), BX
+	ADDQ    DX, BX
+	MOVQ    y+24(FP), SI
+	LEAQ    (SI)(BX*4), BX
+	MOVQ    (AX), SI
+	SHLQ    $0x02, SI
+	VMOVUPS Y0, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y2, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y3, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y4, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y5, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y6, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y7, (BX)
+	ADDQ    $0x08, DX
+	JMP     dwy_block8_c
+
+dwy_block8_tail:
+	CMPQ       DX, (AX)
+	JGE        dwy_block8_cdone
+	MOVQ       tail+40(FP), BX
+	VMOVUPS    (BX), Y0
+	MOVQ       bias+16(FP), BX
+	VMASKMOVPS (BX)(DX*4), Y0, Y1
+	VMASKMOVPS (BX)(DX*4), Y0, Y2
+	VMASKMOVPS (BX)(DX*4), Y0, Y3
+	VMASKMOVPS (BX)(DX*4), Y0, Y4
+	VMASKMOVPS (BX)(DX*4), Y0, Y5
+	VMASKMOVPS (BX)(DX*4), Y0, Y6
+	VMASKMOVPS (BX)(DX*4), Y0, Y7
+	VMASKMOVPS (BX)(DX*4), Y0, Y8
+	MOVQ       CX, BX
+	IMULQ      32(AX), BX
+	ADDQ       DX, BX
+	MOVQ       x+0(FP), SI
+	LEAQ       (SI)(BX*4), BX
+	MOVQ       w+8(FP), SI
+	LEAQ       (SI)(DX*4), SI
+	MOVQ       32(AX), DI
+	SHLQ       $0x02, DI
+	LEAQ       (DI)(DI*2), R8
+	MOVQ       48(AX), R9
+	SHLQ       $0x02, R9
+	MOVQ       (AX), R10
+	SHLQ       $0x02, R10
+	MOVQ       16(AX), R11
+
+dwy_m8_kh:
+	MOVQ BX, R12
+	LEAQ (R12)(DI*4), R13
+	MOVQ SI, R14
+	MOVQ 24(AX), R15
+
+dwy_m8_kw:
+	VMASKMOVPS  (R14), Y0, Y9
+	VMASKMOVPS  (R12), Y0, Y10
+	VFMADD231PS Y10, Y9, Y1
+	VMASKMOVPS  (R12)(DI*1), Y0, Y10
+	VFMADD231PS Y10, Y9, Y2
+	VMASKMOVPS  (R12)(DI*2), Y0, Y10
+	VFMADD231PS Y10, Y9, Y3
+	VMASKMOVPS  (R12)(R8*1), Y0, Y10
+	VFMADD231PS Y10, Y9, Y4
+	VMASKMOVPS  (R13), Y0, Y10
+	VFMADD231PS Y10, Y9, Y5
+	VMASKMOVPS  (R13)(DI*1), Y0, Y10
+	VFMADD231PS Y10, Y9, Y6
+	VMASKMOVPS  (R13)(DI*2), Y0, Y10
+	VFMADD231PS Y10, Y9, Y7
+	VMASKMOVPS  (R13)(R8*1), Y0, Y10
+	VFMADD231PS Y10, Y9, Y8
+	ADDQ        R10, R14
+	ADDQ        R9, R12
+	ADDQ        R9, R13
+	DECQ        R15
+	JNZ         dwy_m8_kw
+	MOVQ        40(AX), R12
+	LEAQ        (BX)(R12*4), BX
+	MOVQ        64(AX), R12
+	LEAQ        (SI)(R12*4), SI
+	DECQ        R11
+	JNZ         dwy_m8_kh
+	MOVQ        act+56(FP), BX
+	MOVQ        consts+48(FP), SI
+	CMPQ        BX, $0x00
+	JEQ         dwy_m8_act_done
+	CMPQ        BX, $0x01
+	JNE         dwy_m8_act_hard
+	VMAXPS      (SI), Y1, Y1
+	VMAXPS      (SI), Y2, Y2
+	VMAXPS      (SI), Y3, Y3
+	VMAXPS      (SI), Y4, Y4
+	VMAXPS      (SI), Y5, Y5
+	VMAXPS      (SI), Y6, Y6
+	VMAXPS      (SI), Y7, Y7
+	VMAXPS      (SI), Y8, Y8
+	JMP         dwy_m8_act_done
+
+dwy_m8_act_hard:
+	VBROADCASTSS slope+64(FP), Y0
+	VBROADCASTSS offset+68(FP), Y9
+	CMPQ         BX, $0x02
+	JNE          dwy_m8_act_hsig
+	VMOVAPS      Y1, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y1, Y1
+	VMOVAPS      Y2, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y2, Y2
+	VMOVAPS      Y3, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y3, Y3
+	VMOVAPS      Y4, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y4, Y4
+	VMOVAPS      Y5, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y5, Y5
+	VMOVAPS      Y6, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VMOVAPS      Y7, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y7, Y7
+	VMOVAPS      Y8, Y10
+	VFMADD213PS  Y9, Y0, Y10
+	VMAXPS       (SI), Y10, Y10
+	VMINPS       32(SI), Y10, Y10
+	VMULPS       Y10, Y8, Y8
+	JMP          dwy_m8_act_done
+
+dwy_m8_act_hsig:
+	VFMADD213PS Y9, Y0, Y1
+	VMAXPS      (SI), Y1, Y1
+	VMINPS      32(SI), Y1, Y1
+	VFMADD213PS Y9, Y0, Y2
+	VMAXPS      (SI), Y2, Y2
+	VMINPS      32(SI), Y2, Y2
+	VFMADD213PS Y9, Y0, Y3
+	VMAXPS      (SI), Y3, Y3
+	VMINPS      32(SI), Y3, Y3
+	VFMADD213PS Y9, Y0, Y4
+	VMAXPS      (SI), Y4, Y4
+	VMINPS      32(SI), Y4, Y4
+	VFMADD213PS Y9, Y0, Y5
+	VMAXPS      (SI), Y5, Y5
+	VMINPS      32(SI), Y5, Y5
+	VFMADD213PS Y9, Y0, Y6
+	VMAXPS      (SI), Y6, Y6
+	VMINPS      32(SI), Y6, Y6
+	VFMADD213PS Y9, Y0, Y7
+	VMAXPS      (SI), Y7, Y7
+	VMINPS      32(SI), Y7, Y7
+	VFMADD213PS Y9, Y0, Y8
+	VMAXPS      (SI), Y8, Y8
+	VMINPS      32(SI), Y8, Y8
+
+dwy_m8_act_done:
+	MOVQ       CX, BX
+	IMULQ      (AX), BX
+	ADDQ       DX, BX
+	MOVQ       y+24(FP), DX
+	LEAQ       (DX)(BX*4), BX
+	MOVQ       (AX), DX
+	SHLQ       $0x02, DX
+	MOVQ       tail+40(FP), SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS Y1, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y2, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y3, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y4, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y5, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y6, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y7, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y8, Y0, (BX)
+
+dwy_block8_cdone:
+	ADDQ $0x08, CX
+	JMP  dwy_block8
+
+dwy_after8:
+dwy_block4:
+	MOVQ CX, DX
+	ADDQ $0x04, DX
+	CMPQ DX, 8(AX)
+	JGT  dwy_after4
+	XORQ DX, DX
+
+dwy_block4_c:
+	MOVQ    DX, BX
+	ADDQ    $0x08, BX
+	CMPQ    BX, (AX)
+	JGT     dwy_block4_tail
+	MOVQ    bias+16(FP), BX
+	VMOVUPS (BX)(DX*4), Y0
+	VMOVUPS (BX)(DX*4), Y1
+	VMOVUPS (BX)(DX*4), Y2
+	VMOVUPS (BX)(DX*4), Y3
+	MOVQ    CX, BX
+	IMULQ   32(AX), BX
+	ADDQ    DX, BX
+	MOVQ    x+0(FP), SI
+	LEAQ    (SI)(BX*4), BX
+	MOVQ    w+8(FP), SI
+	LEAQ    (SI)(DX*4), SI
+	MOVQ    32(AX), DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    48(AX), R9
+	SHLQ    $0x02, R9
+	MOVQ    (AX), R10
+	SHLQ    $0x02, R10
+	MOVQ    16(AX), R11
+
+dwy_f4_kh:
+	MOVQ BX, R12
+	MOVQ SI, R13
+	MOVQ 24(AX), R14
+
+dwy_f4_kw:
+	VMOVUPS     (R13), Y4
+	VFMADD231PS (R12), Y4, Y0
+	VFMADD231PS (R12)(DI*1), Y4, Y1
+	VFMADD231PS (R12)(DI*2), Y4, Y2
+	VFMADD231PS (R12)(R8*1), Y4, Y3
+	ADDQ        R10, R13
+	ADDQ        R9, R12
+	DECQ        R14
+	JNZ         dwy_f4_kw
+	MOVQ        40(AX), R12
+	LEAQ        (BX)(R12*4), BX
+	MOVQ        64(AX), R12
+	LEAQ        (SI)(R12*4), SI
+	DECQ        R11
+	JNZ         dwy_f4_kh
+	MOVQ        act+56(FP), BX
+	MOVQ        consts+48(FP), SI
+	CMPQ        BX, $0x00
+	JEQ         dwy_f4_act_done
+	CMPQ        BX, $0x01
+	JNE         dwy_f4_act_hard
+	VMAXPS      (SI), Y0, Y0
+	VMAXPS      (SI), Y1, Y1
+	VMAXPS      (SI), Y2, Y2
+	VMAXPS      (SI), Y3, Y3
+	JMP         dwy_f4_act_done
+
+dwy_f4_act_hard:
+	VBROADCASTSS slope+64(FP), Y4
+	VBROADCASTSS offset+68(FP), Y5
+	CMPQ         BX, $0x02
+	JNE          dwy_f4_act_hsig
+	VMOVAPS      Y0, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y0, Y0
+	VMOVAPS      Y1, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVAPS      Y2, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	JMP          dwy_f4_act_done
+
+dwy_f4_act_hsig:
+	VFMADD213PS Y5, Y4, Y0
+	VMAXPS      (SI), Y0, Y0
+	VMINPS      32(SI), Y0, Y0
+	VFMADD213PS Y5, Y4, Y1
+	VMAXPS      (SI), Y1, Y1
+	VMINPS      32(SI), Y1, Y1
+	VFMADD213PS Y5, Y4, Y2
+	VMAXPS      (SI), Y2, Y2
+	VMINPS      32(SI), Y2, Y2
+	VFMADD213PS Y5, Y4, Y3
+	VMAXPS      (SI), Y3, Y3
+	VMINPS      32(SI), Y3, Y3
+
+dwy_f4_act_done:
+	MOVQ    CX, BX
+	IMULQ   (AX), BX
+	ADDQ    DX, BX
+	MOVQ    y+24(FP), SI
+	LEAQ    (SI)(BX*4), BX
+	MOVQ    (AX), SI
+	SHLQ    $0x02, SI
+	VMOVUPS Y0, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y2, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y3, (BX)
+	ADDQ    $0x08, DX
+	JMP     dwy_block4_c
+
+dwy_block4_tail:
+	CMPQ       DX, (AX)
+	JGE        dwy_block4_cdone
+	MOVQ       tail+40(FP), BX
+	VMOVUPS    (BX), Y0
+	MOVQ       bias+16(FP), BX
+	VMASKMOVPS (BX)(DX*4), Y0, Y1
+	VMASKMOVPS (BX)(DX*4), Y0, Y2
+	VMASKMOVPS (BX)(DX*4), Y0, Y3
+	VMASKMOVPS (BX)(DX*4), Y0, Y4
+	MOVQ       CX, BX
+	IMULQ      32(AX), BX
+	ADDQ       DX, BX
+	MOVQ       x+0(FP), SI
+	LEAQ       (SI)(BX*4), BX
+	MOVQ       w+8(FP), SI
+	LEAQ       (SI)(DX*4), SI
+	MOVQ       32(AX), DI
+	SHLQ       $0x02, DI
+	LEAQ       (DI)(DI*2), R8
+	MOVQ       48(AX), R9
+	SHLQ       $0x02, R9
+	MOVQ       (AX), R10
+	SHLQ       $0x02, R10
+	MOVQ       16(AX), R11
+
+dwy_m4_kh:
+	MOVQ BX, R12
+	MOVQ SI, R13
+	MOVQ 24(AX), R14
+
+dwy_m4_kw:
+	VMASKMOVPS  (R13), Y0, Y5
+	VMASKMOVPS  (R12), Y0, Y6
+	VFMADD231PS Y6, Y5, Y1
+	VMASKMOVPS  (R12)(DI*1), Y0, Y6
+	VFMADD231PS Y6, Y5, Y2
+	VMASKMOVPS  (R12)(DI*2), Y0, Y6
+	VFMADD231PS Y6, Y5, Y3
+	VMASKMOVPS  (R12)(R8*1), Y0, Y6
+	VFMADD231PS Y6, Y5, Y4
+	ADDQ        R10, R13
+	ADDQ        R9, R12
+	DECQ        R14
+	JNZ         dwy_m4_kw
+	MOVQ        40(AX), R12
+	LEAQ        (BX)(R12*4), BX
+	MOVQ        64(AX), R12
+	LEAQ        (SI)(R12*4), SI
+	DECQ        R11
+	JNZ         dwy_m4_kh
+	MOVQ        act+56(FP), BX
+	MOVQ        consts+48(FP), SI
+	CMPQ        BX, $0x00
+	JEQ         dwy_m4_act_done
+	CMPQ        BX, $0x01
+	JNE         dwy_m4_act_hard
+	VMAXPS      (SI), Y1, Y1
+	VMAXPS      (SI), Y2, Y2
+	VMAXPS      (SI), Y3, Y3
+	VMAXPS      (SI), Y4, Y4
+	JMP         dwy_m4_act_done
+
+dwy_m4_act_hard:
+	VBROADCASTSS slope+64(FP), Y0
+	VBROADCASTSS offset+68(FP), Y5
+	CMPQ         BX, $0x02
+	JNE          dwy_m4_act_hsig
+	VMOVAPS      Y1, Y6
+	VFMADD213PS  Y5, Y0, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVAPS      Y2, Y6
+	VFMADD213PS  Y5, Y0, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFMADD213PS  Y5, Y0, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VMOVAPS      Y4, Y6
+	VFMADD213PS  Y5, Y0, Y6
+	VMAXPS       (SI), Y6, Y6
+	VMINPS       32(SI), Y6, Y6
+	VMULPS       Y6, Y4, Y4
+	JMP          dwy_m4_act_done
+
+dwy_m4_act_hsig:
+	VFMADD213PS Y5, Y0, Y1
+	VMAXPS      (SI), Y1, Y1
+	VMINPS      32(SI), Y1, Y1
+	VFMADD213PS Y5, Y0, Y2
+	VMAXPS      (SI), Y2, Y2
+	VMINPS      32(SI), Y2, Y2
+	VFMADD213PS Y5, Y0, Y3
+	VMAXPS      (SI), Y3, Y3
+	VMINPS      32(SI), Y3, Y3
+	VFMADD213PS Y5, Y0, Y4
+	VMAXPS      (SI), Y4, Y4
+	VMINPS      32(SI), Y4, Y4
+
+dwy_m4_act_done:
+	MOVQ       CX, BX
+	IMULQ      (AX), BX
+	ADDQ       DX, BX
+	MOVQ       y+24(FP), DX
+	LEAQ       (DX)(BX*4), BX
+	MOVQ       (AX), DX
+	SHLQ       $0x02, DX
+	MOVQ       tail+40(FP), SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS Y1, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y2, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y3, Y0, (BX)
+	ADDQ       DX, BX
+	VMASKMOVPS Y4, Y0, (BX)
+
+dwy_block4_cdone:
+	ADDQ $0x04, CX
+	JMP  dwy_block4
+
+dwy_after4:
+	VZEROUPPER
+	RET
+
+// func dwPixelY(x *float32, w *float32, bias *float32, y *float32, p *[9]int, tail *int32, consts *float32, act int, slope float32, offset float32)
+// Requires: AVX, FMA3
+TEXT ·dwPixelY(SB), NOSPLIT, $0-72
+	MOVQ p+32(FP), AX
+	XORQ CX, CX
+
+dwpy_w_top:
+	MOVQ    CX, DX
+	ADDQ    $0x20, DX
+	CMPQ    DX, (AX)
+	JGT     dwpy_w_end
+	MOVQ    bias+16(FP), DX
+	VMOVUPS (DX)(CX*4), Y0
+	VMOVUPS 32(DX)(CX*4), Y1
+	VMOVUPS 64(DX)(CX*4), Y2
+	VMOVUPS 96(DX)(CX*4), Y3
+	MOVQ    x+0(FP), DX
+	LEAQ    (DX)(CX*4), DX
+	MOVQ    w+8(FP), BX
+	LEAQ    (BX)(CX*4), BX
+	MOVQ    48(AX), SI
+	SHLQ    $0x02, SI
+	MOVQ    (AX), DI
+	SHLQ    $0x02, DI
+	MOVQ    16(AX), R8
+
+dwpy_w_kh:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ 24(AX), R11
+
+dwpy_w_kw:
+	VMOVUPS     (R10), Y4
+	VFMADD231PS (R9), Y4, Y0
+	VMOVUPS     32(R10), Y4
+	VFMADD231PS 32(R9), Y4, Y1
+	VMOVUPS     64(R10), Y4
+	VFMADD231PS 64(R9), Y4, Y2
+	VMOVUPS     96(R10), Y4
+	VFMADD231PS 96(R9), Y4, Y3
+	ADDQ        DI, R10
+	ADDQ        SI, R9
+	DECQ        R11
+	JNZ         dwpy_w_kw
+	MOVQ        40(AX), R9
+	LEAQ        (DX)(R9*4), DX
+	MOVQ        64(AX), R9
+	LEAQ        (BX)(R9*4), BX
+	DECQ        R8
+	JNZ         dwpy_w_kh
+	MOVQ        act+56(FP), DX
+	MOVQ        consts+48(FP), BX
+	CMPQ        DX, $0x00
+	JEQ         dwpy_w_act_done
+	CMPQ        DX, $0x01
+	JNE         dwpy_w_act_hard
+	VMAXPS      (BX), Y0, Y0
+	VMAXPS      (BX), Y1, Y1
+	VMAXPS      (BX), Y2, Y2
+	VMAXPS      (BX), Y3, Y3
+	JMP         dwpy_w_act_done
+
+dwpy_w_act_hard:
+	VBROADCASTSS slope+64(FP), Y4
+	VBROADCASTSS offset+68(FP), Y5
+	CMPQ         DX, $0x02
+	JNE          dwpy_w_act_hsig
+	VMOVAPS      Y0, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (BX), Y6, Y6
+	VMINPS       32(BX), Y6, Y6
+	VMULPS       Y6, Y0, Y0
+	VMOVAPS      Y1, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (BX), Y6, Y6
+	VMINPS       32(BX), Y6, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVAPS      Y2, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (BX), Y6, Y6
+	VMINPS       32(BX), Y6, Y6
+	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFMADD213PS  Y5, Y4, Y6
+	VMAXPS       (BX), Y6, Y6
+	VMINPS       32(BX), Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	JMP          dwpy_w_act_done
+
+dwpy_w_act_hsig:
+	VFMADD213PS Y5, Y4, Y0
+	VMAXPS      (BX), Y0, Y0
+	VMINPS      32(BX), Y0, Y0
+	VFMADD213PS Y5, Y4, Y1
+	VMAXPS      (BX), Y1, Y1
+	VMINPS      32(BX), Y1, Y1
+	VFMADD213PS Y5, Y4, Y2
+	VMAXPS      (BX), Y2, Y2
+	VMINPS      32(BX), Y2, Y2
+	VFMADD213PS Y5, Y4, Y3
+	VMAXPS      (BX), Y3, Y3
+	VMINPS      32(BX), Y3, Y3
+
+dwpy_w_act_done:
+	MOVQ    y+24(FP), DX
+	VMOVUPS Y0, (DX)(CX*4)
+	VMOVUPS Y1, 32(DX)(CX*4)
+	VMOVUPS Y2, 64(DX)(CX*4)
+	VMOVUPS Y3, 96(DX)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     dwpy_w_top
+
+dwpy_w_end:
+dwpy_n_top:
+	MOVQ    CX, DX
+	ADDQ    $0x08, DX
+	CMPQ    DX, (AX)
+	JGT     dwpy_n_end
+	MOVQ    bias+16(FP), DX
+	VMOVUPS (DX)(CX*4), Y0
+	MOVQ    x+0(FP), DX
+	LEAQ    (DX)(CX*4), DX
+	MOVQ    w+8(FP), BX
+	LEAQ    (BX)(CX*4), BX
+	MOVQ    48(AX), SI
+	SHLQ    $0x02, SI
+	MOVQ    (AX), DI
+	SHLQ    $0x02, DI
+	MOVQ    16(AX), R8
+
+dwpy_n_kh:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ 24(AX), R11
+
+dwpy_n_kw:
+	VMOVUPS     (R10), Y1
+	VFMADD231PS (R9), Y1, Y0
+	ADDQ        DI, R10
+	ADDQ        SI, R9
+	DECQ        R11
+	JNZ         dwpy_n_kw
+	MOVQ        40(AX), R9
+	LEAQ        (DX)(R9*4), DX
+	MOVQ        64(AX), R9
+	LEAQ        (BX)(R9*4), BX
+	DECQ        R8
+	JNZ         dwpy_n_kh
+	MOVQ        act+56(FP), DX
+	MOVQ        consts+48(FP), BX
+	CMPQ        DX, $0x00
+	JEQ         dwpy_n_act_done
+	CMPQ        DX, $0x01
+	JNE         dwpy_n_act_hard
+	VMAXPS      (BX), Y0, Y0
+	JMP         dwpy_n_act_done
+
+dwpy_n_act_hard:
+	VBROADCASTSS slope+64(FP), Y1
+	VBROADCASTSS offset+68(FP), Y2
+	CMPQ         DX, $0x02
+	JNE          dwpy_n_act_hsig
+	VMOVAPS      Y0, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VMAXPS       (BX), Y3, Y3
+	VMINPS       32(BX), Y3, Y3
+	VMULPS       Y3, Y0, Y0
+	JMP          dwpy_n_act_done
+
+dwpy_n_act_hsig:
+	VFMADD213PS Y2, Y1, Y0
+	VMAXPS      (BX), Y0, Y0
+	VMINPS      32(BX), Y0, Y0
+
+dwpy_n_act_done:
+	MOVQ    y+24(FP), DX
+	VMOVUPS Y0, (DX)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     dwpy_n_top
+
+dwpy_n_end:
+	CMPQ       CX, (AX)
+	JGE        dwpy_done
+	MOVQ       tail+40(FP), DX
+	VMOVUPS    (DX), Y0
+	MOVQ       bias+16(FP), DX
+	VMASKMOVPS (DX)(CX*4), Y0, Y1
+	MOVQ       x+0(FP), DX
+	LEAQ       (DX)(CX*4), DX
+	MOVQ       w+8(FP), BX
+	LEAQ       (BX)(CX*4), BX
+	MOVQ       48(AX), SI
+	SHLQ       $0x02, SI
+	MOVQ       (AX), DI
+	SHLQ       $0x02, DI
+	MOVQ       16(AX), R8
+
+dwpy_m_kh:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ 24(AX), R11
+
+dwpy_m_kw:
+	VMASKMOVPS  (R10), Y0, Y2
+	VMASKMOVPS  (R9), Y0, Y3
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ        DI, R10
+	ADDQ        SI, R9
+	DECQ        R11
+	JNZ         dwpy_m_kw
+	MOVQ        40(AX), R9
+	LEAQ        (DX)(R9*4), DX
+	MOVQ        64(AX), R9
+	LEAQ        (BX)(R9*4), BX
+	DECQ        R8
+	JNZ         dwpy_m_kh
+	MOVQ        act+56(FP), AX
+	MOVQ        consts+48(FP), DX
+	CMPQ        AX, $0x00
+	JEQ         dwpy_m_act_done
+	CMPQ        AX, $0x01
+	JNE         dwpy_m_act_hard
+	VMAXPS      (DX), Y1, Y1
+	JMP         dwpy_m_act_done
+
+dwpy_m_act_hard:
+	VBROADCASTSS slope+64(FP), Y0
+	VBROADCASTSS offset+68(FP), Y2
+	CMPQ         AX, $0x02
+	JNE          dwpy_m_act_hsig
+	VMOVAPS      Y1, Y3
+	VFMADD213PS  Y2, Y0, Y3
+	VMAXPS       (DX), Y3, Y3
+	VMINPS       32(DX), Y3, Y3
+	VMULPS       Y3, Y1, Y1
+	JMP          dwpy_m_act_done
+
+dwpy_m_act_hsig:
+	VFMADD213PS Y2, Y0, Y1
+	VMAXPS      (DX), Y1, Y1
+	VMINPS      32(DX), Y1, Y1
+
+dwpy_m_act_done:
+	MOVQ       y+24(FP), AX
+	MOVQ       tail+40(FP), DX
+	VMOVUPS    (DX), Y0
+	VMASKMOVPS Y1, Y0, (AX)(CX*4)
+
+dwpy_done:
+	VZEROUPPER
+	RET

@@ -139,3 +139,73 @@ func dwRow(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int
 //
 //go:noescape
 func dwPixel(x *float32, w *float32, bias *float32, y *float32, p *[9]int, act int, slope float32, offset float32)
+
+// gemmY1x1 computes a 1×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY1x2 computes a 2×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY1x3 computes a 3×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY1x4 computes a 4×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY1x5 computes a 5×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY1x6 computes a 6×8 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY1x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x1 computes a 1×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x2 computes a 2×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x3 computes a 3×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x4 computes a 4×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x5 computes a 5×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// gemmY2x6 computes a 6×16 tile of C = act(A·B + bias) with AVX2.
+//
+//go:noescape
+func gemmY2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, m0 *int32, m1 *int32, flags int, consts *float32, act int, slope float32, offset float32)
+
+// dwRowY computes output pixels of a depthwise convolution with AVX2; see depthwise.runSIMD.
+//
+//go:noescape
+func dwRowY(x *float32, w *float32, bias *float32, y *float32, p *[9]int, tail *int32, consts *float32, act int, slope float32, offset float32)
+
+// dwPixelY computes one output pixel of a depthwise convolution with AVX2; see depthwise.runSIMD.
+//
+//go:noescape
+func dwPixelY(x *float32, w *float32, bias *float32, y *float32, p *[9]int, tail *int32, consts *float32, act int, slope float32, offset float32)

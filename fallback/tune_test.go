@@ -18,9 +18,11 @@ func TestTuneTimes(t *testing.T) {
 	if os.Getenv("LCNET_TUNE") == "" {
 		t.Skip("set LCNET_TUNE=1")
 	}
-	if os.Getenv("LCNET_TUNE") == "scalar" {
-		defer func(old bool) { useSIMD = old }(useSIMD)
-		useSIMD = false
+	for _, s := range supported {
+		if os.Getenv("LCNET_TUNE") == s.String() {
+			defer func(old isa) { useISA = old }(useISA)
+			useISA = s
+		}
 	}
 	for _, scale := range []float64{0.25, 1.0} {
 		_, opt := buildNet(t, pplcnet.Default(scale))

@@ -1,4 +1,4 @@
-// Command asmgen generates fallback's AVX-512 kernels with avo:
+// Command asmgen generates fallback's AVX-512 and AVX2 kernels with avo:
 //
 //	cd fallback/internal/asmgen && go run . -out ../../simd_amd64.s -stubs ../../simd_amd64_stub.go -pkg fallback
 //
@@ -39,6 +39,13 @@ func main() {
 	}
 	depthwiseRow()
 	depthwisePixel()
+	for nv := 1; nv <= 2; nv++ {
+		for rows := 1; rows <= mrY; rows++ {
+			gemmTileY(nv, rows)
+		}
+	}
+	depthwiseRowY()
+	depthwisePixelY()
 	Generate()
 }
 
