@@ -381,3 +381,18 @@ func scaleName(s float64) string {
 	}
 	return fmt.Sprintf("%g", s)
 }
+
+func TestKernelsName(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		p, err := Compile(graph.New("empty", "x", 1, 2, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Kernels() != useISA.String() {
+			t.Fatalf("Kernels() = %q, want %q", p.Kernels(), useISA)
+		}
+	})
+	if bestISA.String() == "" || supported[0] != isaGo {
+		t.Fatalf("supported = %v", supported)
+	}
+}
