@@ -83,7 +83,12 @@ type Program struct {
 	steps             []step
 	slotSize          []int // per-sample floats of each buffer slot
 	scratchPerSample  int
+	isa               isa
 }
+
+// Kernels names the kernel set the Program was compiled for: "avx512",
+// "avx2" or "go".
+func (p *Program) Kernels() string { return p.isa.String() }
 
 // InputShape is the per-sample input shape ([3, H, W] for PP-LCNet). Run
 // reads batch × its product floats, NCHW.
