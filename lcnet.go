@@ -63,6 +63,9 @@ type Options struct {
 var (
 	ErrClosed = errors.New("lcnet: model is closed")
 	ErrInput  = errors.New("lcnet: bad input")
+	// ErrInternal wraps a panic recovered inside lcnet (a bug, never the
+	// caller's fault): the error names the segment and nodes it hit.
+	ErrInternal = errors.New("lcnet: internal error")
 )
 
 // Model is a network ready to run. Close it when done: oneDNN models hold C
@@ -196,17 +199,29 @@ func (m *Model) RunContext(ctx context.Context, in []float32, batch int, out []f
 	defer func() {
 		if p := recover(); p != nil {
 			// A kernel bug must not take the caller's process down; the
-			// runner may be inconsistent, so it is dropped.
-			err = fmt.Errorf("lcnet: internal error: %v", p)
-			r.close()
-			m.cmu.Lock()
-			m.created--
-			m.cmu.Unlock()
+			// runner may be inconsistent, so it is dropped and its slot
+			// handed back empty, for the next caller to fill.
+			err = fmt.Errorf("%w in %s: %v", ErrInternal, r.where(), p)
+			m.drop(r)
+			m.idle <- nil
 			return
 		}
 		m.idle <- r
 	}()
 	return r.run(ctx, in, batch, out)
+}
+
+// drop closes a runner and forgets it.
+func (m *Model) drop(r *runner) {
+	r.close()
+	m.cmu.Lock()
+	defer m.cmu.Unlock()
+	for i, x := range m.all {
+		if x == r {
+			m.all = append(m.all[:i], m.all[i+1:]...)
+			break
+		}
+	}
 }
 
 func (m *Model) checkInput(in []float32, batch int, out []float32) error {
@@ -230,35 +245,45 @@ func (m *Model) checkInput(in []float32, batch int, out []float32) error {
 	return nil
 }
 
+// acquire takes an idle runner, or a free slot (at most maxInst exist) in
+// which it makes one, or waits for either. The idle channel holds runners
+// and nil for slots whose runner was dropped or never made.
 func (m *Model) acquire(ctx context.Context) (*runner, error) {
 	select {
 	case r := <-m.idle:
-		return r, nil
+		return m.fill(r)
 	default:
 	}
 	m.cmu.Lock()
 	if m.created < m.maxInst {
 		m.created++
 		m.cmu.Unlock()
-		r, err := m.plan.newRunner()
-		if err != nil {
-			m.cmu.Lock()
-			m.created--
-			m.cmu.Unlock()
-			return nil, err
-		}
-		m.cmu.Lock()
-		m.all = append(m.all, r)
-		m.cmu.Unlock()
-		return r, nil
+		return m.fill(nil)
 	}
 	m.cmu.Unlock()
 	select {
 	case r := <-m.idle:
-		return r, nil
+		return m.fill(r)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("lcnet: waiting for an instance: %w", ctx.Err())
 	}
+}
+
+// fill returns r, or makes a runner for an empty slot (r == nil). On
+// failure the slot goes back empty, so that waiters are not stranded.
+func (m *Model) fill(r *runner) (*runner, error) {
+	if r != nil {
+		return r, nil
+	}
+	r, err := m.plan.newRunner()
+	if err != nil {
+		m.idle <- nil
+		return nil, err
+	}
+	m.cmu.Lock()
+	m.all = append(m.all, r)
+	m.cmu.Unlock()
+	return r, nil
 }
 
 // Close waits for running inferences, then frees every instance and the

@@ -15,8 +15,55 @@ import (
 	"github.com/lcnet-go/lcnet/preprocess"
 )
 
-// ErrUnknownFormat is returned for a file no importer recognises.
-var ErrUnknownFormat = errors.New("lcnet: unrecognised model format")
+// Errors returned by Load.
+var (
+	// ErrUnknownFormat is returned for a file no importer recognises.
+	ErrUnknownFormat = errors.New("lcnet: unrecognised model format")
+	// ErrTooLarge is wrapped when a model file exceeds
+	// OpenOptions.MaxBytes or a size the importer accepts.
+	ErrTooLarge = errors.New("lcnet: model exceeds a size limit")
+)
+
+// maxConfigBytes bounds a model directory's inference.yml (a thousand
+// labels take about 30 KB).
+const maxConfigBytes = 16 << 20
+
+// A model may not hold more weights, counting each node's own (the
+// backends pack a copy per node), than weightFactor times the bytes of its
+// files plus weightSlack: otherwise a small file sharing one weight among
+// thousands of nodes would make Load allocate gigabytes. Real models store
+// every weight once, so they hold about 1× (less after folding).
+const (
+	weightFactor = 4
+	weightSlack  = 16 << 20
+)
+
+// checkWeights applies the weight bound to an imported graph.
+func checkWeights(g *graph.Graph, path string, fileBytes int64) error {
+	var n int64
+	for _, nd := range g.Nodes {
+		for _, p := range nd.Op.Params() {
+			if p.T != nil {
+				n += 4 * int64(len(p.T.Data))
+			}
+		}
+	}
+	if limit := weightFactor*fileBytes + weightSlack; n > limit {
+		return fmt.Errorf("%w: %s: its nodes hold %d bytes of weights, from %d bytes of files (one weight shared by many nodes?); the limit is %d", ErrTooLarge, path, n, fileBytes, limit)
+	}
+	return nil
+}
+
+// sizeOf is the size of the files that exist among paths.
+func sizeOf(paths ...string) int64 {
+	var n int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			n += st.Size()
+		}
+	}
+	return n
+}
 
 // Format names a model file kind.
 type Format string
@@ -55,16 +102,17 @@ func Sniff(head []byte) (Format, bool) {
 // inference.pdmodel with inference.pdiparams, and inference.yml when
 // present: its preprocessing and labels come along). The format is
 // recognised by content.
-func Load(path string, o *OpenOptions) (*Model, error) {
+func Load(path string, o *OpenOptions) (m *Model, err error) {
 	var opts OpenOptions
 	if o != nil {
 		opts = *o
 	}
+	defer recoverLoad(path, &err)
 	g, cfg, err := importGraph(path, &opts)
 	if err != nil {
 		return nil, err
 	}
-	m, err := New(g, &opts.Options)
+	m, err = New(g, &opts.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +125,22 @@ func Load(path string, o *OpenOptions) (*Model, error) {
 
 // LoadGraph is Load without planning: the imported graph, and the model's
 // preprocessing config when the model brought one.
-func LoadGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config, error) {
+func LoadGraph(path string, o *OpenOptions) (g *graph.Graph, cfg *preprocess.Config, err error) {
 	var opts OpenOptions
 	if o != nil {
 		opts = *o
 	}
+	defer recoverLoad(path, &err)
 	return importGraph(path, &opts)
+}
+
+// recoverLoad turns a panic in an importer or the planner (a bug: they
+// must return errors for any input) into an error wrapping ErrInternal,
+// so that a hostile file cannot crash the process that loads it.
+func recoverLoad(path string, err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%w while loading %s: %v", ErrInternal, path, p)
+	}
 }
 
 func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config, error) {
@@ -90,7 +148,11 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 	if err != nil {
 		return nil, nil, fmt.Errorf("lcnet: %w", err)
 	}
-	popt := paddle.Options{InputH: o.InputH, InputW: o.InputW, TextLine: o.TextLine}
+	limit := o.maxBytes()
+	if !st.IsDir() && st.Size() > limit {
+		return nil, nil, fmt.Errorf("%w: %s is %d bytes, over the limit of %d (OpenOptions.MaxBytes)", ErrTooLarge, path, st.Size(), limit)
+	}
+	popt := paddle.Options{InputH: o.InputH, InputW: o.InputW, TextLine: o.TextLine, MaxBytes: limit}
 	dir := filepath.Dir(path)
 	if st.IsDir() {
 		dir = path
@@ -100,7 +162,11 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 			if alt := soleModelFile(path); alt != "" {
 				return importGraph(alt, o)
 			}
-			return nil, nil, fmt.Errorf("lcnet: %s: %w", path, err)
+			return nil, nil, importErr(path, err)
+		}
+		files := sizeOf(filepath.Join(dir, "inference.json"), filepath.Join(dir, "inference.pdmodel"), filepath.Join(dir, "inference.pdiparams"))
+		if err := checkWeights(g, path, files); err != nil {
+			return nil, nil, err
 		}
 		cfg, err := dirConfig(dir)
 		return g, cfg, err
@@ -122,12 +188,19 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 	case FormatPdparams:
 		g, err = paddle.LoadPdparams(path, popt)
 	case FormatONNX:
-		g, err = onnx.Load(path, onnx.Options{InputH: o.InputH, InputW: o.InputW})
+		g, err = onnx.Load(path, onnx.Options{InputH: o.InputH, InputW: o.InputW, MaxBytes: limit})
 	case FormatSafetensors:
 		g, err = loadSafetensors(path, o)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("lcnet: %s: %w", path, err)
+		return nil, nil, importErr(path, err)
+	}
+	files := st.Size()
+	if f == FormatPIR || f == FormatProgram {
+		files += sizeOf(paramsBeside(path))
+	}
+	if err := checkWeights(g, path, files); err != nil {
+		return nil, nil, err
 	}
 	var cfg *preprocess.Config
 	if f == FormatPIR || f == FormatProgram {
@@ -136,6 +209,15 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 		}
 	}
 	return g, cfg, nil
+}
+
+// importErr prefixes an importer's error with the path, and makes a size
+// limit of any importer match ErrTooLarge.
+func importErr(path string, err error) error {
+	if errors.Is(err, paddle.ErrTooLarge) || errors.Is(err, onnx.ErrTooLarge) {
+		return fmt.Errorf("%w: %s: %w", ErrTooLarge, path, err)
+	}
+	return fmt.Errorf("lcnet: %s: %w", path, err)
 }
 
 // paramsBeside finds the .pdiparams of a program file: same stem, or
@@ -151,8 +233,12 @@ func paramsBeside(path string) string {
 // dirConfig reads inference.yml from a Paddle model directory if present.
 func dirConfig(dir string) (*preprocess.Config, error) {
 	p := filepath.Join(dir, "inference.yml")
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if err == nil && st.Size() > maxConfigBytes {
+		return nil, fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrTooLarge, p, st.Size(), maxConfigBytes)
 	}
 	cfg, err := preprocess.LoadConfig(p)
 	if err != nil {

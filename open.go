@@ -23,6 +23,24 @@ type OpenOptions struct {
 	// TextLine builds weights-only files (.pdparams, safetensors) with the
 	// PULC text-line strides and 80×160 input.
 	TextLine bool
+	// MaxBytes refuses a model file, or a parameter file beside it,
+	// larger than this many bytes (DefaultMaxBytes if 0), with an error
+	// wrapping ErrTooLarge. The importers check what a file declares
+	// against the bytes present before allocating, so loading allocates a
+	// small multiple of the files' size: MaxBytes bounds the memory an
+	// untrusted model can make Load use.
+	MaxBytes int64
+}
+
+// DefaultMaxBytes is the default OpenOptions.MaxBytes: 1 GiB, well above
+// the largest PP-LCNet (x2.5, about 36 MB of weights).
+const DefaultMaxBytes = 1 << 30
+
+func (o *OpenOptions) maxBytes() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return DefaultMaxBytes
 }
 
 // Open returns a model from a built-in name (pplcnet_x0_25 ...

@@ -236,12 +236,14 @@ type runner struct {
 	p      *plan
 	insts  []instance
 	bufs   [][]float32 // outputs of all but the last segment
+	cur    int         // the segment running, for errors
 	closed bool
 }
 
 func (r *runner) run(ctx context.Context, in []float32, batch int, out []float32) error {
 	x := in
 	for i, inst := range r.insts {
+		r.cur = i
 		dst := out
 		if i < len(r.insts)-1 {
 			n := batch * r.p.segs[i].outSize
@@ -261,6 +263,28 @@ func (r *runner) run(ctx context.Context, in []float32, batch int, out []float32
 		x = dst
 	}
 	return nil
+}
+
+// where names the segment the runner is in (or last ran): its backend and
+// its first and last nodes with their ops.
+func (r *runner) where() string {
+	if r.cur < 0 || r.cur >= len(r.p.segs) {
+		return "no segment"
+	}
+	s := r.p.segs[r.cur]
+	desc := fmt.Sprintf("%s segment %d of %d", s.backend, r.cur+1, len(r.p.segs))
+	if len(s.nodes) == 0 {
+		return desc + " (no nodes)"
+	}
+	node := func(k int) string {
+		n := r.p.g.Nodes[k]
+		return fmt.Sprintf("%q (%s)", n.Name, n.Op.Type())
+	}
+	first, last := s.nodes[0], s.nodes[len(s.nodes)-1]
+	if first == last {
+		return desc + ", node " + node(first)
+	}
+	return fmt.Sprintf("%s, nodes %s to %s", desc, node(first), node(last))
 }
 
 func (r *runner) close() error {
