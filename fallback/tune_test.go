@@ -30,17 +30,19 @@ func TestTuneTimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst := p.NewInstance()
-		in := randSlice(rand.New(rand.NewPCG(1, 1)), graph.Numel(p.InputShape()))
-		out := make([]float32, graph.Numel(p.OutputShape()))
-		var ds []time.Duration
-		for range 60 {
-			t0 := time.Now()
-			_ = inst.Run(in, 1, out)
-			ds = append(ds, time.Since(t0))
+		for _, batch := range []int{1, 4} {
+			inst := p.NewInstance()
+			in := randSlice(rand.New(rand.NewPCG(1, 1)), batch*graph.Numel(p.InputShape()))
+			out := make([]float32, batch*graph.Numel(p.OutputShape()))
+			var ds []time.Duration
+			for range 40 {
+				t0 := time.Now()
+				_ = inst.Run(in, batch, out)
+				ds = append(ds, time.Since(t0)/time.Duration(batch))
+			}
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+			fmt.Printf("scale=%s batch=%d per image: min %v median %v\n", scaleName(scale), batch, ds[0], ds[len(ds)/2])
 		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		fmt.Printf("scale=%s min %v median %v\n", scaleName(scale), ds[0], ds[len(ds)/2])
 	}
 }
 
