@@ -271,7 +271,7 @@ func loadAndRun(path string, o *OpenOptions) error {
 	return err
 }
 
-func corpusFiles(t *testing.T, dir string) []string {
+func corpusFiles(t testing.TB, dir string) []string {
 	var out []string
 	err := filepath.WalkDir(filepath.Join(corpusDir, dir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -1090,4 +1090,82 @@ func TestMaxBytes(t *testing.T) {
 	if _, err := Load(dir, nil); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("a %d MB inference.yml: %v", maxConfigBytes>>20, err)
 	}
+}
+
+// FuzzLoad writes the fuzzer's bytes as a model file (beside the tiny
+// model's valid parameters, so that program formats get past their first
+// step) and loads it: every importer, chosen by content, then the weight
+// bound and the planner. A panic recovered by Load (ErrInternal) is a
+// failure; a model that loads must run.
+func FuzzLoad(f *testing.F) {
+	base := filepath.Join(corpusDir, "ok")
+	for _, p := range []string{"pir/inference.json", "pdmodel/inference.pdmodel", "tiny.onnx", "tiny_p4.pdparams", "tiny_p2.pdparams"} {
+		if b, err := os.ReadFile(filepath.Join(base, p)); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, p := range []string{"pdparams/exec_os_system_p2.pdparams", "safetensors/mut_valid_not_a_model.safetensors", "pir/deep_attr.json"} {
+		if b, err := os.ReadFile(filepath.Join(corpusDir, p)); err == nil {
+			f.Add(b)
+		}
+	}
+	params, err := os.ReadFile(filepath.Join(base, "pir", "inference.pdiparams"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "model")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "inference.pdiparams"), params, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(path, &OpenOptions{Options: Options{Backend: Go}, MaxBytes: 1 << 20})
+		if errors.Is(err, ErrInternal) {
+			t.Fatal(err)
+		}
+		if err != nil {
+			if !cleanError(err) {
+				t.Fatalf("unclean error %q", err)
+			}
+			return
+		}
+		defer m.Close()
+		if n := graph.Numel(m.InputShape()); n <= 1<<16 {
+			if _, err := m.Run(make([]float32, n), 1); err != nil {
+				t.Fatalf("loads but does not run: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzInferenceYML parses the fuzzer's bytes as a model's inference.yml
+// (untrusted: it comes with the model) and, when it parses, preprocesses
+// an image with it.
+func FuzzInferenceYML(f *testing.F) {
+	for _, p := range append(corpusFiles(f, "yml"), filepath.Join(corpusDir, "ok", "pir_yml", "inference.yml")) {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 4096 {
+			f.Add(b)
+		}
+	}
+	img := preprocess.NewImage(17, 11)
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := preprocess.ParseConfig(data)
+		if err != nil {
+			return
+		}
+		c.InputSize()
+		c.Channels()
+		if oh, ow, err := c.OutputSize(img.W, img.H); err != nil || oh*ow > 1<<20 {
+			return
+		}
+		if _, err := c.Preprocess(img); err != nil && !cleanError(err) {
+			t.Fatalf("unclean error %q", err)
+		}
+	})
 }
