@@ -136,6 +136,9 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 		var lat []time.Duration
 		var wall time.Duration
 		lat, wall, err = measure(m, cfg)
+		if err != nil {
+			return err
+		}
 		med, lo, hi := summarize(lat)
 		r = latencyResult{Model: mf.model, Backend: m.Backend(), Threads: mf.threads, Batch: cfg.batch, Concurrency: cfg.concurrency,
 			Runs: len(lat), MedianMS: med, MinMS: lo, MaxMS: hi, ImagesPerS: float64(len(lat)*cfg.batch) / wall.Seconds()}

@@ -56,8 +56,7 @@ func runPaper(args []string, stdout, stderr io.Writer) error {
 	}
 	var rows []paperResult
 	for _, s := range scales {
-		p, _ := paperRowOf(s)
-		rows = append(rows, paperResult{tableRow: tableRow{Scale: s, PaperTop1: p.Top1}, PaperHardware: paperHardware})
+		rows = append(rows, paperResult{tableRow: tableRow{Scale: s}, PaperHardware: paperHardware})
 	}
 
 	sched := schedule{runs: bf.runs, warmup: bf.warmup}

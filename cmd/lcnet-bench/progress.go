@@ -86,11 +86,3 @@ func (p *progress) finish() {
 		fmt.Fprintf(p.w, "lcnet-bench: done, %d inferences in %s\n", p.done, time.Since(p.start).Round(time.Second))
 	}
 }
-
-// note writes a message that must not be torn by the bar.
-func (p *progress) note(w io.Writer, format string, args ...any) {
-	if p != nil && p.bar != nil {
-		_ = p.bar.Clear()
-	}
-	fmt.Fprintf(w, format, args...)
-}
