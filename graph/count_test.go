@@ -130,3 +130,27 @@ func TestOptimizeBiasThenBatchNorm(t *testing.T) {
 		t.Errorf("activation %v not fused", c.Act)
 	}
 }
+
+func TestConvShapeErrors(t *testing.T) {
+	w, _ := graph.FromData(make([]float32, 3), 1, 1, 3, 1)
+	tests := []struct {
+		name   string
+		in     []int
+		stride int
+		pad    int
+		ok     bool
+		want   []int
+	}{
+		{"kernel over a 2-row input, stride 2", []int{1, 2, 8}, 2, 0, false, nil},
+		{"kernel over a 2-row input, stride 1", []int{1, 2, 8}, 1, 0, false, nil},
+		{"padded", []int{1, 2, 8}, 2, 1, true, []int{1, 1, 8}},
+		{"exact fit", []int{1, 3, 4}, 1, 0, true, []int{1, 1, 4}},
+	}
+	for _, tt := range tests {
+		c := &graph.Conv2D{InC: 1, OutC: 1, KH: 3, KW: 1, StrideH: tt.stride, StrideW: 1, PadT: tt.pad, PadB: tt.pad, Groups: 1, Weight: w}
+		got, err := c.InferShape([][]int{tt.in})
+		if (err == nil) != tt.ok || (tt.ok && !graph.SameShape(got, tt.want)) {
+			t.Errorf("%s: got %v, %v; want ok=%v %v", tt.name, got, err, tt.ok, tt.want)
+		}
+	}
+}

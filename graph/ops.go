@@ -123,11 +123,14 @@ func (c *Conv2D) InferShape(in [][]int) ([]int, error) {
 	case c.Bias != nil && (len(c.Bias.Data) != c.OutC):
 		return nil, shapeErr("conv bias has %d values, want %d", len(c.Bias.Data), c.OutC)
 	}
-	oh := (s[1]+c.PadT+c.PadB-dh*(c.KH-1)-1)/c.StrideH + 1
-	ow := (s[2]+c.PadL+c.PadR-dw*(c.KW-1)-1)/c.StrideW + 1
-	if oh <= 0 || ow <= 0 {
-		return nil, shapeErr("conv output would be %dx%d for input %v", oh, ow, s)
+	// The (dilated) kernel must fit in the padded input; test before
+	// dividing, since Go's division truncates towards zero.
+	eh := s[1] + c.PadT + c.PadB - dh*(c.KH-1) - 1
+	ew := s[2] + c.PadL + c.PadR - dw*(c.KW-1) - 1
+	if eh < 0 || ew < 0 {
+		return nil, shapeErr("conv kernel %dx%d (dilation %dx%d) is larger than the padded input %v", c.KH, c.KW, dh, dw, s)
 	}
+	oh, ow := eh/c.StrideH+1, ew/c.StrideW+1
 	return []int{c.OutC, oh, ow}, nil
 }
 
