@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 8e692fd7995e839bd67834688df50bcd9a94764d38f1bc4023a024745d6dc815
+// csrc sha256: 2826df3721eb2486cafa04b614e31e1b2dfd7ab48b2d95ad9b47fb281baf3834
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

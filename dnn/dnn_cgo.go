@@ -3,7 +3,7 @@
 package dnn
 
 /*
-#cgo CFLAGS: -O2 -fopenmp -I${SRCDIR}/../csrc
+#cgo CFLAGS: -O3 -fopenmp -I${SRCDIR}/../csrc
 #cgo LDFLAGS: -ldnnl -lgomp
 #include <stdlib.h>
 #include "lcn.h"
