@@ -1122,21 +1122,30 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "inference.pdiparams"), params, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m, err := Load(path, &OpenOptions{Options: Options{Backend: Go}, MaxBytes: 1 << 20})
-		if errors.Is(err, ErrInternal) {
-			t.Fatal(err)
-		}
-		if err != nil {
-			if !cleanError(err) {
-				t.Fatalf("unclean error %q", err)
+		o := guard(func() error {
+			m, err := Load(path, &OpenOptions{Options: Options{Backend: Go}, MaxBytes: 1 << 20})
+			if err != nil {
+				return err
 			}
-			return
-		}
-		defer m.Close()
-		if n := graph.Numel(m.InputShape()); n <= 1<<16 {
-			if _, err := m.Run(make([]float32, n), 1); err != nil {
-				t.Fatalf("loads but does not run: %v", err)
+			defer m.Close()
+			if n := graph.Numel(m.InputShape()); n <= 1<<16 {
+				if _, err := m.Run(make([]float32, n), 1); err != nil {
+					return fmt.Errorf("loads but does not run: %w", err)
+				}
 			}
+			return nil
+		})
+		switch {
+		case o.timedOut:
+			t.Fatalf("no result after %v", perFileTimeout())
+		case o.panicked != nil:
+			t.Fatalf("panic: %v\n%s", o.panicked, o.stack)
+		case errors.Is(o.err, ErrInternal):
+			t.Fatal(o.err)
+		case o.err != nil && strings.Contains(o.err.Error(), "loads but does not run"):
+			t.Fatal(o.err)
+		case o.err != nil && !cleanError(o.err):
+			t.Fatalf("unclean error %q", o.err)
 		}
 	})
 }
