@@ -18,6 +18,16 @@
 // OpenMP threads: oneDNN bakes the thread count into a primitive, and
 // libgomp keeps one thread pool per calling OS thread.
 //
+// Speed: activations use the layouts oneDNN picks (NHWC here), the input is
+// converted from NCHW while it is copied in, weights are reordered once by
+// Compile and shared by all Instances, depthwise convolutions prefer the
+// jit_dw kernels, activations, the 0.8 dropout scale and other
+// activation/scale layers right after a convolution or FC run as fused
+// post-ops, and small memory-bound steps (pooling, the SE multiply,
+// softmax) run on one thread even when Options.Threads is larger. Each
+// batch size gets its own primitives and buffers, built by the first Run
+// with that size and kept until Close.
+//
 // Memory: everything oneDNN sees is 64-byte-aligned C memory owned by this
 // package. Go slices are only read or written during a call and never kept.
 // Plans and Instances must be closed; a cleanup (runtime.AddCleanup) frees a
