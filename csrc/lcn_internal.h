@@ -9,6 +9,7 @@
 #include "lcn.h"
 
 #define LCN_ALIGN 64
+#define LCN_TUNED_LEN 64
 
 /* One validated layer with its input/output shape per sample. */
 typedef struct lcn_layer {
@@ -19,6 +20,7 @@ typedef struct lcn_layer {
     size_t nw[4];   /* lengths in floats; 0 = absent */
     int fused_into; /* index of the layer this one became a post-op of, or -1 */
     char impl[256]; /* implementation names at batch 1 */
+    char tuned[LCN_TUNED_LEN]; /* implementation picked by timing, "" if none */
 } lcn_layer;
 
 typedef struct lcn_net {

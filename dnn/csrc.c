@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 2826df3721eb2486cafa04b614e31e1b2dfd7ab48b2d95ad9b47fb281baf3834
+// csrc sha256: d3c3cd4b1d4b63400e81a303e59521babfc5b89e2dcfc3da7da300778018dbd0
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
