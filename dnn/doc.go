@@ -20,8 +20,9 @@
 //
 // Speed: activations use the layouts oneDNN picks (NHWC here), the input is
 // converted from NCHW while it is copied in, weights are reordered once by
-// Compile and shared by all Instances, depthwise convolutions prefer the
-// jit_dw kernels, activations, the 0.8 dropout scale and other
+// Compile and shared by all Instances, depthwise convolutions use the
+// fastest of the kernels that keep the layout (timed once by Compile, a few
+// tens of milliseconds), activations, the 0.8 dropout scale and other
 // activation/scale layers right after a convolution or FC run as fused
 // post-ops, and small memory-bound steps (pooling, the SE multiply,
 // softmax) run on one thread even when Options.Threads is larger. Each
