@@ -28,7 +28,7 @@ type classifyResult struct {
 	Error string             `json:"error,omitempty"`
 }
 
-func runClassify(args []string, stdout io.Writer) error {
+func runClassify(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("classify", pflag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: lcnet classify --model M [--topk K] [--json] [--labels FILE] [--batch B] PATH...\n\n"+
@@ -77,7 +77,7 @@ func runClassify(args []string, stdout io.Writer) error {
 	entries, anyDir := expandPaths(fs.Args())
 
 	start := time.Now()
-	m, err := openClassifier(&mf, *workers)
+	m, err := mf.open(max(1, min(*workers, runtime.GOMAXPROCS(0)/mf.threads))) // one instance per worker
 	if err != nil {
 		return err
 	}
@@ -97,10 +97,13 @@ func runClassify(args []string, stdout io.Writer) error {
 	defer w.Flush()
 	out := &resultWriter{w: w, json: *asJSON}
 	var bar *progressbar.ProgressBar
-	stderrTerm := term.IsTerminal(int(os.Stderr.Fd()))
+	stderrTerm := false
+	if f, ok := stderr.(*os.File); ok {
+		stderrTerm = term.IsTerminal(int(f.Fd()))
+	}
 	if *progress == "always" || (*progress == "auto" && anyDir && stderrTerm) {
 		bar = progressbar.NewOptions(len(entries),
-			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("classifying"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
@@ -170,32 +173,12 @@ func runClassify(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *stats {
-		printStats(os.Stderr, st, loaded.Sub(start), time.Since(loaded))
+		printStats(stderr, st, loaded.Sub(start), time.Since(loaded))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files could not be classified", failed, len(entries))
 	}
 	return nil
-}
-
-// openClassifier opens the model with one instance per worker (at most
-// one per core's worth of threads): modelFlags.open with MaxInstances.
-func openClassifier(mf *modelFlags, workers int) (*lcnet.Model, error) {
-	if mf.model == "" {
-		return nil, fmt.Errorf("%w: --model is required", errUsage)
-	}
-	be, err := lcnet.ParseBackend(mf.backend)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if mf.threads < 1 || mf.threads > 1024 {
-		return nil, fmt.Errorf("%w: --threads %d must be in [1, 1024]", errUsage, mf.threads)
-	}
-	inst := max(1, min(workers, runtime.GOMAXPROCS(0)/mf.threads))
-	return lcnet.Open(mf.model, &lcnet.OpenOptions{
-		Options: lcnet.Options{Backend: be, Threads: mf.threads, MaxInstances: inst},
-		Seed:    mf.seed, InputH: mf.inputH, InputW: mf.inputW, TextLine: mf.textLine,
-	})
 }
 
 type pathEntry struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func runExport(args []string, stdout io.Writer) error {
+func runExport(args []string, stdout, _ io.Writer) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: lcnet export --model M --format onnx|safetensors --output F [--opset N]\n\n"+
@@ -45,7 +45,7 @@ func runExport(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: --format %q: want onnx or safetensors", errUsage, *format)
 	}
 	mf.backend = "go" // only the graph is needed
-	m, err := mf.open()
+	m, err := mf.open(0)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func runInfer(args []string, stdout io.Writer) error {
+func runInfer(args []string, stdout, _ io.Writer) error {
 	fs := pflag.NewFlagSet("infer", pflag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
@@ -26,7 +26,7 @@ func runInfer(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.open()
+	m, err := mf.open(0)
 	if err != nil {
 		return err
 	}

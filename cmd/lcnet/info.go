@@ -22,7 +22,7 @@ type infoJSON struct {
 	Layers  []lcnet.Layer `json:"layers"`
 }
 
-func runInfo(args []string, stdout io.Writer) error {
+func runInfo(args []string, stdout, _ io.Writer) error {
 	fs := pflag.NewFlagSet("info", pflag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
@@ -30,7 +30,7 @@ func runInfo(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	m, err := mf.open()
+	m, err := mf.open(0)
 	if err != nil {
 		return err
 	}

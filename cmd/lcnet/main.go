@@ -1,7 +1,10 @@
 // Command lcnet inspects and runs PP-LCNet models.
 //
-//	lcnet info     --model M [--json]
-//	lcnet infer    --model M --input in.npy --output out.npy [--backend B] [--threads N]
+//	lcnet info       --model M [--json]
+//	lcnet infer      --model M --input in.npy --output out.npy [--backend B] [--threads N]
+//	lcnet classify   --model M [--topk K] [--json] [--labels FILE] PATH...
+//	lcnet preprocess --model M --output x.npy IMAGE...
+//	lcnet export     --model M --format onnx|safetensors --output F
 //
 // M is a built-in name (pplcnet_x0_25 ... pplcnet_x2_5, synthetic weights
 // from --seed) or a model file or directory.
@@ -20,7 +23,7 @@ import (
 
 type command struct {
 	summary string
-	run     func(args []string, stdout io.Writer) error
+	run     func(args []string, stdout, stderr io.Writer) error
 }
 
 var commands = map[string]command{
@@ -65,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if err := c.run(args[1:], stdout); err != nil {
+	if err := c.run(args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}

@@ -28,7 +28,9 @@ func (m *modelFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&m.textLine, "textline", false, "weights-only files: build the PULC text-line variant (80x160, (2,1) strides)")
 }
 
-func (m *modelFlags) open() (*lcnet.Model, error) {
+// open opens the model with at most instances instances running at once
+// (0: one per core).
+func (m *modelFlags) open(instances int) (*lcnet.Model, error) {
 	if m.model == "" {
 		return nil, fmt.Errorf("%w: --model is required", errUsage)
 	}
@@ -40,7 +42,7 @@ func (m *modelFlags) open() (*lcnet.Model, error) {
 		return nil, fmt.Errorf("%w: --threads %d must be in [1, 1024]", errUsage, m.threads)
 	}
 	return lcnet.Open(m.model, &lcnet.OpenOptions{
-		Options: lcnet.Options{Backend: be, Threads: m.threads},
+		Options: lcnet.Options{Backend: be, Threads: m.threads, MaxInstances: instances},
 		Seed:    m.seed, InputH: m.inputH, InputW: m.inputW, TextLine: m.textLine,
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func runPreprocess(args []string, stdout io.Writer) error {
+func runPreprocess(args []string, stdout, _ io.Writer) error {
 	fs := pflag.NewFlagSet("preprocess", pflag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: lcnet preprocess --model M --output x.npy IMAGE...\n\n"+
@@ -34,7 +34,7 @@ func runPreprocess(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: --max-pixels must be positive", errUsage)
 	}
 	mf.backend = "go" // the weights are not run
-	m, err := mf.open()
+	m, err := mf.open(0)
 	if err != nil {
 		return err
 	}
