@@ -181,7 +181,7 @@ func check(t *testing.T, c hostileCase, stats *corpusStats) {
 	if o.alloc > budget {
 		fails = append(fails, fmt.Sprintf("allocated %d MB for %d bytes of input (budget %d MB)", o.alloc>>20, c.bytes, budget>>20))
 	}
-	bug, known := knownBugs[c.name]
+	bug, known := knownBugs[strings.TrimSuffix(c.name, goSuffix)]
 	switch {
 	case known && len(fails) > 0:
 		t.Logf("KNOWN BUG %s: %s [%s; %v]", c.name, strings.Join(fails, "; "), bug, o.elapsed.Round(time.Millisecond))
@@ -219,6 +219,9 @@ func (s *corpusStats) add(c hostileCase, o outcome) {
 		s.files, s.loaded = map[string]int{}, map[string]int{}
 	}
 	kind := strings.SplitN(strings.TrimPrefix(c.name, corpusDir+"/"), "/", 2)[0]
+	if strings.HasSuffix(c.name, goSuffix) {
+		kind += "(go)"
+	}
 	s.files[kind]++
 	if o.err == nil && o.panicked == nil && !o.timedOut {
 		s.loaded[kind]++
@@ -254,6 +257,11 @@ func fileSize(t *testing.T, paths ...string) int64 {
 	}
 	return n
 }
+
+// goSuffix marks a case loaded with the Go backend alone.
+const goSuffix = " (go backend)"
+
+var goOnly = &OpenOptions{Options: Options{Backend: Go}}
 
 // loadAndRun loads a model and, when it loads, runs one zero sample
 // through it (a model that loads must also run, or fail cleanly).
@@ -336,6 +344,10 @@ func hostileCases(t *testing.T) []hostileCase {
 				}
 			}
 			cases = append(cases, hostileCase{name: p, bytes: size, mayLoad: mayLoad(p), run: func() error { return loadAndRun(p, nil) }})
+			if dnnAvailable() {
+				// The Go backend accepts what oneDNN refuses; run that path too.
+				cases = append(cases, hostileCase{name: p + goSuffix, bytes: size, mayLoad: mayLoad(p), run: func() error { return loadAndRun(p, goOnly) }})
+			}
 		}
 	}
 	model("pir", ".json")
@@ -1177,4 +1189,39 @@ func FuzzInferenceYML(f *testing.F) {
 			t.Fatalf("unclean error %q", err)
 		}
 	})
+}
+
+// TestValueSizeLimit: a network whose declared shapes need an activation
+// of hundreds of gigabytes (a padding of 65535 around an 8x8 input) is
+// refused by New with ErrTooLarge on every backend. Before the limit the
+// Go backend accepted it and its first Run died with "fatal error:
+// runtime: out of memory", which no recover can catch.
+func TestValueSizeLimit(t *testing.T) {
+	g := graph.New("pad", "x", 3, 8, 8)
+	v, err := g.Add("conv", &graph.Conv2D{InC: 3, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+		PadT: 65535, PadL: 65535, PadB: 65535, PadR: 65535, Groups: 1, Weight: graph.NewTensor(4, 3, 3, 3)}, g.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Add("pool", &graph.GlobalAvgPool{}, v); err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range append(testBackends(), Auto) {
+		m, err := New(g, &Options{Backend: be})
+		if err == nil {
+			m.Close()
+			t.Fatalf("%s: a %v activation was accepted", be, g.Values[v].Shape)
+		}
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", be, err)
+		}
+	}
+	// Shapes whose element count overflows int64 are refused too.
+	g2 := graph.New("overflow", "x", 3, 8, 8)
+	if _, err := g2.Add("conv", &graph.Conv2D{InC: 3, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+		PadT: 1 << 30, PadL: 1 << 30, PadB: 1 << 30, PadR: 1 << 30, Groups: 1, Weight: graph.NewTensor(4, 3, 3, 3)}, g2.Input); err == nil {
+		if _, err := New(g2, &Options{Backend: Go}); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("2^31 x 2^31 activation: %v, want ErrTooLarge", err)
+		}
+	}
 }

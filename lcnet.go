@@ -116,6 +116,9 @@ func New(g *graph.Graph, o *Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lcnet: %w", err)
 	}
+	if err := checkValueSizes(og); err != nil {
+		return nil, err
+	}
 	p, err := newPlan(og, opts)
 	if err != nil {
 		return nil, err
@@ -127,6 +130,28 @@ func New(g *graph.Graph, o *Options) (*Model, error) {
 		idle:    make(chan *runner, opts.MaxInstances),
 	}
 	return m, nil
+}
+
+// MaxValueElements bounds the per-sample size of every value a network
+// computes (2^28 float32s, 1 GiB). PP-LCNet's largest, the stem output,
+// has 40×112×112 elements at scale 2.5 and 224×224 input; a model whose
+// declared shapes (a padding of 65535, say) would need more is refused at
+// New rather than failing to allocate, unrecoverably, at its first Run.
+const MaxValueElements = 1 << 28
+
+// checkValueSizes applies MaxValueElements, without overflowing on
+// absurd shapes.
+func checkValueSizes(g *graph.Graph) error {
+	for _, v := range g.Values {
+		n := int64(1)
+		for _, d := range v.Shape {
+			if d > 0 && n > MaxValueElements/int64(d) {
+				return fmt.Errorf("%w: value %q has shape %v, over %d elements per sample (MaxValueElements)", ErrTooLarge, v.Name, v.Shape, MaxValueElements)
+			}
+			n *= int64(max(d, 1))
+		}
+	}
+	return nil
 }
 
 // Build returns a PP-LCNet family member with deterministic synthetic
