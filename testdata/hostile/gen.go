@@ -59,6 +59,7 @@ import (
 
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/pplcnet"
+	"github.com/lcnet-go/lcnet/graph/safetensors"
 	"github.com/lcnet-go/lcnet/internal/npy"
 )
 
@@ -1967,7 +1968,7 @@ func genPdparams(c *corpus) {
 	p2 := stateDict(2, sd)
 	c.add("ok/tiny_p4.pdparams", p4, "valid PaddleClas state dict, protocol 4 (PP-LCNet scale 0.01, no head conv, 2 classes)")
 	c.add("ok/tiny_p2.pdparams", p2, "the same, protocol 2 (bytes as _codecs.encode)")
-	for _, n := range truncOffsets(len(p4), 24) {
+	for _, n := range truncOffsets(len(p4), 18) {
 		c.add(fmt.Sprintf("pdparams/trunc_p4_%05d.pdparams", n), p4[:n], "valid state dict cut short")
 	}
 	for _, n := range truncOffsets(len(p2), 12)[8:11] {
@@ -2238,7 +2239,7 @@ func sharedStateDict(sd map[string]*graph.Tensor) []byte {
 // ---------------------------------------------------------------------------
 // safetensors: u64 header length, JSON header, data.
 
-func safetensors(header string, data []byte) []byte {
+func stFile(header string, data []byte) []byte {
 	b := le64(uint64(len(header)))
 	b = append(b, header...)
 	return append(b, data...)
@@ -2246,16 +2247,45 @@ func safetensors(header string, data []byte) []byte {
 
 func genSafetensors(c *corpus) {
 	r := rand.New(rand.NewPCG(6, 6))
+	// A valid timm-layout file: PP-LCNet at scale 0.01 (8 channels
+	// everywhere), head conv of 8, 2 classes.
+	cfg := pplcnet.Default(0.01)
+	cfg.ClassExpand, cfg.Classes = 8, 2
+	g, err := pplcnet.Build(cfg, 7)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var tb bytes.Buffer
+	if err := safetensors.Write(g, &tb); err != nil {
+		log.Fatal(err)
+	}
+	timm := tb.Bytes()
+	c.add("ok/tiny.safetensors", timm, "valid timm-layout PP-LCNet (scale 0.01, head 8, 2 classes)")
+	for _, n := range truncOffsets(len(timm), 14) {
+		c.add(fmt.Sprintf("safetensors/trunc_timm_%05d.safetensors", n), timm[:n], "valid timm file cut short")
+	}
+	hlen := binary.LittleEndian.Uint64(timm)
+	header, body := string(timm[8:8+hlen]), timm[8+hlen:]
+	lie := func(name, desc, old, repl string) {
+		if !strings.Contains(header, old) {
+			log.Fatalf("safetensors: no %q in the header", old)
+		}
+		c.add("safetensors/"+name+".safetensors", stFile(strings.Replace(header, old, repl, 1), body), desc)
+	}
+	lie("timm_stem_shape", "conv_stem.weight declared [8,3,3,4] (same bytes, wrong shape)", `"shape":[8,3,3,3]`, `"shape":[8,3,3,4]`)
+	lie("timm_stem_renamed", "conv_stem.weight renamed", `"conv_stem.weight"`, `"conv_stem.weigh"`)
+	lie("timm_bf16", "conv_stem.weight declared BF16", `"dtype":"F32","shape":[8,3,3,3]`, `"dtype":"BF16","shape":[8,3,3,3]`)
+	c.add("safetensors/timm_trailing.safetensors", append(append([]byte(nil), timm...), 0, 0, 0, 0), "4 bytes after the last tensor")
 	data := floatBytes(f32s(12, 21))
 	good := `{"__metadata__":{"format":"pt"},"conv_stem.weight":{"dtype":"F32","shape":[1,3,2,2],"data_offsets":[0,48]}}`
-	base := safetensors(good, data)
+	base := stFile(good, data)
 	c.add("safetensors/mut_valid_not_a_model.safetensors", base, "a well-formed safetensors file that is not a PP-LCNet")
 	for _, n := range truncOffsets(len(base), 16) {
 		c.add(fmt.Sprintf("safetensors/trunc_%05d.safetensors", n), base[:n], "valid file cut short")
 	}
 	c.add("safetensors/random.safetensors", append(le64(200), randBytes(r, 200)...), "header length 200, random bytes")
 	add := func(name, desc string, b []byte) { c.add("safetensors/"+name+".safetensors", b, desc) }
-	hdr := func(name, desc, h string) { add(name, desc, safetensors(h, data)) }
+	hdr := func(name, desc, h string) { add(name, desc, stFile(h, data)) }
 	add("len_2e63", "header length 2^63", append(le64(1<<63), good...))
 	add("len_4g", "header length 2^32", append(le64(1<<32), good...))
 	add("len_past_end", "header length past the end", append(le64(uint64(len(good)+100)), good...))
