@@ -136,15 +136,52 @@ func Compile(net *Net, opt Options) (*Plan, error) {
 	for i, l := range v.layers {
 		names[i] = l.Name
 	}
+	// The plan is built on a throw-away OS thread: building runs oneDNN work
+	// (weight reorders, kernel timing) with v.thr OpenMP threads, and libgomp
+	// keeps a thread pool per calling OS thread. A pool left behind on some Go
+	// thread would make libgomp count more threads than cores and stop
+	// spinning between parallel regions (GOMP_SPINCOUNT throttling), slowing
+	// every later inference. The thread exits with the goroutine (it is never
+	// unlocked), and its pool with it.
+	type built struct {
+		h   *C.lcn_plan
+		err error
+	}
+	done := make(chan built)
+	go func() {
+		runtime.LockOSThread()
+		h, err := buildPlan(v, names)
+		done <- built{h, err}
+	}()
+	b := <-done
+	if b.err != nil {
+		return nil, b.err
+	}
+	h := b.h
+	st := &planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
+	st.impls = make([]string, len(names))
+	for i := range names {
+		var s *C.char
+		if C.lcn_plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
+			st.impls[i] = C.GoString(s)
+		}
+	}
+	p := &Plan{st: st}
+	runtime.AddCleanup(p, func(s *planState) {
+		if s.release() {
+			leaked.Add(1)
+		}
+	}, st)
+	return p, nil
+}
+
+// buildPlan creates, fills and finalizes the C plan.
+func buildPlan(v *validated, names []string) (*C.lcn_plan, error) {
 	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
 	if cerr == nil {
 		return nil, fmt.Errorf("dnn: out of C memory")
 	}
 	defer C.free(unsafe.Pointer(cerr))
-
-	// The C side sets (and restores) this OS thread's OpenMP thread count.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	var h *C.lcn_plan
 	if rc := C.lcn_plan_create(C.int(v.in.c), C.int(v.in.h), C.int(v.in.w), C.int(v.thr), &h, cerr); rc != C.LCN_OK {
 		return nil, cError(rc, cerr, names)
@@ -161,21 +198,7 @@ func Compile(net *Net, opt Options) (*Plan, error) {
 		C.lcn_plan_destroy(h)
 		return nil, err
 	}
-	st := &planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
-	st.impls = make([]string, len(names))
-	for i := range names {
-		var s *C.char
-		if C.lcn_plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
-			st.impls[i] = C.GoString(s)
-		}
-	}
-	p := &Plan{st: st}
-	runtime.AddCleanup(p, func(s *planState) {
-		if s.release() {
-			leaked.Add(1)
-		}
-	}, st)
-	return p, nil
+	return h, nil
 }
 
 func cAct(a Act) C.lcn_act {

@@ -29,6 +29,14 @@
 // batch size gets its own primitives and buffers, built by the first Run
 // with that size and kept until Close.
 //
+// OpenMP: libgomp keeps a thread pool per OS thread that ran a parallel
+// region, and once the process has more OpenMP threads than cores it stops
+// spinning between parallel regions, which made two-thread inference about
+// 2x slower in a measurement. Compile therefore builds on a throw-away OS
+// thread, and an Instance's thread (with its pool) ends at Close. Several
+// live Instances with Threads > 1 still oversubscribe the cores: for
+// throughput use one Threads: 1 Instance per core.
+//
 // Memory: everything oneDNN sees is 64-byte-aligned C memory owned by this
 // package. Go slices are only read or written during a call and never kept.
 // Plans and Instances must be closed; a cleanup (runtime.AddCleanup) frees a
