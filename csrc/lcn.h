@@ -117,9 +117,11 @@ lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d,
         const float *w2, size_t nw2, const float *b2, size_t nb2,
         lcn_error *err);
 
-/* Builds the batch-1 primitive descriptors, picks implementations and
- * reorders every weight once into its final layout. Sets the calling OS
- * thread's OpenMP thread count to the plan's for the duration of the call. */
+/* Builds the batch-1 primitive descriptors, picks implementations (timing
+ * the candidate depthwise kernels) and reorders every weight once into its
+ * final layout. Sets the calling OS thread's OpenMP thread count to the
+ * plan's for the duration of the call; with threads > 1 this leaves a
+ * libgomp pool on the calling thread, so call it on a thread that ends. */
 lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err);
 
 /* Per-sample output shape (valid after finalize). */

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: d3c3cd4b1d4b63400e81a303e59521babfc5b89e2dcfc3da7da300778018dbd0
+// csrc sha256: 8d8d0c46109ec35e7752672620f83bac5901045e351c2a20f8bcb02b88f8fedb
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
