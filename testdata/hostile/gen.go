@@ -156,8 +156,8 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("%d files, %d bytes", len(c.manifest), c.size)
-	if c.size > 2<<20 {
-		log.Fatalf("corpus is %d bytes, over the 2 MB budget", c.size)
+	if c.size > 1900000 {
+		log.Fatalf("corpus is %d bytes, over the budget (2 MB with MANIFEST.txt)", c.size)
 	}
 }
 
@@ -845,7 +845,7 @@ func genPIR(c *corpus, pir []byte) {
 			m := o.(obj)
 			if m["#"] == "1.relu" {
 				prev := 109
-				for k := range 300 {
+				for k := range 150 {
 					id := 1000 + k
 					out = append(out, obj{"#": "1.relu", "I": []any{val(prev)}, "O": []any{res(id, f32t(-1, 4, 8, 8))}})
 					prev = id
@@ -856,7 +856,7 @@ func genPIR(c *corpus, pir []byte) {
 			out = append(out, m)
 		}
 		setPIROps(doc, out)
-		c.add("pir/mut_relu_300.json", mustJSON(doc), "300 chained relus: deep but legal (may load)")
+		c.add("pir/mut_relu_150.json", mustJSON(doc), "150 chained relus: deep but legal (may load)")
 	}
 
 	// Attribute type confusion and absurd values.
@@ -1771,7 +1771,7 @@ func genONNX(c *corpus) {
 		for _, n := range m.nodes {
 			if n.name == "relu" {
 				prev := "c"
-				for k := range 2000 {
+				for k := range 1000 {
 					o := fmt.Sprintf("i%d", k)
 					nodes = append(nodes, oNode{op: "Identity", in: []string{prev}, out: []string{o}})
 					prev = o
@@ -1781,7 +1781,7 @@ func genONNX(c *corpus) {
 			nodes = append(nodes, n)
 		}
 		m.nodes = nodes
-		add("mut_identity_2000", "2000 chained Identity nodes (may load)", m.bytes())
+		add("mut_identity_1000", "1000 chained Identity nodes (may load)", m.bytes())
 	}
 }
 
@@ -1976,9 +1976,6 @@ func genPdparams(c *corpus) {
 	}
 	c.add("pdparams/random_0.pdparams", append([]byte{0x80, 0x04}, randBytes(r, 2000)...), "PROTO 4 then random bytes")
 	c.add("pdparams/random_1.pdparams", append([]byte{0x80, 0x02}, randBytes(r, 300)...), "PROTO 2 then random bytes")
-	for i := range 1 {
-		c.add(fmt.Sprintf("pdparams/mut_flip_%d.pdparams", i), flip(r, p4, 0, len(p4), 1+i%3), "valid state dict with bytes flipped (may load)")
-	}
 	add := func(name, desc string, b []byte) { c.add("pdparams/"+name+".pdparams", b, desc) }
 
 	// Payloads that run `touch "$LCNET_HOSTILE_SENTINEL"` when Python
