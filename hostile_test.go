@@ -895,6 +895,14 @@ func TestCLIHostile(t *testing.T) {
 	for _, p := range corpusFiles(t, "npy") {
 		runs = append(runs, run{[]string{"infer", "--model", okModel, "--input", p}, mayLoad(p)})
 	}
+	// classify walks the image folder (some images decode, most do not:
+	// exit 1, every failure reported) and takes images one by one.
+	runs = append(runs, run{[]string{"classify", "--model", okModel, filepath.Join(corpusDir, "images")}, false})
+	for i, p := range corpusFiles(t, "images") {
+		if _, known := knownBugs[p]; i%every == 0 {
+			runs = append(runs, run{[]string{"classify", "--model", okModel, p}, mayLoad(p) || known})
+		}
+	}
 	runs = append(runs,
 		run{[]string{"infer", "--model", filepath.Join(corpusDir, "nowhere"), "--input", input}, false},
 		run{[]string{"infer", "--model", okModel, "--input", filepath.Join(corpusDir, "nowhere.npy")}, false},
