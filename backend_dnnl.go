@@ -2,6 +2,7 @@ package lcnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/lcnet-go/lcnet/dnn"
@@ -132,6 +133,14 @@ func (b dnnlBackend) compile(seg *graph.Graph) (program, error) {
 	}
 	p, err := dnn.Compile(net, dnn.Options{Threads: b.threads})
 	if err != nil {
+		var ne *dnn.NetError
+		var de *dnn.DNNLError
+		switch {
+		case errors.As(err, &ne) && ne.Name != "":
+			return nil, &nodeError{node: ne.Name, err: err}
+		case errors.As(err, &de) && de.Name != "":
+			return nil, &nodeError{node: de.Name, err: err}
+		}
 		return nil, err
 	}
 	impls := map[string]string{}

@@ -1067,9 +1067,14 @@ func TestPlannerFallsBackForWhatDNNLRejects(t *testing.T) {
 	for _, be := range []Backend{Go, Auto, DNNL} {
 		m, err := New(g, &Options{Backend: be})
 		if err != nil {
-			t.Skipf("KNOWN BUG backend_dnnl.go supports (line 27): it admits every Conv2D, FC, Act and Scale without the checks "+
-				"dnn.validAct (dnn/net.go:202) makes (hardsigmoid slope 0 or non-finite, non-finite scale), so backend %s fails "+
-				"the whole model instead of placing the node on Go: %v", be, err)
+			t.Fatalf("backend %s: %v", be, err)
+		}
+		ls := m.Layers()
+		if be != Go && (ls[0].Backend != "go" || ls[0].Why == "") {
+			t.Errorf("backend %s: conv placed on %q (why %q), want go with a reason", be, ls[0].Backend, ls[0].Why)
+		}
+		if _, err := m.Run(make([]float32, 3*4*4), 1); err != nil {
+			t.Errorf("backend %s: %v", be, err)
 		}
 		m.Close()
 	}

@@ -69,7 +69,38 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 			p.nodeWhy[i] = err.Error()
 		}
 	}
-	segs, ok := splitSegments(g, p.nodeBackend)
+	// A node the preferred backend accepted but then failed to compile
+	// (a validation rule supports() does not know, a primitive oneDNN does
+	// not implement) moves to Go, visibly, and the plan is made again.
+	for attempt := 0; ; attempt++ {
+		err := p.compile(pref)
+		if err == nil {
+			return p, nil
+		}
+		p.close()
+		p.segs = nil
+		moved := false
+		var ne *nodeError
+		if errors.As(err, &ne) && attempt <= len(g.Nodes) {
+			for i, n := range g.Nodes {
+				if n.Name == ne.node && p.nodeBackend[i] != goBE.name() {
+					p.nodeBackend[i] = goBE.name()
+					p.nodeWhy[i] = ne.err.Error()
+					moved = true
+				}
+			}
+		}
+		if !moved {
+			return nil, err
+		}
+	}
+}
+
+// compile splits the nodes into segments by their backends and compiles
+// each segment.
+func (p *plan) compile(pref backend) error {
+	goBE := goBackend{}
+	segs, ok := splitSegments(p.g, p.nodeBackend)
 	if !ok {
 		// The preferred backend's runs do not form single-input,
 		// single-output segments: run everything in Go, visibly.
@@ -79,7 +110,7 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 				p.nodeWhy[i] = "graph cannot be split into single-input segments"
 			}
 		}
-		segs, _ = splitSegments(g, p.nodeBackend)
+		segs, _ = splitSegments(p.g, p.nodeBackend)
 	}
 	for _, s := range segs {
 		var be backend = goBE
@@ -88,14 +119,24 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 		}
 		prog, err := be.compile(s.g)
 		if err != nil {
-			p.close()
-			return nil, fmt.Errorf("lcnet: %s backend: %w", s.backend, err)
+			return fmt.Errorf("lcnet: %s backend: %w", s.backend, err)
 		}
 		s.prog = prog
 		p.segs = append(p.segs, s)
 	}
-	return p, nil
+	return nil
 }
+
+// nodeError is a backend's compile failure caused by one node: the planner
+// moves that node to Go and tries again.
+type nodeError struct {
+	node string
+	err  error
+}
+
+func (e *nodeError) Error() string { return fmt.Sprintf("node %q: %v", e.node, e.err) }
+
+func (e *nodeError) Unwrap() error { return e.err }
 
 func pickBackend(o Options) (backend, error) {
 	switch o.Backend {
