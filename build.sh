@@ -40,12 +40,10 @@ build() {
 }
 
 main_job() {
-	log "the paper's table: params, MACs, FLOPs"
+	log "the paper's table: params, MACs, FLOPs of the 8 scales"
 	bin/lcnet-bench table
-	log "x1.0 batch-1 latency, 1 thread, each backend"
-	bin/lcnet-bench latency --model pplcnet_x1_0 --backend dnnl --threads 1 --runs 200 --warmup 20 ||
-		echo "(oneDNN backend unavailable: see README)"
-	bin/lcnet-bench latency --model pplcnet_x1_0 --backend go --runs 20 --warmup 3
+	log "the paper's table on this CPU: batch-1 latency of every scale, each backend, 1 thread"
+	bin/lcnet-bench paper --backend all --threads 1
 }
 
 run_tests() {
