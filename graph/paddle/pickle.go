@@ -19,6 +19,19 @@ const (
 	maxPickleMarks = 1 << 10
 	maxPickleMemo  = 1 << 20
 	maxGlobalLine  = 256
+	// pickleBytesPerMemo bounds the memo by the input: a pickler stores
+	// each object once, and the smallest memoised object costs its own
+	// opcode plus MEMOIZE (or BINPUT), so a pickle of n bytes has at most
+	// n/2 memo entries. Anything more re-stores one object over and over
+	// to make the memo (16 bytes or more per entry) outgrow the input.
+	pickleBytesPerMemo = 2
+	// pickleSlack is added to the input-relative limits so that tiny
+	// pickles are not held to a fraction of an entry.
+	pickleSlack = 64
+	// pickleDecodeFactor bounds the bytes the machine materialises
+	// (latin-1 text turned into bytes, which a memo reference can repeat)
+	// to this multiple of the input, plus pickleSlack.
+	pickleDecodeFactor = 2
 )
 
 // Pickle opcodes the machine understands.
@@ -168,7 +181,17 @@ type unpickler struct {
 	pos   int
 	stack []any
 	marks []int
-	memo  map[uint32]any
+	// The memo: indices written in order (MEMOIZE always, BINPUT from
+	// every real pickler) live in memo; others in sparse. memoN counts
+	// the entries of both, bounded by memoMax.
+	memo    []*[memoChunk]any
+	memoLen int // indices below memoLen are in memo
+	sparse  map[uint32]any
+	memoN   int
+	memoMax int
+	// budget is what the machine may still materialise beyond the input
+	// itself (see pickleDecodeFactor).
+	budget int64
 }
 
 func pickleErr(format string, args ...any) error {
@@ -228,29 +251,82 @@ func (u *unpickler) popMark() ([]any, error) {
 	return items, nil
 }
 
+// memoChunk is the size of the memo's blocks: the memo grows a block at a
+// time, so that it never copies itself as a growing slice would.
+const memoChunk = 1024
+
 func (u *unpickler) memoPut(idx uint32) error {
 	v, err := u.top()
 	if err != nil {
 		return err
 	}
-	if _, ok := u.memo[idx]; !ok && len(u.memo) >= maxPickleMemo {
-		return fmt.Errorf("%w: pickle memo over %d entries", ErrTooLarge, maxPickleMemo)
+	if slot := u.memoSlot(idx); slot != nil && *slot != nil {
+		*slot = v // overwriting an entry adds none
+		return nil
 	}
-	u.memo[idx] = v
+	if u.sparse[idx] != nil {
+		u.sparse[idx] = v
+		return nil
+	}
+	if u.memoN >= u.memoMax {
+		return fmt.Errorf("%w: pickle memo over %d entries for %d bytes of pickle (at most one per %d bytes, and never over %d)",
+			ErrTooLarge, u.memoMax, len(u.data), pickleBytesPerMemo, maxPickleMemo)
+	}
+	u.memoN++
+	if uint64(idx) == uint64(u.memoLen) { // the next index: the usual case
+		if u.memoLen%memoChunk == 0 {
+			u.memo = append(u.memo, new([memoChunk]any))
+		}
+		u.memoLen++
+	}
+	if slot := u.memoSlot(idx); slot != nil {
+		*slot = v
+		return nil
+	}
+	if u.sparse == nil {
+		u.sparse = map[uint32]any{}
+	}
+	u.sparse[idx] = v
 	return nil
 }
 
+// memoSlot returns the dense memo's slot idx, or nil beyond it.
+func (u *unpickler) memoSlot(idx uint32) *any {
+	if uint64(idx) >= uint64(u.memoLen) {
+		return nil
+	}
+	return &u.memo[idx/memoChunk][idx%memoChunk]
+}
+
 func (u *unpickler) memoGet(idx uint32) error {
-	v, ok := u.memo[idx]
-	if !ok {
+	var v any
+	if slot := u.memoSlot(idx); slot != nil {
+		v = *slot
+	} else {
+		v = u.sparse[idx]
+	}
+	if v == nil {
 		return pickleErr("memo index %d at offset %d was never stored", idx, u.pos)
 	}
 	return u.push(v)
 }
 
+// charge counts n bytes the machine is about to materialise against its
+// budget, a multiple of the input's size.
+func (u *unpickler) charge(n int) error {
+	u.budget -= int64(n)
+	if u.budget < 0 {
+		return fmt.Errorf("%w: pickle materialises more than %d times its %d bytes (the same data decoded over and over)",
+			ErrTooLarge, pickleDecodeFactor, len(u.data))
+	}
+	return nil
+}
+
 // unpickle runs the machine over data and returns the pickled value.
 func unpickle(data []byte) (any, error) {
-	u := &unpickler{data: data, memo: map[uint32]any{}}
+	u := &unpickler{data: data,
+		memoMax: min(maxPickleMemo, len(data)/pickleBytesPerMemo+pickleSlack),
+		budget:  pickleDecodeFactor*int64(len(data)) + pickleSlack}
 	for {
 		if u.pos >= len(u.data) {
 			return nil, pickleErr("truncated: no STOP opcode")
@@ -497,7 +573,8 @@ func (u *unpickler) step(op byte) (stop bool, err error) {
 		}
 		err = setItems(pd, items)
 	case opMemoize:
-		err = u.memoPut(uint32(len(u.memo)))
+		// MEMOIZE stores at the memo's size, as Python does.
+		err = u.memoPut(uint32(u.memoN))
 	case opBinPut, opLongBinPut, opBinGet, opLongBinGet:
 		size := 1
 		if op == opLongBinPut || op == opLongBinGet {
@@ -544,7 +621,7 @@ func (u *unpickler) step(op byte) (stop bool, err error) {
 			return false, err
 		}
 		var v any
-		if v, err = reduce(fn, args); err == nil {
+		if v, err = u.reduce(fn, args); err == nil {
 			err = u.push(v)
 		}
 	case opBuild:
@@ -555,7 +632,7 @@ func (u *unpickler) step(op byte) (stop bool, err error) {
 		if obj, err = u.top(); err != nil {
 			return false, err
 		}
-		err = build(obj, state)
+		err = u.build(obj, state)
 	default:
 		return false, fmt.Errorf("%w: pickle opcode 0x%02x at offset %d", ErrUnsupported, op, u.pos-1)
 	}
@@ -597,7 +674,7 @@ func (u *unpickler) global(mod, name string) error {
 
 // reduce applies a whitelisted global to its arguments, by reimplementing
 // it; nothing is called.
-func reduce(fn, args any) (any, error) {
+func (u *unpickler) reduce(fn, args any) (any, error) {
 	g, ok := fn.(pyGlobal)
 	if !ok {
 		return nil, pickleErr("REDUCE on a %s", pyType(fn))
@@ -642,6 +719,11 @@ func reduce(fn, args any) (any, error) {
 		if !ok1 || !ok2 || (enc != "latin1" && enc != "latin-1") {
 			return nil, fmt.Errorf("%w: pickle: _codecs.encode(%s, %v) (only latin1 text)", ErrUnsupported, pyType(a[0]), a[1])
 		}
+		// A memoised text can be encoded again and again for a few
+		// bytes each time: count what is materialised.
+		if err := u.charge(len(s)); err != nil {
+			return nil, err
+		}
 		b := make([]byte, 0, len(s))
 		for _, r := range s {
 			if r > 0xff {
@@ -669,7 +751,7 @@ func reduce(fn, args any) (any, error) {
 }
 
 // build applies BUILD's state to an array or a dtype.
-func build(obj, state any) error {
+func (u *unpickler) build(obj, state any) error {
 	st, ok := state.(pyTuple)
 	switch o := obj.(type) {
 	case *pyDtype: // (3, '<', None, None, None, -1, -1, 0)
@@ -701,7 +783,7 @@ func build(obj, state any) error {
 		case []byte:
 			data = d
 		case string: // protocol 0/1 style: latin-1 text
-			v, err := reduce(pyGlobal{name: gEncode}, pyTuple{d, "latin1"})
+			v, err := u.reduce(pyGlobal{name: gEncode}, pyTuple{d, "latin1"})
 			if err != nil {
 				return err
 			}
