@@ -11,6 +11,15 @@ import (
 // structuredKey is the extra entry paddle.save adds to a Layer's state dict.
 const structuredKey = "StructuredToParameterName@@"
 
+// Bound of the float32 data readStateDict decodes: maxDecodeFactor times the
+// pickle's size plus maxDecodeSlack. Each distinct array is decoded once,
+// and its bytes are in the file (float32 is the only dtype read, 4 bytes a
+// value), so a real state dict needs at most 1x.
+const (
+	maxDecodeFactor = 2
+	maxDecodeSlack  = 4 << 10
+)
+
 // importPdparams reads a PaddleClas PP-LCNet state dict and builds the
 // network it describes.
 func importPdparams(b []byte, opt Options) (*graph.Graph, error) {
@@ -46,6 +55,11 @@ func readStateDict(b []byte) (map[string]*graph.Tensor, error) {
 		return nil, formatErr(".pdparams holds a %s, not a state dict", pyType(v))
 	}
 	sd := make(map[string]*graph.Tensor, len(d.keys))
+	// Names that share one array (through the memo: tied weights, or a
+	// hostile file referencing one array thousands of times) share its
+	// decoded tensor; graph.LoadStateDict copies what it loads.
+	decoded := map[*pyArray]*graph.Tensor{}
+	budget := maxDecodeFactor*int64(len(b)) + maxDecodeSlack
 	for _, k := range d.keys {
 		if k == structuredKey {
 			continue
@@ -60,6 +74,10 @@ func readStateDict(b []byte) (map[string]*graph.Tensor, error) {
 		if !ok {
 			return nil, unsupported(".pdparams entry %q is a %s, not an array", k, pyType(val))
 		}
+		if t, seen := decoded[a]; seen {
+			sd[k] = t
+			continue
+		}
 		if !a.built {
 			return nil, formatErr(".pdparams entry %q is an array without data", k)
 		}
@@ -67,11 +85,19 @@ func readStateDict(b []byte) (map[string]*graph.Tensor, error) {
 			return nil, unsupported(".pdparams entry %q is a Fortran-ordered array", k)
 		}
 		n := graph.Numel(a.shape)
+		// Distinct arrays may still share their bytes (one memoised
+		// bytes object built into many arrays): bound the total.
+		if budget -= 4 * int64(n); budget < 0 {
+			return nil, fmt.Errorf("paddle: %w: .pdparams entry %q: the arrays decode to more than %d times the file's %d bytes (data shared through the pickle memo?)",
+				ErrTooLarge, k, maxDecodeFactor, len(b))
+		}
 		data, err := decodeFloats(a.dtype, a.data, n)
 		if err != nil {
 			return nil, fmt.Errorf("paddle: .pdparams entry %q: %w", k, err)
 		}
-		sd[k] = &graph.Tensor{Shape: a.shape, Data: data}
+		t := &graph.Tensor{Shape: a.shape, Data: data}
+		decoded[a] = t
+		sd[k] = t
 	}
 	return stripPrefix(sd)
 }
