@@ -38,9 +38,26 @@ type importer struct {
 	names map[string]bool
 	node  *pNode // node being imported, for error messages
 	idx   int
+	// weights is what the graph's tensors may still take, in bytes;
+	// counted holds the tensor data already counted (shared tensors
+	// count once).
+	weights int64
+	counted map[*float32]bool
 }
 
-func importModel(m *pModel, opt Options) (*graph.Graph, error) {
+// Bound of the weight data the importer materialises in graph tensors:
+// maxWeightFactor times the file's bytes plus maxWeightSlack. A weight read
+// by many nodes is converted once and shared, and an initializer's values
+// are in the file (4 bytes or fewer each: float16 and int8 tensors widen
+// to float32), so only what a node computes from a constant (a transposed
+// Gemm weight, a Mul folded into a scale) can add to it.
+const (
+	maxWeightFactor = 4
+	maxWeightSlack  = 16 << 20
+)
+
+// importModel builds the graph of m, decoded from size bytes.
+func importModel(m *pModel, opt Options, size int) (*graph.Graph, error) {
 	if m.graph == nil {
 		return nil, fmt.Errorf("%w: no graph", ErrFormat)
 	}
@@ -65,7 +82,8 @@ func importModel(m *pModel, opt Options) (*graph.Graph, error) {
 		return nil, fmt.Errorf("%w: sparse initializers", ErrUnsupported)
 	}
 	im := &importer{opt: opt, opset: opset, env: map[string]*ref{}, prod: map[int]*graph.Node{},
-		aff: map[int]affine{}, names: map[string]bool{}, idx: -1}
+		aff: map[int]affine{}, names: map[string]bool{}, idx: -1,
+		weights: maxWeightFactor*int64(size) + maxWeightSlack, counted: map[*float32]bool{}}
 	for _, t := range pg.initializer {
 		c, err := toConst(t, opt.MaxElements)
 		if err != nil {
@@ -214,6 +232,16 @@ func (im *importer) add(op graph.Op, inputs ...int) (int, error) {
 	name := base
 	for k := 1; im.names[name]; k++ {
 		name = base + "_" + strconv.Itoa(k)
+	}
+	for _, p := range op.Params() {
+		if p.T == nil || len(p.T.Data) == 0 || im.counted[&p.T.Data[0]] {
+			continue
+		}
+		im.counted[&p.T.Data[0]] = true
+		if im.weights -= 4 * int64(len(p.T.Data)); im.weights < 0 {
+			return -1, im.errf(ErrTooLarge, "the graph's weights take more than %d times the file's bytes plus %d MiB",
+				maxWeightFactor, maxWeightSlack>>20)
+		}
 	}
 	v, err := im.g.Add(name, op, inputs...)
 	if err != nil {
@@ -595,7 +623,7 @@ func (im *importer) conv() ([]*ref, error) {
 		if b.numel() != c.OutC {
 			return nil, im.errf(ErrFormat, "bias has %d values for %d output channels", b.numel(), c.OutC)
 		}
-		c.Bias = &graph.Tensor{Shape: []int{c.OutC}, Data: slices.Clone(b.floats())}
+		c.Bias = b.vector()
 	}
 	v, err := im.add(c, x)
 	return vref(v), err
@@ -630,7 +658,7 @@ func (im *importer) batchNorm() ([]*ref, error) {
 		if t.numel() != c {
 			return nil, im.errf(ErrFormat, "input %d has %d values for %d channels", k+1, t.numel(), c)
 		}
-		ts[k] = &graph.Tensor{Shape: []int{c}, Data: slices.Clone(t.floats())}
+		ts[k] = t.vector()
 	}
 	eps, err := im.attrFloat("epsilon", 1e-5)
 	if err != nil {

@@ -100,7 +100,7 @@ func Read(data []byte, opt Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	g, err := importModel(m, opt)
+	g, err := importModel(m, opt, len(data))
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}

@@ -22,6 +22,11 @@ type constT struct {
 	f     []float32
 	i     []int64
 	isInt bool
+	// The graph tensors made from the constant, made once: every node
+	// that reads the constant (a weight shared by many nodes) shares
+	// them. Graph passes replace tensors rather than change them, so
+	// sharing is safe.
+	t, vec *graph.Tensor
 }
 
 func (c *constT) numel() int {
@@ -69,8 +74,22 @@ func (c *constT) scalar() (float64, bool) {
 	return float64(c.f[0]), true
 }
 
+// tensor returns the constant as a graph tensor of its shape, converted
+// once and shared by every caller.
 func (c *constT) tensor() *graph.Tensor {
-	return &graph.Tensor{Shape: append([]int(nil), c.shape...), Data: append([]float32(nil), c.floats()...)}
+	if c.t == nil {
+		c.t = &graph.Tensor{Shape: append([]int(nil), c.shape...), Data: append([]float32(nil), c.floats()...)}
+	}
+	return c.t
+}
+
+// vector returns the constant as a graph tensor of shape [numel], converted
+// once and shared by every caller.
+func (c *constT) vector() *graph.Tensor {
+	if c.vec == nil {
+		c.vec = &graph.Tensor{Shape: []int{c.numel()}, Data: append([]float32(nil), c.floats()...)}
+	}
+	return c.vec
 }
 
 // checkedNumel multiplies dims, rejecting negative dims and products above
