@@ -57,6 +57,12 @@ type Options struct {
 	// MaxInstances bounds the instances running at once (default
 	// GOMAXPROCS). Concurrent Run calls beyond it wait.
 	MaxInstances int
+	// Calibration, when set, runs the convolutions it marks in int8 on
+	// oneDNN if the CPU has VNNI (fp32 otherwise: see Model.Int8). Load
+	// sets it from a file written by Model.SaveInt8 (lcnet quantize).
+	Calibration *Calibration
+	// NoInt8 runs fp32 even when Calibration is set.
+	NoInt8 bool
 }
 
 // Errors returned by Model methods.

@@ -112,6 +112,10 @@ func Load(path string, o *OpenOptions) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
+	labels, err := loadInt8Meta(path, &opts, &cfg)
+	if err != nil {
+		return nil, err
+	}
 	m, err = New(g, &opts.Options)
 	if err != nil {
 		return nil, err
@@ -119,6 +123,9 @@ func Load(path string, o *OpenOptions) (m *Model, err error) {
 	m.Preprocess = cfg
 	if cfg != nil && len(cfg.Labels) > 0 {
 		m.Labels = cfg.Labels
+	}
+	if len(labels) > 0 {
+		m.Labels = labels
 	}
 	return m, nil
 }

@@ -51,6 +51,11 @@ type plan struct {
 	nodeBackend []string
 	nodeWhy     []string
 	preferred   string
+	// int8Active: some nodes run on the int8 backend; int8Note says why
+	// not when a calibration table was given but is not used.
+	int8Active bool
+	int8Note   string
+	int8BE     backend
 }
 
 func newPlan(g *graph.Graph, o Options) (*plan, error) {
@@ -68,6 +73,10 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 			p.nodeBackend[i] = goBE.name()
 			p.nodeWhy[i] = err.Error()
 		}
+	}
+	if o.Calibration != nil && !o.NoInt8 {
+		p.int8Active, p.int8Note = markInt8(g, o.Calibration, p.nodeBackend, pref.name())
+		p.int8BE = int8Backend{cal: o.Calibration, threads: o.Threads}
 	}
 	// A node the preferred backend accepted but then failed to compile
 	// (a validation rule supports() does not know, a primitive oneDNN does
@@ -116,6 +125,8 @@ func (p *plan) compile(pref backend) error {
 		var be backend = goBE
 		if s.backend == pref.name() {
 			be = pref
+		} else if s.backend == int8Name {
+			be = p.int8BE
 		}
 		prog, err := be.compile(s.g)
 		if err != nil {

@@ -6,7 +6,8 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 8d8d0c46109ec35e7752672620f83bac5901045e351c2a20f8bcb02b88f8fedb
+// csrc sha256: 43ab1935a26986b6f94c2de45dc8e17e506715e38eda34fd9d85ceb34b56bd92
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
+#include "../csrc/lcn_int8_dnnl26.c"

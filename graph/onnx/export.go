@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -19,6 +20,9 @@ type ExportOptions struct {
 	Opset int
 	// Producer is written as producer_name; "" means "lcnet".
 	Producer string
+	// Metadata is written as the model's metadata_props (key order sorted),
+	// e.g. lcnet's int8 calibration table under "lcnet.int8".
+	Metadata map[string]string
 }
 
 // DefaultExportOpset is the opset Export writes when none is given.
@@ -123,6 +127,17 @@ func Export(g *graph.Graph, w io.Writer, opt ExportOptions) error {
 	ob = protowire.AppendTag(ob, 2, protowire.VarintType)
 	ob = protowire.AppendVarint(ob, uint64(opt.Opset))
 	mb = appendBytes(mb, 8, ob)
+	keys := make([]string, 0, len(opt.Metadata))
+	for k := range opt.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var eb []byte
+		eb = appendString(eb, 1, k)
+		eb = appendString(eb, 2, opt.Metadata[k])
+		mb = appendBytes(mb, 14, eb)
+	}
 	if _, err := w.Write(mb); err != nil {
 		return fmt.Errorf("onnx: export: %w", err)
 	}

@@ -1,0 +1,77 @@
+/*
+ * lcn_int8.h: an int8 chain of convolutions on oneDNN (s8 weights per output
+ * channel, s8 activations per tensor, VNNI kernels). Used by the Go package
+ * dnn (int8.go) for the int8 segments of a quantized model.
+ *
+ * Objects (opaque, create/destroy pairs):
+ *   lcn_i8plan  the validated chain: layer descriptions, fp32 weights (copied)
+ *               and the calibration scales. Read-only after finalize; shared
+ *               by instances. Reference counted like lcn_plan.
+ *   lcn_i8inst  per running instance: stream, quantized weights, activations,
+ *               scratchpad and primitives for the current batch size. One
+ *               thread at a time; create, run and destroy it on one OS thread.
+ *
+ * Quantization (symmetric, no zero points):
+ *   x_q  = sat_s8(round(x * in_scale))          (segment input, per tensor)
+ *   w_q  = sat_s8(round(w * ws[oc])), ws[oc] = 127 / max|w[oc,...]|
+ *   y_q  = sat_s8(round(act(acc / (s_x * ws[oc]) + b) * out_scale))
+ *   out  = y_q / out_scale of the last layer    (fp32 NCHW)
+ * Every scale is "quantized units per real unit" (127 / calibrated range).
+ *
+ * Every function returns an lcn_status; on failure *err (owned by the caller)
+ * says what failed. Pointers passed in are only used during the call.
+ */
+#ifndef LCN_INT8_H
+#define LCN_INT8_H
+
+#include "lcn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lcn_i8plan lcn_i8plan;
+typedef struct lcn_i8inst lcn_i8inst;
+
+/* Creates an empty int8 chain for fp32 input in_c x in_h x in_w (per sample)
+ * quantized with in_scale, whose primitives use `threads` OpenMP threads.
+ * *out owns one reference: drop it with lcn_i8plan_destroy. */
+lcn_status lcn_i8plan_create(int in_c, int in_h, int in_w, int threads, float in_scale,
+        lcn_i8plan **out, lcn_error *err);
+
+/* Appends a convolution (d->kind must be LCN_LAYER_CONV; act NONE, RELU or
+ * HARDSWISH) whose output is requantized with out_scale. w is OIHW fp32
+ * (nw floats), b is 0 or out_c floats; both are copied. */
+lcn_status lcn_i8plan_add_conv(lcn_i8plan *p, const lcn_layer_desc *d, const float *w,
+        size_t nw, const float *b, size_t nb, float out_scale, lcn_error *err);
+
+/* Builds the batch-1 primitives once (on the calling thread, with the plan's
+ * thread count) to check that oneDNN has int8 kernels for every layer and to
+ * record their names. */
+lcn_status lcn_i8plan_finalize(lcn_i8plan *p, lcn_error *err);
+
+/* Per-sample output shape (valid after finalize). */
+lcn_status lcn_i8plan_output_shape(const lcn_i8plan *p, int *c, int *h, int *w);
+
+/* Implementation chosen for layer i at batch 1; "" before finalize. *out
+ * points into the plan. */
+lcn_status lcn_i8plan_layer_impl(const lcn_i8plan *p, int i, const char **out);
+
+/* Drops the creator's reference. NULL is a no-op. */
+lcn_status lcn_i8plan_destroy(lcn_i8plan *p);
+
+/* Creates an instance (takes a plan reference) on the calling OS thread. */
+lcn_status lcn_i8inst_create(lcn_i8plan *p, lcn_i8inst **out, lcn_error *err);
+
+/* Runs: in is batch x C x H x W fp32 NCHW, out batch x prod(output shape)
+ * fp32 NCHW. A new batch size rebuilds the primitives (once). */
+lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int batch,
+        float *out, size_t out_len, lcn_error *err);
+
+/* Frees the instance and its plan reference. NULL is a no-op. */
+lcn_status lcn_i8inst_destroy(lcn_i8inst *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,273 @@
+//go:build cgo && !purego
+
+package dnn
+
+/*
+#cgo LDFLAGS: -lm
+#include <stdlib.h>
+#include "lcn.h"
+#include "lcn_int8.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Int8Plan is a compiled int8 chain of convolutions (see CompileInt8). It is
+// immutable and safe for concurrent use.
+type Int8Plan struct {
+	st *i8planState
+}
+
+type i8planState struct {
+	mu    sync.Mutex
+	h     *C.lcn_i8plan // nil once closed
+	names []string
+	impls []string
+	in    shape
+	out   shape
+}
+
+func (s *i8planState) release() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil {
+		return false
+	}
+	C.lcn_i8plan_destroy(s.h)
+	s.h = nil
+	return true
+}
+
+// CompileInt8 validates net (see Int8Net), copies its weights into C memory
+// and builds the int8 primitives once for batch 1, which checks that oneDNN
+// has int8 kernels for every layer. It does not check the CPU: call
+// Int8Supported first (without VNNI the int8 kernels are slower than fp32).
+func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
+	v, err := validateInt8(net, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := initLib(); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(v.layers))
+	for i, l := range v.layers {
+		names[i] = l.Name
+	}
+	type built struct {
+		h   *C.lcn_i8plan
+		err error
+	}
+	done := make(chan built)
+	go func() {
+		// a throw-away OS thread, as in Compile (libgomp pools per thread)
+		runtime.LockOSThread()
+		h, err := buildInt8(v, net.InScale, net.OutScales, names)
+		done <- built{h, err}
+	}()
+	b := <-done
+	if b.err != nil {
+		return nil, b.err
+	}
+	st := &i8planState{h: b.h, names: names, in: v.in, out: v.out}
+	st.impls = make([]string, len(names))
+	for i := range names {
+		var s *C.char
+		if C.lcn_i8plan_layer_impl(b.h, C.int(i), &s) == C.LCN_OK {
+			st.impls[i] = C.GoString(s)
+		}
+	}
+	p := &Int8Plan{st: st}
+	runtime.AddCleanup(p, func(s *i8planState) {
+		if s.release() {
+			leaked.Add(1)
+		}
+	}, st)
+	return p, nil
+}
+
+func buildInt8(v *validated, inScale float32, outScales []float32, names []string) (*C.lcn_i8plan, error) {
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	if cerr == nil {
+		return nil, fmt.Errorf("dnn: out of C memory")
+	}
+	defer C.free(unsafe.Pointer(cerr))
+	var h *C.lcn_i8plan
+	if rc := C.lcn_i8plan_create(C.int(v.in.c), C.int(v.in.h), C.int(v.in.w), C.int(v.thr), C.float(inScale), &h, cerr); rc != C.LCN_OK {
+		return nil, cError(rc, cerr, names)
+	}
+	for i := range v.layers {
+		l := &v.layers[i]
+		var d C.lcn_layer_desc
+		d.kind = C.LCN_LAYER_CONV
+		d.in_c, d.out_c, d.kh, d.kw = C.int(l.InC), C.int(l.OutC), C.int(l.KH), C.int(l.KW)
+		d.stride_h, d.stride_w, d.groups = C.int(l.StrideH), C.int(l.StrideW), C.int(l.Groups)
+		d.pad_t, d.pad_l, d.pad_b, d.pad_r = C.int(l.PadTop), C.int(l.PadLeft), C.int(l.PadBottom), C.int(l.PadRight)
+		d.act = cAct(l.Act)
+		rc := C.lcn_i8plan_add_conv(h, &d, fptr(l.Weight), C.size_t(len(l.Weight)),
+			fptr(l.Bias), C.size_t(len(l.Bias)), C.float(outScales[i]), cerr)
+		if rc != C.LCN_OK {
+			err := cError(rc, cerr, names)
+			C.lcn_i8plan_destroy(h)
+			return nil, err
+		}
+	}
+	if rc := C.lcn_i8plan_finalize(h, cerr); rc != C.LCN_OK {
+		err := cError(rc, cerr, names)
+		C.lcn_i8plan_destroy(h)
+		return nil, err
+	}
+	return h, nil
+}
+
+// InputShape returns the per-sample input shape [C, H, W].
+func (p *Int8Plan) InputShape() []int { return []int{p.st.in.c, p.st.in.h, p.st.in.w} }
+
+// OutputShape returns the per-sample output shape [C, H, W].
+func (p *Int8Plan) OutputShape() []int { return []int{p.st.out.c, p.st.out.h, p.st.out.w} }
+
+// LayerImpls returns the oneDNN implementation of each layer at batch 1,
+// e.g. "brgconv_1x1:avx512_core_vnni".
+func (p *Int8Plan) LayerImpls() []string { return append([]string(nil), p.st.impls...) }
+
+// Close releases the plan; instances keep working. Idempotent.
+func (p *Int8Plan) Close() error {
+	if p == nil || p.st == nil {
+		return nil
+	}
+	p.st.release()
+	return nil
+}
+
+// Int8Instance runs an Int8Plan: quantized weights, activations, stream and
+// primitives owned by an OS-locked worker goroutine.
+type Int8Instance struct {
+	st *i8instState
+}
+
+type i8instState struct {
+	mu      sync.Mutex
+	closed  bool
+	req     chan runReq
+	resp    chan error
+	inSize  int
+	outSize int
+	names   []string
+}
+
+// NewInstance starts an instance on its own OS-locked worker goroutine.
+func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
+	if p == nil || p.st == nil {
+		return nil, ErrClosed
+	}
+	ps := p.st
+	st := &i8instState{
+		req:     make(chan runReq),
+		resp:    make(chan error),
+		inSize:  ps.in.c * ps.in.h * ps.in.w,
+		outSize: ps.out.c * ps.out.h * ps.out.w,
+		names:   ps.names,
+	}
+	ps.mu.Lock()
+	if ps.h == nil {
+		ps.mu.Unlock()
+		return nil, ErrClosed
+	}
+	ready := make(chan error)
+	go st.loop(ps.h, ready)
+	err := <-ready
+	ps.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	inst := &Int8Instance{st: st}
+	runtime.AddCleanup(inst, func(s *i8instState) {
+		if s.close() {
+			leaked.Add(1)
+		}
+	}, st)
+	return inst, nil
+}
+
+func (s *i8instState) loop(plan *C.lcn_i8plan, ready chan<- error) {
+	runtime.LockOSThread() // never unlocked: the thread (and its libgomp pool) exits with us
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	if cerr == nil {
+		ready <- fmt.Errorf("dnn: out of C memory")
+		return
+	}
+	defer C.free(unsafe.Pointer(cerr))
+	var h *C.lcn_i8inst
+	if rc := C.lcn_i8inst_create(plan, &h, cerr); rc != C.LCN_OK {
+		ready <- cError(rc, cerr, s.names)
+		return
+	}
+	ready <- nil
+	for r := range s.req {
+		if r.quit {
+			C.lcn_i8inst_destroy(h)
+			s.resp <- nil
+			return
+		}
+		rc := C.lcn_i8inst_run(h,
+			(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
+			(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
+		if rc != C.LCN_OK {
+			s.resp <- cError(rc, cerr, s.names)
+			continue
+		}
+		s.resp <- nil
+	}
+}
+
+func (s *i8instState) close() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.closed = true
+	s.req <- runReq{quit: true}
+	<-s.resp
+	return true
+}
+
+// Run runs one inference: in is batch×C×H×W fp32 (NCHW), out receives
+// batch×prod(OutputShape()) fp32. No allocation in steady state.
+func (inst *Int8Instance) Run(in []float32, batch int, out []float32) error {
+	if inst == nil || inst.st == nil {
+		return ErrClosed
+	}
+	s := inst.st
+	if batch <= 0 || batch > math.MaxInt32 || batch > math.MaxInt/max(s.inSize, s.outSize) {
+		return fmt.Errorf("%w: batch = %d", ErrInvalidInput, batch)
+	}
+	if len(in) != batch*s.inSize || len(out) != batch*s.outSize {
+		return fmt.Errorf("%w: len(in), len(out) = %d, %d, want %d, %d", ErrInvalidInput, len(in), len(out), batch*s.inSize, batch*s.outSize)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.req <- runReq{in: in, out: out, batch: batch}
+	err := <-s.resp
+	s.mu.Unlock()
+	runtime.KeepAlive(inst)
+	return err
+}
+
+// Close stops the worker and frees its C memory. Idempotent.
+func (inst *Int8Instance) Close() error {
+	if inst == nil || inst.st == nil {
+		return nil
+	}
+	inst.st.close()
+	return nil
+}

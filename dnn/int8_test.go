@@ -1,0 +1,128 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// int8Chain is a small PP-LCNet-like chain: dw 3x3 + hardswish, pw + hardswish,
+// dw stride 2 + relu, pw without activation.
+func int8Chain(r *rand.Rand) *Net {
+	rnd := func(n int, s float32) []float32 {
+		w := make([]float32, n)
+		for i := range w {
+			w[i] = (r.Float32()*2 - 1) * s
+		}
+		return w
+	}
+	c := 32
+	return &Net{InC: c, InH: 14, InW: 14, Layers: []Layer{
+		{Kind: LayerConv, Name: "dw1", OutC: c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c,
+			Weight: rnd(c*9, 0.5), Bias: rnd(c, 0.2), Act: Act{Kind: ActHardSwish}},
+		{Kind: LayerConv, Name: "pw1", OutC: 64, KH: 1, KW: 1, Weight: rnd(64*c, 0.3), Bias: rnd(64, 0.2), Act: Act{Kind: ActHardSwish}},
+		{Kind: LayerConv, Name: "dw2", OutC: 64, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 64,
+			Weight: rnd(64*9, 0.5), Bias: rnd(64, 0.2), Act: Act{Kind: ActReLU}},
+		{Kind: LayerConv, Name: "pw2", OutC: 48, KH: 1, KW: 1, Weight: rnd(48*64, 0.2), Bias: rnd(48, 0.1)},
+	}}
+}
+
+func runFP32(t *testing.T, net *Net, in []float32) []float32 {
+	t.Helper()
+	p, err := Compile(net, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	s := p.OutputShape()
+	out := make([]float32, s[0]*s[1]*s[2]*(len(in)/(net.InC*net.InH*net.InW)))
+	if err := inst.Run(in, len(in)/(net.InC*net.InH*net.InW), out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func maxAbs(x []float32) float32 {
+	var m float32
+	for _, v := range x {
+		m = max(m, float32(math.Abs(float64(v))))
+	}
+	return m
+}
+
+func TestInt8MatchesFP32(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	net := int8Chain(r)
+	const batch = 2
+	in := make([]float32, batch*net.InC*net.InH*net.InW)
+	for i := range in {
+		in[i] = r.Float32()*4 - 2
+	}
+	// calibrate: max |x| of every layer's output (prefix chains in fp32)
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / maxAbs(in), Layers: net.Layers}
+	var ref []float32
+	for k := 1; k <= len(net.Layers); k++ {
+		ref = runFP32(t, &Net{InC: net.InC, InH: net.InH, InW: net.InW, Layers: net.Layers[:k]}, in)
+		q.OutScales = append(q.OutScales, 127/maxAbs(ref))
+	}
+	p, err := CompileInt8(q, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	t.Logf("impls: %v", p.LayerImpls())
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	for _, b := range []int{batch, 1, batch} {
+		out := make([]float32, b*len(ref)/batch)
+		if err := inst.Run(in[:b*len(in)/batch], b, out); err != nil {
+			t.Fatal(err)
+		}
+		// error budget: a few quantization steps of the output range
+		rng := maxAbs(ref)
+		var worst float64
+		for i, v := range out {
+			worst = max(worst, math.Abs(float64(v-ref[i])))
+		}
+		t.Logf("batch %d: max |int8 - fp32| = %.4f (output range %.3f, %.1f%%)", b, worst, rng, 100*worst/float64(rng))
+		if worst > 0.05*float64(rng) {
+			t.Errorf("batch %d: max error %.4f over 5%% of the output range %.3f", b, worst, rng)
+		}
+	}
+	in1 := in[:len(in)/batch]
+	out1 := make([]float32, len(ref)/batch)
+	if a := testing.AllocsPerRun(50, func() {
+		if err := inst.Run(in1, 1, out1); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%v allocs per Run, want 0", a)
+	}
+}
+
+func TestInt8Invalid(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	net := int8Chain(r)
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 1, Layers: net.Layers, OutScales: []float32{1, 1, 1}}
+	if _, err := CompileInt8(q, Options{}); err == nil {
+		t.Error("wrong number of scales accepted")
+	}
+	q.OutScales = []float32{1, 1, 1, 1}
+	q.Layers = append([]Layer{{Kind: LayerGlobalAvgPool}}, q.Layers[1:]...)
+	if _, err := CompileInt8(q, Options{}); err == nil {
+		t.Error("pooling accepted")
+	}
+}

@@ -1,0 +1,423 @@
+package lcnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/lcnet-go/lcnet/dnn"
+	"github.com/lcnet-go/lcnet/fallback"
+	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/graph/onnx"
+	"github.com/lcnet-go/lcnet/preprocess"
+)
+
+// Int8 post-training quantization.
+//
+// A Calibration records, for every node of the optimized graph, the range
+// (max |x|) of its input and output values over a set of calibration
+// inputs, and which nodes run in int8. Convolutions run in int8 (s8 weights
+// per output channel, symmetric; s8 activations per tensor, scale 127/range)
+// except the stem (3 input channels), convolutions on 1×1 inputs (the head's
+// 1280 conv) and anything that is not a convolution (squeeze-excite, pooling,
+// FC, softmax stay fp32). Activations are s8 rather than u8 because
+// hardswish outputs go down to -0.375.
+//
+// File format: the optimized fp32 graph as ONNX (valid for any runtime) with
+// metadata_props "lcnet.int8" holding the Calibration as JSON, plus
+// "lcnet.preprocess" and "lcnet.labels" (JSON) when the source model had
+// them. Load sees "lcnet.int8" and plans the int8 nodes on oneDNN when the
+// CPU has VNNI (Options.NoInt8 turns it off).
+
+// MetaInt8 is the ONNX metadata_props key of the calibration table.
+const MetaInt8 = "lcnet.int8"
+
+// Metadata keys for the model's preprocessing and labels in a quantized file.
+const (
+	MetaPreprocess = "lcnet.preprocess"
+	MetaLabels     = "lcnet.labels"
+)
+
+// Calibration is an int8 calibration table.
+type Calibration struct {
+	Version int    `json:"version"` // 1
+	Method  string `json:"method"`  // "maxabs" or "percentile"
+	// Percentile is the percentile of |x| used as the range (method
+	// "percentile"), e.g. 99.99.
+	Percentile float64 `json:"percentile,omitempty"`
+	Samples    int     `json:"samples"` // calibration inputs seen
+	// Nodes is keyed by node name in the optimized graph.
+	Nodes map[string]NodeCalibration `json:"nodes"`
+}
+
+// NodeCalibration is one node's entry.
+type NodeCalibration struct {
+	Int8     bool    `json:"int8"`
+	InRange  float32 `json:"in_range"`  // max |input| (or its percentile)
+	OutRange float32 `json:"out_range"` // max |output| after the activation
+	Why      string  `json:"why,omitempty"`
+}
+
+// CalibrateOptions tune Calibrate.
+type CalibrateOptions struct {
+	// Percentile, when in (0, 100), uses that percentile of |x| over all
+	// calibration values instead of the maximum. 0 means max-abs.
+	Percentile float64
+	// FP32 lists node names to keep in fp32 in addition to the defaults.
+	FP32 []string
+}
+
+// ErrCalibration is wrapped by calibration errors (no inputs, bad table).
+var ErrCalibration = errors.New("lcnet: calibration")
+
+// Calibrate runs the model's optimized graph in fp32 (pure Go, node by
+// node) on inputs, each one preprocessed sample of InputShape, and returns
+// the calibration table.
+func (m *Model) Calibrate(inputs [][]float32, o *CalibrateOptions) (*Calibration, error) {
+	var opt CalibrateOptions
+	if o != nil {
+		opt = *o
+	}
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("%w: no calibration inputs", ErrCalibration)
+	}
+	g := m.opt
+	type nodeRun struct {
+		inst *fallback.Instance
+		size int
+	}
+	runs := make([]nodeRun, len(g.Nodes))
+	for k, n := range g.Nodes {
+		sg, err := extract(g, []int{k})
+		if err != nil {
+			return nil, fmt.Errorf("%w: node %q: %v", ErrCalibration, n.Name, err)
+		}
+		p, err := fallback.Compile(sg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: node %q: %v", ErrCalibration, n.Name, err)
+		}
+		runs[k] = nodeRun{p.NewInstance(), graph.Numel(g.Values[n.Output].Shape)}
+	}
+	// per value: max |x|, and for percentiles a histogram of |x| / max
+	vmax := make([]float64, len(g.Values))
+	vals := make([][]float32, len(g.Values))
+	var hist [][]int64
+	const bins = 4096
+	pct := opt.Percentile > 0 && opt.Percentile < 100
+	// pass 1: maxima; pass 2 (percentile): histograms against the maxima
+	passes := 1
+	if pct {
+		passes = 2
+		hist = make([][]int64, len(g.Values))
+		for i := range hist {
+			hist[i] = make([]int64, bins)
+		}
+	}
+	for pass := 0; pass < passes; pass++ {
+		for _, x := range inputs {
+			if len(x) != m.inSize {
+				return nil, fmt.Errorf("%w: input has %d values, want %d", ErrCalibration, len(x), m.inSize)
+			}
+			vals[g.Input] = x
+			for k, n := range g.Nodes {
+				if vals[n.Output] == nil {
+					vals[n.Output] = make([]float32, runs[k].size)
+				}
+				if len(n.Inputs) != 1 {
+					return nil, fmt.Errorf("%w: node %q has %d inputs", ErrCalibration, n.Name, len(n.Inputs))
+				}
+				if err := runs[k].inst.RunContext(context.Background(), vals[n.Inputs[0]], 1, vals[n.Output]); err != nil {
+					return nil, fmt.Errorf("%w: node %q: %v", ErrCalibration, n.Name, err)
+				}
+			}
+			for v, a := range vals {
+				if a == nil {
+					continue
+				}
+				if pass == 0 {
+					for _, f := range a {
+						vmax[v] = max(vmax[v], math.Abs(float64(f)))
+					}
+					continue
+				}
+				if vmax[v] == 0 {
+					continue
+				}
+				h, s := hist[v], float64(bins)/vmax[v]
+				for _, f := range a {
+					b := int(math.Abs(float64(f)) * s)
+					h[min(b, bins-1)]++
+				}
+			}
+		}
+	}
+	rng := func(v int) float32 {
+		r := vmax[v]
+		if pct && r > 0 {
+			var total int64
+			for _, c := range hist[v] {
+				total += c
+			}
+			want := int64(math.Ceil(float64(total) * opt.Percentile / 100))
+			var acc int64
+			for b, c := range hist[v] {
+				acc += c
+				if acc >= want {
+					r = vmax[v] * float64(b+1) / bins
+					break
+				}
+			}
+		}
+		if r == 0 {
+			r = 1
+		}
+		return float32(r)
+	}
+	cal := &Calibration{Version: 1, Method: "maxabs", Samples: len(inputs), Nodes: map[string]NodeCalibration{}}
+	if pct {
+		cal.Method, cal.Percentile = "percentile", opt.Percentile
+	}
+	keep := map[string]bool{}
+	for _, s := range opt.FP32 {
+		keep[s] = true
+	}
+	for _, n := range g.Nodes {
+		why := int8Eligible(g, n)
+		if why == "" && keep[n.Name] {
+			why = "kept in fp32 by request"
+		}
+		cal.Nodes[n.Name] = NodeCalibration{Int8: why == "", InRange: rng(n.Inputs[0]), OutRange: rng(n.Output), Why: why}
+	}
+	return cal, nil
+}
+
+// int8Eligible returns "" when node n can run in int8, or why not.
+func int8Eligible(g *graph.Graph, n *graph.Node) string {
+	c, ok := n.Op.(*graph.Conv2D)
+	if !ok {
+		return n.Op.Type() + " stays fp32"
+	}
+	if c.InC <= 3 {
+		return "stem (3 input channels) stays fp32"
+	}
+	if dh, dw := c.Dilation(); dh != 1 || dw != 1 {
+		return "dilated convolution"
+	}
+	in := g.Values[n.Inputs[0]].Shape
+	if len(in) != 3 || in[1]*in[2] == 1 {
+		return "head convolution on a 1x1 input stays fp32"
+	}
+	switch c.Act.Kind {
+	case graph.ActNone, graph.ActReLU, graph.ActHardSwish:
+	default:
+		return "activation " + c.Act.String() + " has no int8 post-op here"
+	}
+	return ""
+}
+
+// Int8Nodes returns the names of the nodes the table runs in int8, in
+// sorted order.
+func (c *Calibration) Int8Nodes() []string {
+	var s []string
+	for k, v := range c.Nodes {
+		if v.Int8 {
+			s = append(s, k)
+		}
+	}
+	sort.Strings(s)
+	return s
+}
+
+// SaveInt8 writes the model's optimized graph as ONNX to path with the
+// calibration table (and the model's preprocessing and labels) in its
+// metadata_props. Load reads it back as an int8 model.
+func (m *Model) SaveInt8(path string, cal *Calibration) error {
+	if cal == nil {
+		return fmt.Errorf("%w: nil calibration", ErrCalibration)
+	}
+	tb, err := json.Marshal(cal)
+	if err != nil {
+		return err
+	}
+	md := map[string]string{MetaInt8: string(tb)}
+	if m.Preprocess != nil {
+		if b, err := json.Marshal(m.Preprocess); err == nil {
+			md[MetaPreprocess] = string(b)
+		}
+	}
+	if len(m.Labels) > 0 {
+		if b, err := json.Marshal(m.Labels); err == nil {
+			md[MetaLabels] = string(b)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("lcnet: %w", err)
+	}
+	if err := onnx.Export(m.opt, f, onnx.ExportOptions{Metadata: md}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Int8 reports whether the model runs int8 layers and, when a calibration
+// table was given but int8 is not used, why (e.g. no VNNI).
+func (m *Model) Int8() (active bool, note string) {
+	return m.plan.int8Active, m.plan.int8Note
+}
+
+// int8Name is the backend name of int8 segments in plans and Layers.
+const int8Name = "dnnl-int8"
+
+// markInt8 moves the calibrated int8 nodes of g onto the int8 backend. It
+// returns a note when it does not (and then changes nothing).
+func markInt8(g *graph.Graph, cal *Calibration, nodeBackend []string, pref string) (bool, string) {
+	if pref != string(DNNL) {
+		return false, "int8 calibration ignored: int8 needs the oneDNN backend (running " + pref + ")"
+	}
+	if ok, why := dnn.Int8Supported(); !ok {
+		return false, "int8 calibration ignored, running fp32: " + why
+	}
+	n := 0
+	for i, nd := range g.Nodes {
+		e, ok := cal.Nodes[nd.Name]
+		if !ok || !e.Int8 || nodeBackend[i] != pref || int8Eligible(g, nd) != "" {
+			continue
+		}
+		if !(e.InRange > 0) || !(e.OutRange > 0) || math.IsInf(float64(e.InRange), 0) || math.IsInf(float64(e.OutRange), 0) {
+			continue
+		}
+		nodeBackend[i] = int8Name
+		n++
+	}
+	if n == 0 {
+		return false, "int8 calibration matches no node of this graph: running fp32"
+	}
+	return true, ""
+}
+
+// int8Backend compiles chains of calibrated convolutions to dnn.Int8Plan.
+type int8Backend struct {
+	cal     *Calibration
+	threads int
+}
+
+func (int8Backend) name() string { return int8Name }
+
+func (int8Backend) supports(*graph.Graph, *graph.Node) error { return nil }
+
+func (b int8Backend) compile(seg *graph.Graph) (program, error) {
+	in := seg.InputShape()
+	if len(in) != 3 {
+		return nil, fmt.Errorf("int8 segment input %v is not [C,H,W]", in)
+	}
+	first := seg.Nodes[0].Name
+	net := &dnn.Int8Net{InC: in[0], InH: in[1], InW: in[2], InScale: 127 / b.cal.Nodes[first].InRange}
+	prev := seg.Input
+	for _, n := range seg.Nodes {
+		c, ok := n.Op.(*graph.Conv2D)
+		if !ok || len(n.Inputs) != 1 || n.Inputs[0] != prev {
+			return nil, fmt.Errorf("node %q: int8 segment is not a chain of convolutions", n.Name)
+		}
+		prev = n.Output
+		net.Layers = append(net.Layers, dnn.Layer{Kind: dnn.LayerConv, Name: n.Name,
+			InC: c.InC, OutC: c.OutC, KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
+			PadTop: c.PadT, PadLeft: c.PadL, PadBottom: c.PadB, PadRight: c.PadR, Groups: c.Groups,
+			Weight: c.Weight.Data, Bias: data(c.Bias), Act: toDNNAct(c.Act)})
+		net.OutScales = append(net.OutScales, 127/b.cal.Nodes[n.Name].OutRange)
+	}
+	p, err := dnn.CompileInt8(net, dnn.Options{Threads: b.threads})
+	if err != nil {
+		return nil, err
+	}
+	impls := map[string]string{}
+	for i, s := range p.LayerImpls() {
+		impls[net.Layers[i].Name] = s
+	}
+	return int8Program{p, impls}, nil
+}
+
+type int8Program struct {
+	p     *dnn.Int8Plan
+	impls map[string]string
+}
+
+func (d int8Program) implOf(node string) string { return d.impls[node] }
+
+func (d int8Program) newInstance() (instance, error) {
+	i, err := d.p.NewInstance()
+	if err != nil {
+		return nil, err
+	}
+	return int8Instance{i}, nil
+}
+
+func (d int8Program) close() error { return d.p.Close() }
+
+type int8Instance struct{ i *dnn.Int8Instance }
+
+func (d int8Instance) run(_ context.Context, in []float32, batch int, out []float32) error {
+	return d.i.Run(in, batch, out)
+}
+
+func (d int8Instance) close() error { return d.i.Close() }
+
+// readInt8Metadata returns the calibration table, preprocessing and labels
+// of an ONNX file written by SaveInt8 (nil table when it has none).
+func readInt8Metadata(path string) (*Calibration, []byte, []string, error) {
+	md, err := onnx.LoadMetadata(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var cal *Calibration
+	if s, ok := md[MetaInt8]; ok {
+		cal = &Calibration{}
+		if err := json.Unmarshal([]byte(s), cal); err != nil {
+			return nil, nil, nil, fmt.Errorf("%w: %s: metadata %s: %v", ErrCalibration, path, MetaInt8, err)
+		}
+		if cal.Version != 1 {
+			return nil, nil, nil, fmt.Errorf("%w: %s: calibration version %d (want 1)", ErrCalibration, path, cal.Version)
+		}
+	}
+	var labels []string
+	if s, ok := md[MetaLabels]; ok {
+		_ = json.Unmarshal([]byte(s), &labels)
+	}
+	var pp []byte
+	if s, ok := md[MetaPreprocess]; ok {
+		pp = []byte(s)
+	}
+	return cal, pp, labels, nil
+}
+
+// loadInt8Meta applies the metadata of a file written by SaveInt8: the
+// calibration table (unless o already has one) and the preprocessing; it
+// returns the labels.
+func loadInt8Meta(path string, o *OpenOptions, cfg **preprocess.Config) ([]string, error) {
+	head, err := readHead(path, 256)
+	if err != nil {
+		return nil, nil // a directory
+	}
+	if f, ok := Sniff(head); !ok || f != FormatONNX {
+		return nil, nil
+	}
+	cal, pp, labels, err := readInt8Metadata(path)
+	if err != nil {
+		return nil, err
+	}
+	if cal != nil && o.Calibration == nil {
+		o.Calibration = cal
+	}
+	if pp != nil && *cfg == nil {
+		c := &preprocess.Config{}
+		if json.Unmarshal(pp, c) == nil {
+			*cfg = c
+		}
+	}
+	return labels, nil
+}

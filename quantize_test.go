@@ -1,0 +1,174 @@
+package lcnet
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lcnet-go/lcnet/dnn"
+)
+
+// smoothInputs returns n random-ish images (smooth colour fields plus noise,
+// normalized like ImageNet inputs) for a [3,H,W] model.
+func smoothInputs(n, h, w int, seed uint64) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	out := make([][]float32, n)
+	for k := range out {
+		x := make([]float32, 3*h*w)
+		for c := 0; c < 3; c++ {
+			a, b, ph := r.Float64()*0.1, r.Float64()*0.1, r.Float64()*6
+			base := r.Float64()*2 - 1
+			for i := 0; i < h; i++ {
+				for j := 0; j < w; j++ {
+					v := base + math.Sin(a*float64(i)+b*float64(j)+ph) + 0.3*r.NormFloat64()
+					x[c*h*w+i*w+j] = float32(v)
+				}
+			}
+		}
+		out[k] = x
+	}
+	return out
+}
+
+func argmax(x []float32) int {
+	b := 0
+	for i, v := range x {
+		if v > x[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+func TestQuantizeRoundTrip(t *testing.T) {
+	if !dnn.Available() {
+		t.Skip("needs oneDNN")
+	}
+	if ok, why := dnn.Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	m, err := BuiltIn("pplcnet_x0_25", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.InputShape()
+	cal, err := m.Calibrate(smoothInputs(16, s[1], s[2], 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cal.Int8Nodes()) == 0 {
+		t.Fatal("no int8 nodes")
+	}
+	path := filepath.Join(t.TempDir(), "m8.onnx")
+	if err := m.SaveInt8(path, cal); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if on, note := q.Int8(); !on {
+		t.Fatalf("loaded model does not run int8: %s", note)
+	}
+	n8 := 0
+	for _, l := range q.Layers() {
+		if l.Backend == int8Name {
+			n8++
+			if !strings.Contains(l.Impl, "vnni") && !strings.Contains(l.Impl, "bf16") && !strings.Contains(l.Impl, "amx") {
+				t.Logf("layer %s: impl %q", l.Name, l.Impl)
+			}
+		}
+	}
+	if n8 != len(cal.Int8Nodes()) {
+		t.Errorf("%d layers run int8, table marks %d", n8, len(cal.Int8Nodes()))
+	}
+	// Held-out inputs: same argmax on >= 99% (here: all but at most one of
+	// 64 — synthetic weights give flat, close-call distributions), and
+	// max probability difference < 0.05.
+	test := smoothInputs(64, s[1], s[2], 99)
+	agree, worst := 0, 0.0
+	for _, x := range test {
+		a, err := m.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := q.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if argmax(a) == argmax(b) {
+			agree++
+		}
+		for i := range a {
+			worst = max(worst, math.Abs(float64(a[i]-b[i])))
+		}
+	}
+	t.Logf("top-1 agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
+	if agree < len(test)-1 || worst >= 0.05 {
+		t.Errorf("int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
+	}
+	out := make([]float32, q.outSize)
+	x := test[0]
+	if a := testing.AllocsPerRun(20, func() {
+		if err := q.RunInto(x, 1, out); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%v allocs per RunInto, want 0", a)
+	}
+}
+
+func TestQuantizeNoVNNI(t *testing.T) {
+	if !dnn.Available() {
+		t.Skip("needs oneDNN")
+	}
+	t.Setenv(dnn.EnvNoVNNI, "1")
+	m, err := BuiltIn("pplcnet_x0_25", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.InputShape()
+	cal, err := m.Calibrate(smoothInputs(2, s[1], s[2], 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := BuiltIn("pplcnet_x0_25", 1, &Options{Calibration: cal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	on, note := q.Int8()
+	if on || !strings.Contains(note, "running fp32") || !strings.Contains(note, dnn.EnvNoVNNI) {
+		t.Fatalf("Int8() = %v, %q; want fp32 with a message", on, note)
+	}
+	for _, l := range q.Layers() {
+		if l.Backend == int8Name {
+			t.Fatalf("layer %s runs int8 without VNNI", l.Name)
+		}
+	}
+	x := smoothInputs(1, s[1], s[2], 5)[0]
+	a, _ := m.Run(x, 1)
+	b, _ := q.Run(x, 1)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("fp32 fallback output differs at %d: %v vs %v", i, a[i], b[i])
+		}
+	}
+}
+
+func TestCalibrateNoInputs(t *testing.T) {
+	m, err := BuiltIn("pplcnet_x0_25", 1, &Options{Backend: Go})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Calibrate(nil, nil); !errors.Is(err, ErrCalibration) {
+		t.Fatalf("Calibrate(nil) = %v, want ErrCalibration", err)
+	}
+}
