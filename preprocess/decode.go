@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/lcnet-go/lcnet/dnn/turbojpeg"
 	"golang.org/x/image/bmp"
@@ -22,6 +23,10 @@ import (
 const (
 	DefaultMaxPixels = 100_000_000 // 100 megapixels
 	DefaultMaxBytes  = 256 << 20   // 256 MiB of encoded data
+	// DefaultMaxScans is libjpeg-turbo's TJFLAG_LIMITSCANS limit. Real
+	// progressive JPEGs have about 10 scans (libjpeg's default script)
+	// and rarely more than a few dozen.
+	DefaultMaxScans = 500
 )
 
 // Limits bounds what Decode accepts. A zero field means its default; the
@@ -32,6 +37,12 @@ type Limits struct {
 	MaxPixels int64
 	// MaxBytes is the largest encoded size read from an io.Reader or file.
 	MaxBytes int64
+	// MaxScans is the largest number of scans (SOS markers) a JPEG may
+	// have. Decoding time grows with scans x blocks, so a small file of
+	// thousands of tiny progressive scans is a CPU bomb. It is checked
+	// by reading the marker stream before any decoder runs, whichever
+	// decoder is in use.
+	MaxScans int
 }
 
 func (l Limits) maxPixels() int64 {
@@ -39,6 +50,13 @@ func (l Limits) maxPixels() int64 {
 		return l.MaxPixels
 	}
 	return DefaultMaxPixels
+}
+
+func (l Limits) maxScans() int {
+	if l.MaxScans > 0 {
+		return l.MaxScans
+	}
+	return DefaultMaxScans
 }
 
 func (l Limits) maxBytes() int64 {
@@ -147,16 +165,28 @@ func (d *Decoder) Decode(b []byte) (img *Image, err error) {
 		return nil, fmt.Errorf("preprocess: unknown image format: %w", ErrFormat)
 	}
 	lim := d.Limits
+	if f.name == "jpeg" {
+		if n := jpegScans(b, lim.maxScans()); n > lim.maxScans() {
+			return nil, fmt.Errorf("preprocess: JPEG with more than %d scans: %w", lim.maxScans(), ErrTooLarge)
+		}
+	}
 	if f.name == "jpeg" && useTurbo {
-		// libjpeg-turbo gives OpenCV's pixels. Streams it refuses
-		// (CMYK, or anything it warns about) go to Go's decoder.
+		// libjpeg-turbo gives OpenCV's pixels. Streams it cannot give
+		// pixels for, where OpenCV would still give some (CMYK and
+		// YCCK, corrupt or truncated data that libjpeg only warns
+		// about), go to Go's decoder. A stream refused for a limit
+		// does not: that would undo the limit.
 		if w, h, err := turbojpeg.Header(b); err == nil {
 			if err := checkSize(w, h, lim); err != nil {
 				return nil, err
 			}
 			img = d.image(w, h)
-			if turbojpeg.DecodeRGB(b, img.Pix, w, h) == nil {
+			err := turbojpeg.DecodeRGB(b, img.Pix, w, h)
+			if err == nil {
 				return orient(img, jpegOrientation(b)), nil
+			}
+			if turboLimit(err) {
+				return nil, fmt.Errorf("preprocess: %w: %w", err, ErrTooLarge)
 			}
 		}
 	}
@@ -190,6 +220,78 @@ func (d *Decoder) Decode(b []byte) (img *Image, err error) {
 		img = orient(img, pngOrientation(b))
 	}
 	return img, nil
+}
+
+// turboLimit reports whether libjpeg-turbo refused a stream for one of
+// its limits (TJFLAG_LIMITSCANS: "Progressive JPEG image has more than
+// 500 scans") rather than for its content. jpegScans makes this rare: it
+// happens when Limits.MaxScans is above libjpeg-turbo's 500.
+func turboLimit(err error) bool {
+	return strings.Contains(err.Error(), "more than") && strings.Contains(err.Error(), "scans")
+}
+
+// jpegScans counts the scans (SOS markers) of a JPEG stream, stopping once
+// the count is above limit. It walks the markers by their segment lengths
+// the way decoders do: after an SOS header, the entropy-coded data is
+// skipped to the next marker (in entropy-coded data 0xFF is escaped as
+// 0xFF00, and 0xFFD0-0xFFD7 are restart markers inside the scan), bytes
+// between segments that are not a marker are skipped (libjpeg and
+// image/jpeg both tolerate them), and EOI or the end of the data ends the
+// stream. The walk costs one pass over the bytes.
+func jpegScans(b []byte, limit int) int {
+	scans := 0
+	i := 2 // after SOI
+	for i < len(b) && scans <= limit {
+		// Find the next marker: 0xFF (with fill bytes) then a code.
+		k := bytes.IndexByte(b[i:], 0xff)
+		if k < 0 {
+			break
+		}
+		i += k
+		for i < len(b) && b[i] == 0xff {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		m := b[i]
+		i++
+		switch {
+		case m == 0x00, m == 0x01, m == 0xd8, m >= 0xd0 && m <= 0xd7:
+			continue // a stuffed byte, TEM, SOI or RSTn: no length
+		case m == 0xd9:
+			return scans // EOI
+		}
+		if i+2 > len(b) {
+			break
+		}
+		n := int(b[i])<<8 | int(b[i+1])
+		if n < 2 {
+			break // decoders refuse the stream
+		}
+		i += n
+		if m != 0xda {
+			continue
+		}
+		scans++
+		// Entropy-coded data up to the next marker that is not RSTn.
+		for i < len(b) {
+			k := bytes.IndexByte(b[i:], 0xff)
+			if k < 0 {
+				return scans
+			}
+			i += k
+			if i+1 >= len(b) {
+				return scans
+			}
+			if c := b[i+1]; c == 0x00 || c >= 0xd0 && c <= 0xd7 {
+				i += 2
+				continue
+			}
+			break // a marker (or fill bytes before one)
+		}
+	}
+	return scans
 }
 
 // image returns a w x h image backed by the Decoder's buffer.
