@@ -73,12 +73,25 @@ bench) deps; go test -run '^$' -bench . -benchmem ./... ;;
 fuzz)
 	deps
 	secs="${2:-30}"
+	# Run every target even when one fails (set -e would stop at the
+	# first), then list the failures and fail if there were any.
+	failed=()
+	ran=0
 	for pkg in $(go list ./...); do
 		for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
 			log "fuzz $pkg $f for ${secs}s"
-			go test -run '^$' -fuzz "^$f\$" -fuzztime "${secs}s" "$pkg"
+			ran=$((ran + 1))
+			if ! go test -run '^$' -fuzz "^$f\$" -fuzztime "${secs}s" "$pkg"; then
+				failed+=("$pkg $f")
+			fi
 		done
 	done
+	if ((${#failed[@]})); then
+		log "fuzz: ${#failed[@]} of $ran targets failed (inputs in each package's testdata/fuzz):"
+		printf '   %s\n' "${failed[@]}" >&2
+		exit 1
+	fi
+	log "fuzz: all $ran targets passed"
 	;;
 *) echo "usage: $0 [all|deps|build|test|bench|fuzz [seconds]]" >&2; exit 2 ;;
 esac
