@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"classify":   {"classify image files and folders (top-k labels, text or JSON)", runClassify},
 	"preprocess": {"write the tensor the model receives for images as .npy", runPreprocess},
 	"export":     {"write the model as ONNX (or safetensors)", runExport},
+	"quantize":   {"calibrate on images and write an int8 model (ONNX + calibration table)", runQuantize},
 }
 
 func usage(w io.Writer) {
