@@ -108,35 +108,55 @@ func TestKnownBackendBugs(t *testing.T) {
 		}
 		return x
 	}
-	t.Run("relu relu scale", func(t *testing.T) {
-		g := graph.New("rrs", "x", 4, 3, 3)
-		v, _ := g.Add("conv", &graph.Conv2D{InC: 4, OutC: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1, Weight: w(4, 4, 1, 1), Act: graph.ReLU}, g.Input)
-		v, _ = g.Add("relu", &graph.Act{Act: graph.ReLU}, v)
-		if _, err := g.Add("scale", &graph.Scale{Factor: 0.25}, v); err != nil {
-			t.Fatal(err)
-		}
-		in := make([]float32, 36)
-		for i := range in {
-			in[i] = float32(i%5) - 1
-		}
-		var outs [2][]float32
-		for i, be := range []lcnet.Backend{lcnet.Go, lcnet.DNNL} {
-			m, err := lcnet.New(g, &lcnet.Options{Backend: be})
-			if err != nil {
+	// oneDNN 2.6 runs a repeated eltwise post-op with the first one's
+	// parameters, so conv(relu) -> relu -> scale lost the scale and
+	// FC(relu) -> scale -> relu got it twice; csrc no longer fuses a
+	// repeated algorithm.
+	for _, tc := range []struct {
+		name  string
+		build func(g *graph.Graph) error
+	}{
+		{"conv relu, relu, scale", func(g *graph.Graph) error {
+			v, _ := g.Add("conv", &graph.Conv2D{InC: 4, OutC: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1, Weight: w(4, 4, 1, 1), Act: graph.ReLU}, g.Input)
+			v, _ = g.Add("relu", &graph.Act{Act: graph.ReLU}, v)
+			_, err := g.Add("scale", &graph.Scale{Factor: 0.25}, v)
+			return err
+		}},
+		{"fc relu, scale, relu", func(g *graph.Graph) error {
+			v, _ := g.Add("flat", &graph.Reshape{Shape: []int{-1}}, g.Input)
+			v, _ = g.Add("fc", &graph.FC{In: 36, Out: 5, Weight: w(5, 36), Act: graph.ReLU}, v)
+			v, _ = g.Add("scale", &graph.Scale{Factor: 0.25}, v)
+			_, err := g.Add("relu", &graph.Act{Act: graph.ReLU}, v)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graph.New("rrs", "x", 4, 3, 3)
+			if err := tc.build(g); err != nil {
 				t.Fatal(err)
 			}
-			outs[i], _ = m.Run(in, 1)
-			m.Close()
-		}
-		for i := range outs[0] {
-			if math.Abs(float64(outs[0][i]-outs[1][i])) > 1e-5 {
-				t.Skipf("KNOWN BUG csrc/lcn_dnnl26.c ops_fuse (line 205): conv(relu) -> relu -> scale 0.25 fuses into the post-ops relu, relu*0.25, "+
-					"and oneDNN 2.6 runs a repeated eltwise with the first one's parameters, dropping the scale (dnnl %v, go %v; "+
-					"FC(relu) -> scale -> relu gets the scale twice); the duplicate guard covers only linear and clip", outs[1][i], outs[0][i])
+			in := make([]float32, 36)
+			for i := range in {
+				in[i] = float32(i%5) - 1
 			}
-		}
-		t.Log("fixed: remove this case")
-	})
+			var outs [2][]float32
+			for i, be := range []lcnet.Backend{lcnet.Go, lcnet.DNNL} {
+				m, err := lcnet.New(g, &lcnet.Options{Backend: be})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if outs[i], err = m.Run(in, 1); err != nil {
+					t.Fatal(err)
+				}
+				m.Close()
+			}
+			for i := range outs[0] {
+				if math.Abs(float64(outs[0][i]-outs[1][i])) > 1e-5 {
+					t.Fatalf("value %d: dnnl %v, go %v", i, outs[1][i], outs[0][i])
+				}
+			}
+		})
+	}
 	t.Run("kernel over the padded input", func(t *testing.T) {
 		// A 3-row kernel on a 2-row input with stride 2 once gave
 		// (2-2-1)/2+1 = 1 output row (Go's division truncates towards

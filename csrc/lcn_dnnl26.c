@@ -199,9 +199,10 @@ static int ops_act(lcn_ops *o, const lcn_act *a) {
 
 /* Appends an ACTIVATION or SCALE layer as post-ops; a scale folds into the
  * previous op's output scale. Returns 0 when the chain would not be safe:
- * oneDNN 2.6's JIT post-op injectors compute wrong results when linear (or
- * clip) appears twice in one chain (measured), so such layers stay
- * standalone. */
+ * oneDNN 2.6's JIT post-op injectors compute wrong results when one eltwise
+ * algorithm appears twice in one chain (measured: linear, clip, and relu,
+ * whose second instance runs with the first one's scale), so such layers
+ * stay standalone. */
 static int ops_fuse(lcn_ops *o, const lcn_layer_desc *d) {
     if (d->kind == LCN_LAYER_SCALE) {
         if (o->n) {
@@ -213,9 +214,7 @@ static int ops_fuse(lcn_ops *o, const lcn_layer_desc *d) {
     if (d->kind != LCN_LAYER_ACTIVATION || !ops_act(o, &d->act)) return 0;
     for (int i = 0; i < o->n; i++)
         for (int j = i + 1; j < o->n; j++)
-            if (o->op[i].alg == o->op[j].alg &&
-                    (o->op[i].alg == dnnl_eltwise_linear || o->op[i].alg == dnnl_eltwise_clip))
-                return 0;
+            if (o->op[i].alg == o->op[j].alg) return 0;
     return 1;
 }
 

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 43ab1935a26986b6f94c2de45dc8e17e506715e38eda34fd9d85ceb34b56bd92
+// csrc sha256: b78bf5d90f212c3437655dee3e6ad5eae5cfde69394cfbfe116a7951832fb6a4
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
