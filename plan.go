@@ -92,6 +92,13 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 		var ne *nodeError
 		if errors.As(err, &ne) && attempt <= len(g.Nodes) {
 			for i, n := range g.Nodes {
+				if n.Name == ne.node && p.nodeBackend[i] == int8Name {
+					// an int8 node oneDNN cannot build runs in fp32
+					p.nodeBackend[i] = pref.name()
+					p.nodeWhy[i] = "int8 failed, fp32: " + ne.err.Error()
+					moved = true
+					continue
+				}
 				if n.Name == ne.node && p.nodeBackend[i] != goBE.name() {
 					p.nodeBackend[i] = goBE.name()
 					p.nodeWhy[i] = ne.err.Error()

@@ -196,27 +196,59 @@ func (m *Model) Calibrate(inputs [][]float32, o *CalibrateOptions) (*Calibration
 }
 
 // int8Eligible returns "" when node n can run in int8, or why not.
+// Convolutions (stem and head included) and the FC run in int8; squeeze-
+// excite, global pooling and [C,1,1]<->[C] reshapes run on the s8 tensor
+// inside an int8 segment (markInt8 keeps them int8 only after an int8 node).
 func int8Eligible(g *graph.Graph, n *graph.Node) string {
-	c, ok := n.Op.(*graph.Conv2D)
-	if !ok {
-		return n.Op.Type() + " stays fp32"
+	switch op := n.Op.(type) {
+	case *graph.Conv2D:
+		if dh, dw := op.Dilation(); dh != 1 || dw != 1 {
+			return "dilated convolution"
+		}
+		switch op.Act.Kind {
+		case graph.ActNone, graph.ActReLU, graph.ActHardSwish:
+		default:
+			return "activation " + op.Act.String() + " has no int8 post-op here"
+		}
+		return ""
+	case *graph.FC:
+		if in := g.Values[n.Inputs[0]].Shape; graph.Numel(in) != op.In || (len(in) == 3 && in[1]*in[2] != 1) {
+			return "fc on a spatial input stays fp32"
+		}
+		switch op.Act.Kind {
+		case graph.ActNone, graph.ActReLU, graph.ActHardSwish:
+		default:
+			return "activation " + op.Act.String() + " has no int8 post-op here"
+		}
+		return ""
+	case *graph.SE:
+		if op.Act.Kind != graph.ActReLU {
+			return "squeeze-excite inner activation " + op.Act.String()
+		}
+		switch op.Gate.Kind {
+		case graph.ActHardSigmoid, graph.ActSigmoid:
+			return ""
+		}
+		return "squeeze-excite gate " + op.Gate.String()
+	case *graph.GlobalAvgPool:
+		return ""
+	case *graph.Reshape:
+		if flatView(g.Values[n.Inputs[0]].Shape) && flatView(g.Values[n.Output].Shape) {
+			return ""
+		}
+		return "reshape stays fp32"
 	}
-	if c.InC <= 3 {
-		return "stem (3 input channels) stays fp32"
+	return n.Op.Type() + " stays fp32"
+}
+
+// int8Follower reports whether n runs in int8 only as part of a segment
+// that an int8 convolution starts (it keeps the scale of its input).
+func int8Follower(n *graph.Node) bool {
+	switch n.Op.(type) {
+	case *graph.SE, *graph.GlobalAvgPool, *graph.Reshape:
+		return true
 	}
-	if dh, dw := c.Dilation(); dh != 1 || dw != 1 {
-		return "dilated convolution"
-	}
-	in := g.Values[n.Inputs[0]].Shape
-	if len(in) != 3 || in[1]*in[2] == 1 {
-		return "head convolution on a 1x1 input stays fp32"
-	}
-	switch c.Act.Kind {
-	case graph.ActNone, graph.ActReLU, graph.ActHardSwish:
-	default:
-		return "activation " + c.Act.String() + " has no int8 post-op here"
-	}
-	return ""
+	return false
 }
 
 // Int8Nodes returns the names of the nodes the table runs in int8, in
@@ -284,7 +316,9 @@ func markInt8(g *graph.Graph, cal *Calibration, nodeBackend []string, pref strin
 		return false, "int8 calibration ignored, running fp32: " + why
 	}
 	n := 0
+	producer := map[int]int{}
 	for i, nd := range g.Nodes {
+		producer[nd.Output] = i
 		e, ok := cal.Nodes[nd.Name]
 		if !ok || !e.Int8 || nodeBackend[i] != pref || int8Eligible(g, nd) != "" {
 			continue
@@ -292,8 +326,25 @@ func markInt8(g *graph.Graph, cal *Calibration, nodeBackend []string, pref strin
 		if !(e.InRange > 0) || !(e.OutRange > 0) || math.IsInf(float64(e.InRange), 0) || math.IsInf(float64(e.OutRange), 0) {
 			continue
 		}
+		if int8Follower(nd) {
+			// SE, pooling and reshapes keep their input's scale: int8 only
+			// right after an int8 node
+			k, ok := producer[nd.Inputs[0]]
+			if !ok || k != i-1 || nodeBackend[k] != int8Name {
+				continue
+			}
+		}
 		nodeBackend[i] = int8Name
 		n++
+	}
+	// a segment must not end in a reshape alone after pooling: harmless, but
+	// drop trailing reshapes so the fp32 side sees the usual shapes
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		if _, ok := g.Nodes[i].Op.(*graph.Reshape); ok && nodeBackend[i] == int8Name &&
+			(i == len(g.Nodes)-1 || nodeBackend[i+1] != int8Name) {
+			nodeBackend[i] = pref
+			n--
+		}
 	}
 	if n == 0 {
 		return false, "int8 calibration matches no node of this graph: running fp32"
@@ -313,26 +364,63 @@ func (int8Backend) supports(*graph.Graph, *graph.Node) error { return nil }
 
 func (b int8Backend) compile(seg *graph.Graph) (program, error) {
 	in := seg.InputShape()
-	if len(in) != 3 {
+	net := &dnn.Int8Net{}
+	switch len(in) {
+	case 3:
+		net.InC, net.InH, net.InW = in[0], in[1], in[2]
+	case 1:
+		net.InC, net.InH, net.InW = in[0], 1, 1
+	default:
 		return nil, fmt.Errorf("int8 segment input %v is not [C,H,W]", in)
 	}
 	first := seg.Nodes[0].Name
-	net := &dnn.Int8Net{InC: in[0], InH: in[1], InW: in[2], InScale: 127 / b.cal.Nodes[first].InRange}
+	net.InScale = 127 / b.cal.Nodes[first].InRange
+	scale := net.InScale
 	prev := seg.Input
 	for _, n := range seg.Nodes {
-		c, ok := n.Op.(*graph.Conv2D)
-		if !ok || len(n.Inputs) != 1 || n.Inputs[0] != prev {
-			return nil, fmt.Errorf("node %q: int8 segment is not a chain of convolutions", n.Name)
+		if len(n.Inputs) != 1 || n.Inputs[0] != prev {
+			return nil, &nodeError{node: n.Name, err: fmt.Errorf("int8 segment is not a chain")}
 		}
 		prev = n.Output
-		net.Layers = append(net.Layers, dnn.Layer{Kind: dnn.LayerConv, Name: n.Name,
-			InC: c.InC, OutC: c.OutC, KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
-			PadTop: c.PadT, PadLeft: c.PadL, PadBottom: c.PadB, PadRight: c.PadR, Groups: c.Groups,
-			Weight: c.Weight.Data, Bias: data(c.Bias), Act: toDNNAct(c.Act)})
-		net.OutScales = append(net.OutScales, 127/b.cal.Nodes[n.Name].OutRange)
+		l := dnn.Layer{Name: n.Name}
+		switch op := n.Op.(type) {
+		case *graph.Conv2D:
+			l = dnn.Layer{Kind: dnn.LayerConv, Name: n.Name,
+				InC: op.InC, OutC: op.OutC, KH: op.KH, KW: op.KW, StrideH: op.StrideH, StrideW: op.StrideW,
+				PadTop: op.PadT, PadLeft: op.PadL, PadBottom: op.PadB, PadRight: op.PadR, Groups: op.Groups,
+				Weight: op.Weight.Data, Bias: data(op.Bias), Act: toDNNAct(op.Act)}
+			scale = 127 / b.cal.Nodes[n.Name].OutRange
+		case *graph.FC:
+			l.Kind, l.InC, l.OutC = dnn.LayerFC, op.In, op.Out
+			l.Weight, l.Bias, l.Act = op.Weight.Data, data(op.Bias), toDNNAct(op.Act)
+			scale = 127 / b.cal.Nodes[n.Name].OutRange
+		case *graph.SE:
+			l.Kind, l.InC, l.SEReduce = dnn.LayerSE, op.C, op.Reduce
+			l.W1, l.B1, l.W2, l.B2 = op.W1.Data, data(op.B1), op.W2.Data, data(op.B2)
+			l.Gate = toDNNAct(op.Gate)
+		case *graph.GlobalAvgPool:
+			l.Kind = dnn.LayerGlobalAvgPool
+		case *graph.Reshape:
+			continue // a view: int8Eligible admitted only [C,1,1] <-> [C]
+		default:
+			return nil, &nodeError{node: n.Name, err: fmt.Errorf("op %s has no int8 mapping", n.Op.Type())}
+		}
+		net.Layers = append(net.Layers, l)
+		net.OutScales = append(net.OutScales, scale)
 	}
 	p, err := dnn.CompileInt8(net, dnn.Options{Threads: b.threads})
 	if err != nil {
+		// name the node so that the planner runs it in fp32 and retries
+		var ne *dnn.NetError
+		var de *dnn.DNNLError
+		switch {
+		case errors.As(err, &ne) && ne.Name != "":
+			return nil, &nodeError{node: ne.Name, err: err}
+		case errors.As(err, &de) && de.Name != "":
+			return nil, &nodeError{node: de.Name, err: err}
+		case len(seg.Nodes) > 0:
+			return nil, &nodeError{node: seg.Nodes[0].Name, err: err}
+		}
 		return nil, err
 	}
 	impls := map[string]string{}

@@ -45,6 +45,17 @@ lcn_status lcn_i8plan_create(int in_c, int in_h, int in_w, int threads, float in
 lcn_status lcn_i8plan_add_conv(lcn_i8plan *p, const lcn_layer_desc *d, const float *w,
         size_t nw, const float *b, size_t nb, float out_scale, lcn_error *err);
 
+/* Appends any supported layer: CONV (int8, as above), FC (int8, on a C x 1 x 1
+ * input, run as a 1x1 convolution; w is out_c x in_c), GAP (s8 average
+ * pooling, keeps the scale) or SE (in place on the s8 tensor: s8 pooling,
+ * the two small 1x1 convolutions in fp32, binary mul back into s8; keeps the
+ * scale; w0..w3 = w1, b1, w2, b2 as in lcn_net_add). out_scale is ignored for
+ * GAP and SE. When the last layer is a CONV or FC with a 1 x 1 output it
+ * writes fp32 directly (no dequantizing reorder). */
+lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0, size_t n0,
+        const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
+        float out_scale, lcn_error *err);
+
 /* Builds the batch-1 primitives once (on the calling thread, with the plan's
  * thread count) to check that oneDNN has int8 kernels for every layer and to
  * record their names. */

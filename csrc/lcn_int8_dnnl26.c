@@ -99,28 +99,55 @@ lcn_status lcn_i8plan_create(int in_c, int in_h, int in_w, int threads, float in
     return LCN_OK;
 }
 
-lcn_status lcn_i8plan_add_conv(lcn_i8plan *p, const lcn_layer_desc *d, const float *w,
-        size_t nw, const float *b, size_t nb, float out_scale, lcn_error *err) {
+lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0, size_t n0,
+        const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
+        float out_scale, lcn_error *err) {
+    const float *w[4] = {w0, w1, w2, w3};
+    size_t nw[4] = {n0, n1, n2, n3};
     if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
     if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, p->net.n, "add after finalize");
-    if (d->kind != LCN_LAYER_CONV)
-        return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: only convolutions");
-    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
-        return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: activation %d", d->act.kind);
-    if (!(out_scale > 0) || !isfinite(out_scale))
-        return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: output scale %g", out_scale);
+    switch (d->kind) {
+        case LCN_LAYER_CONV:
+        case LCN_LAYER_FC:
+            if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU &&
+                    d->act.kind != LCN_ACT_HARDSWISH)
+                return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: activation %d", d->act.kind);
+            if (!(out_scale > 0) || !isfinite(out_scale))
+                return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: output scale %g", out_scale);
+            break;
+        case LCN_LAYER_GAP: break;
+        case LCN_LAYER_SE:
+            if (d->gate.kind != LCN_ACT_HARDSIGMOID && d->gate.kind != LCN_ACT_SIGMOID &&
+                    d->gate.kind != LCN_ACT_RELU && d->gate.kind != LCN_ACT_NONE)
+                return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: SE gate %d", d->gate.kind);
+            break;
+        default:
+            return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: layer kind %d", d->kind);
+    }
+    if (d->kind == LCN_LAYER_FC) {
+        int c, h, wd;
+        lcn_net_shape(&p->net, &c, &h, &wd);
+        if (h != 1 || wd != 1)
+            return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: fc on a %dx%d input", h, wd);
+    }
     if (p->net.n == p->cap_scale) {
         int nc = p->cap_scale ? 2 * p->cap_scale : 16;
         float *ns = realloc(p->out_scale, sizeof *ns * nc);
         if (!ns) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
         p->out_scale = ns, p->cap_scale = nc;
     }
-    const float *ws[4] = {w, b, NULL, NULL};
-    size_t ns[4] = {nw, nb, 0, 0};
-    lcn_status rc = lcn_net_add(&p->net, d, ws, ns, err);
+    lcn_status rc = lcn_net_add(&p->net, d, w, nw, err);
     if (rc != LCN_OK) return rc;
-    p->out_scale[p->net.n - 1] = out_scale;
+    p->out_scale[p->net.n - 1] = (d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC) ? out_scale : 0.f;
     return LCN_OK;
+}
+
+lcn_status lcn_i8plan_add_conv(lcn_i8plan *p, const lcn_layer_desc *d, const float *w,
+        size_t nw, const float *b, size_t nb, float out_scale, lcn_error *err) {
+    if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
+    if (d->kind != LCN_LAYER_CONV)
+        return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: only convolutions");
+    return lcn_i8plan_add_layer(p, d, w, nw, b, nb, NULL, 0, NULL, 0, out_scale, err);
 }
 
 static int q8_push_mem(q8_ctx *c, dnnl_memory_t m) {
@@ -172,82 +199,305 @@ static dnnl_status_t q8_reorder_now(dnnl_engine_t eng, dnnl_stream_t strm, dnnl_
     return s;
 }
 
-/* Builds the context for batch n; impls (n == 1 at finalize) receives the
+/* Builder state for one batch context. */
+typedef struct q8_b {
+    lcn_i8plan *p;
+    dnnl_stream_t strm;
+    q8_ctx *c;
+    dnnl_primitive_desc_t *pds;
+    int cap;
+    lcn_error *err;
+} q8_b;
+
+static lcn_status q8_oom(q8_b *B, int i) { return lcn_err_set(B->err, LCN_ERR_NOMEM, i, "out of memory"); }
+
+/* Adds a memory the context owns (md, allocated). */
+static lcn_status q8_new_mem(q8_b *B, const dnnl_memory_desc_t *md, int i, dnnl_memory_t *out) {
+    lcn_error *err = B->err;
+    dnnl_status_t s = dnnl_memory_create(out, md, B->p->eng, DNNL_MEMORY_ALLOCATE);
+    if (s != dnnl_success) return q8_dn(err, s, i, "memory_create");
+    if (!q8_push_mem(B->c, *out)) {
+        dnnl_memory_destroy(*out);
+        return q8_oom(B, i);
+    }
+    return LCN_OK;
+}
+
+/* Appends a step (takes pd). */
+static lcn_status q8_step_add(q8_b *B, dnnl_primitive_desc_t pd, int nargs, const dnnl_exec_arg_t *args) {
+    q8_ctx *c = B->c;
+    if (c->nsteps == B->cap) {
+        dnnl_primitive_desc_destroy(pd);
+        return lcn_err_set(B->err, LCN_ERR_STATE, -1, "int8: too many steps");
+    }
+    q8_step *st = &c->steps[c->nsteps];
+    for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
+    B->pds[c->nsteps++] = pd;
+    return LCN_OK;
+}
+
+static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    size_t n = strlen(L->impl);
+    snprintf(L->impl + n, sizeof L->impl - n, "%s%s%s", n ? " " : "", tag, impl ? impl : "");
+}
+
+/* A convolution: src (s8 or f32 NHWC) -> dst of type ddt. w is OIHW
+ * (grouped g); wscale: per-channel weight scales for int8 (NULL = f32 conv
+ * with plain weights); os: output scales (count oc) or NULL; ops: post-ops
+ * or NULL. *dst is created unless given (user memory). */
+static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int ic, int ih,
+        int iw, int oc, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl, int pb,
+        int pr, int g, const float *w, const float *bias, const float *wscale, const float *os,
+        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    lcn_i8plan *p = B->p;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_memory_t wplain = NULL;
+    int int8 = wscale != NULL, grouped = g > 1, icg = ic / g, ocg = oc / g;
+    dnnl_data_type_t wdt = int8 ? dnnl_s8 : dnnl_f32;
+    const dnnl_memory_desc_t *smdp;
+    dnnl_memory_get_memory_desc(src, &smdp);
+    dnnl_memory_desc_t wmd, bmd, dmd;
+    dnnl_dims_t dd = {n, oc, oh, ow};
+    dnnl_dims_t wd5 = {g, ocg, icg, kh, kw}, wd4 = {oc, ic, kh, kw}, bd = {oc};
+    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, ddt, dnnl_nhwc), i, "md");
+    Q8CHK(dnnl_memory_desc_init_by_tag(&wmd, grouped ? 5 : 4, grouped ? wd5 : wd4, wdt,
+                  dnnl_format_tag_any), i, "md");
+    Q8CHK(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x), i, "md");
+    dnnl_dims_t strides = {sh, sw}, pads_l = {pt, pl}, pads_r = {pb, pr};
+    dnnl_convolution_desc_t cd;
+    Q8CHK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                  smdp, &wmd, bias ? &bmd : NULL, &dmd, strides, pads_l, pads_r),
+            i, "convolution desc");
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    if (os) Q8CHK(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, os), i, "output scales");
+    if (ops) Q8CHK(dnnl_primitive_attr_set_post_ops(attr, ops), i, "post_ops");
+    Q8CHK(dnnl_primitive_desc_create(&pd, &cd, attr, p->eng, NULL), i,
+            "convolution primitive_desc_create");
+    dnnl_memory_desc_t wpl;
+    Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
+                  grouped ? dnnl_goihw : dnnl_oihw), i, "md");
+    Q8CHK(dnnl_memory_create(&wplain, &wpl, p->eng, (void *)w), i, "memory_create");
+    const dnnl_memory_desc_t *qw = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_memory_t wm, bm = NULL;
+    if ((rc = q8_new_mem(B, qw, i, &wm)) != LCN_OK) goto done;
+    Q8CHK(q8_reorder_now(p->eng, B->strm, wplain, wm, int8 ? oc : 0, grouped ? 3 : 1, wscale), i,
+            "weights reorder");
+    if (bias) {
+        if ((rc = q8_new_mem(B, &bmd, i, &bm)) != LCN_OK) goto done;
+        void *bh;
+        dnnl_memory_get_data_handle(bm, &bh);
+        memcpy(bh, bias, sizeof *bias * oc);
+    }
+    if (!*dst) {
+        const dnnl_memory_desc_t *qd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        if ((rc = q8_new_mem(B, qd, i, dst)) != LCN_OK) goto done;
+    }
+    if (record) q8_impl_append(&p->net.layers[i], tag, pd);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, *dst},
+            {DNNL_ARG_BIAS, bm}};
+    rc = q8_step_add(B, pd, bias ? 4 : 3, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (wplain) dnnl_memory_destroy(wplain);
+    return rc;
+}
+
+/* Average pooling over the whole H x W of src (s8 NHWC) -> s8 [n,C,1,1]. */
+static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int C, int H,
+        int W, dnnl_memory_t *dst, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    const dnnl_memory_desc_t *smdp;
+    dnnl_memory_get_memory_desc(src, &smdp);
+    dnnl_memory_desc_t dmd;
+    dnnl_dims_t dd = {n, C, 1, 1}, st = {1, 1}, ker = {H, W}, pad = {0, 0};
+    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_s8, dnnl_nhwc), i, "md");
+    dnnl_pooling_desc_t pdsc;
+    Q8CHK(dnnl_pooling_forward_desc_init(&pdsc, dnnl_forward_inference,
+                  dnnl_pooling_avg_exclude_padding, smdp, &dmd, st, ker, pad, pad),
+            i, "pooling desc");
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    Q8CHK(dnnl_primitive_desc_create(&pd, &pdsc, attr, B->p->eng, NULL), i,
+            "pooling primitive_desc_create");
+    if ((rc = q8_new_mem(B, &dmd, i, dst)) != LCN_OK) goto done;
+    if (record) q8_impl_append(&B->p->net.layers[i], tag, pd);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
+    rc = q8_step_add(B, pd, 2, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* A reorder src -> *dst (created with md dmd unless given) with one scale. */
+static lcn_status q8_reorder(q8_b *B, int i, const char *tag, dnnl_memory_t src,
+        const dnnl_memory_desc_t *dmd, float scale, dnnl_memory_t *dst, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    const dnnl_memory_desc_t *smdp;
+    dnnl_memory_get_memory_desc(src, &smdp);
+    if (!*dst && (rc = q8_new_mem(B, dmd, i, dst)) != LCN_OK) return rc;
+    const dnnl_memory_desc_t *dmdp;
+    dnnl_memory_get_memory_desc(*dst, &dmdp);
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    if (scale != 1.f) Q8CHK(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), i, "attr");
+    Q8CHK(dnnl_reorder_primitive_desc_create(&pd, smdp, B->p->eng, dmdp, B->p->eng, attr), i,
+            "reorder");
+    if (record && i >= 0) q8_impl_append(&B->p->net.layers[i], tag, pd);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, *dst}};
+    rc = q8_step_add(B, pd, 2, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+static int q8_act_ops(dnnl_post_ops_t po, const lcn_act *a, float scale) {
+    switch (a->kind) {
+        case LCN_ACT_NONE:
+            return scale == 1.f || dnnl_post_ops_append_eltwise(po, scale, dnnl_eltwise_linear, 1.f, 0.f) == dnnl_success;
+        case LCN_ACT_RELU: return dnnl_post_ops_append_eltwise(po, scale, dnnl_eltwise_relu, 0.f, 0.f) == dnnl_success;
+        case LCN_ACT_HARDSWISH:
+            return dnnl_post_ops_append_eltwise(po, scale, dnnl_eltwise_hardswish, 0.f, 0.f) == dnnl_success;
+        case LCN_ACT_HARDSIGMOID:
+            return dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_linear, a->alpha, a->beta) == dnnl_success &&
+                   dnnl_post_ops_append_eltwise(po, scale, dnnl_eltwise_clip, 0.f, 1.f) == dnnl_success;
+        case LCN_ACT_SIGMOID:
+            return dnnl_post_ops_append_eltwise(po, scale, dnnl_eltwise_logistic, 0.f, 0.f) == dnnl_success;
+    }
+    return 0;
+}
+
+/* Squeeze-excite in place on x (s8 NHWC, scale s_x). */
+static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    const lcn_layer *L = &B->p->net.layers[i];
+    int C = L->ic, R = L->d.se_reduce;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_memory_t pooled = NULL, pf = NULL, r = NULL, gte = NULL;
+    if ((rc = q8_gap(B, i, "pool=", x, n, C, L->ih, L->iw, &pooled, record)) != LCN_OK) return rc;
+    dnnl_memory_desc_t fmd;
+    dnnl_dims_t fd = {n, C, 1, 1};
+    Q8CHK(dnnl_memory_desc_init_by_tag(&fmd, 4, fd, dnnl_f32, dnnl_nhwc), i, "md");
+    if ((rc = q8_reorder(B, i, "deq=", pooled, &fmd, 1.f / s_x, &pf, 0)) != LCN_OK) return rc;
+    lcn_act relu = {LCN_ACT_RELU, 0.f, 0.f};
+    Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
+    if (!q8_act_ops(po, &relu, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se post-ops"); goto done; }
+    rc = q8_conv(B, i, "fc1=", pf, n, C, 1, 1, R, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[0],
+            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record);
+    dnnl_post_ops_destroy(po), po = NULL;
+    if (rc != LCN_OK) goto done;
+    Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
+    if (!q8_act_ops(po, &L->d.gate, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se gate"); goto done; }
+    rc = q8_conv(B, i, "fc2=", r, n, R, 1, 1, C, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[2],
+            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record);
+    dnnl_post_ops_destroy(po), po = NULL;
+    if (rc != LCN_OK) goto done;
+    {
+        const dnnl_memory_desc_t *xmd, *gmd;
+        dnnl_memory_get_memory_desc(x, &xmd);
+        dnnl_memory_get_memory_desc(gte, &gmd);
+        dnnl_binary_desc_t bd;
+        Q8CHK(dnnl_binary_desc_init(&bd, dnnl_binary_mul, xmd, gmd, xmd), i, "binary desc");
+        Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+        Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+        Q8CHK(dnnl_primitive_desc_create(&pd, &bd, attr, B->p->eng, NULL), i,
+                "binary primitive_desc_create");
+        if (record) q8_impl_append(&B->p->net.layers[i], "mul=", pd);
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, x}, {DNNL_ARG_SRC_1, gte}, {DNNL_ARG_DST, x}};
+        rc = q8_step_add(B, pd, 3, args);
+        pd = NULL;
+    }
+done:
+    if (po) dnnl_post_ops_destroy(po);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* Builds the context for batch n; record (n == 1 at finalize) stores the
  * implementation names. */
 static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **out, int record,
         lcn_error *err) {
     lcn_status rc = LCN_OK;
     q8_ctx *c = calloc(1, sizeof *c);
     float *scales = NULL, *bq = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
-    dnnl_memory_t wplain = NULL;
     size_t scratch_max = 0;
-    dnnl_primitive_desc_t *pds = NULL;
+    q8_b B = {p, strm, c, NULL, 6 * p->net.n + 4, err};
     if (!c) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     c->n = n;
-    c->steps = calloc((size_t)p->net.n + 2, sizeof *c->steps);
-    if (!c->steps) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory"); goto done; }
-    pds = calloc((size_t)p->net.n + 2, sizeof *pds);
-    if (!pds) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory"); goto done; }
+    c->steps = calloc((size_t)B.cap, sizeof *c->steps);
+    B.pds = calloc((size_t)B.cap, sizeof *B.pds);
+    if (!c->steps || !B.pds) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory"); goto done; }
+    if (record)
+        for (int i = 0; i < p->net.n; i++) p->net.layers[i].impl[0] = 0;
 
     /* user memories (handles set per run) */
     const lcn_layer *last = &p->net.layers[p->net.n - 1];
+    int direct = (last->d.kind == LCN_LAYER_CONV || last->d.kind == LCN_LAYER_FC) && last->oh == 1 &&
+                 last->ow == 1;
     dnnl_memory_desc_t uin, uout, act;
     dnnl_dims_t din = {n, p->net.in_c, p->net.in_h, p->net.in_w};
     dnnl_dims_t dout = {n, last->oc, last->oh, last->ow};
     Q8CHK(dnnl_memory_desc_init_by_tag(&uin, 4, din, dnnl_f32, dnnl_nchw), -1, "md");
-    Q8CHK(dnnl_memory_desc_init_by_tag(&uout, 4, dout, dnnl_f32, dnnl_nchw), -1, "md");
+    /* a 1x1 output is the same bytes in NHWC and NCHW */
+    Q8CHK(dnnl_memory_desc_init_by_tag(&uout, 4, dout, dnnl_f32, direct ? dnnl_nhwc : dnnl_nchw), -1, "md");
     Q8CHK(dnnl_memory_create(&c->user_in, &uin, p->eng, DNNL_MEMORY_NONE), -1, "memory_create");
     Q8CHK(dnnl_memory_create(&c->user_out, &uout, p->eng, DNNL_MEMORY_NONE), -1, "memory_create");
 
     /* quantize */
-    dnnl_memory_t cur;
+    dnnl_memory_t cur = NULL;
     Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_s8, dnnl_nhwc), -1, "md");
-    Q8CHK(dnnl_memory_create(&cur, &act, p->eng, DNNL_MEMORY_ALLOCATE), -1, "memory_create");
-    if (!q8_push_mem(c, cur)) { dnnl_memory_destroy(cur); rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
-    Q8CHK(dnnl_primitive_attr_create(&attr), -1, "attr");
-    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), -1, "attr");
-    Q8CHK(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &p->in_scale), -1, "attr");
-    Q8CHK(dnnl_reorder_primitive_desc_create(&pd, &uin, p->eng, &act, p->eng, attr), -1,
-            "quantize reorder");
-    dnnl_primitive_attr_destroy(attr), attr = NULL;
-    q8_step *st = &c->steps[c->nsteps];
-    st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_FROM, c->user_in};
-    st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_TO, cur};
-    pds[c->nsteps++] = pd, pd = NULL;
+    if ((rc = q8_reorder(&B, -1, "", c->user_in, &act, p->in_scale, &cur, 0)) != LCN_OK) goto done;
 
     float s_x = p->in_scale;
     for (int i = 0; i < p->net.n; i++) {
         const lcn_layer *L = &p->net.layers[i];
         const lcn_layer_desc *d = &L->d;
-        int g = d->groups, oc = L->oc, icg = L->ic / g, ocg = oc / g;
-        dnnl_memory_desc_t smd, wmd, bmd, dmd;
-        dnnl_dims_t sd = {n, L->ic, L->ih, L->iw}, dd = {n, oc, L->oh, L->ow};
-        dnnl_dims_t wd5 = {g, ocg, icg, d->kh, d->kw}, wd4 = {oc, L->ic, d->kh, d->kw}, bd = {oc};
-        int grouped = g > 1;
-        Q8CHK(dnnl_memory_desc_init_by_tag(&smd, 4, sd, dnnl_s8, dnnl_nhwc), i, "md");
-        Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_s8, dnnl_nhwc), i, "md");
-        Q8CHK(dnnl_memory_desc_init_by_tag(&wmd, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_s8,
-                      dnnl_format_tag_any), i, "md");
-        Q8CHK(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x), i, "md");
-        dnnl_dims_t strides = {d->stride_h, d->stride_w}, pl = {d->pad_t, d->pad_l},
-                    pr = {d->pad_b, d->pad_r};
-        dnnl_convolution_desc_t cd;
-        Q8CHK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference,
-                      dnnl_convolution_direct, &smd, &wmd, &bmd, &dmd, strides, pl, pr),
-                i, "convolution desc");
+        if (d->kind == LCN_LAYER_SE) {
+            if ((rc = q8_se(&B, i, cur, n, s_x, record)) != LCN_OK) goto done;
+            continue;
+        }
+        if (d->kind == LCN_LAYER_GAP) {
+            dnnl_memory_t dst = NULL;
+            if ((rc = q8_gap(&B, i, "", cur, n, L->ic, L->ih, L->iw, &dst, record)) != LCN_OK) goto done;
+            cur = dst;
+            continue;
+        }
+        int fc = d->kind == LCN_LAYER_FC;
+        int g = fc ? 1 : d->groups, oc = L->oc, icg = L->ic / g;
+        int kh = fc ? 1 : d->kh, kw = fc ? 1 : d->kw;
         /* per-channel weight scales */
         const float *w = L->w[0];
-        size_t per = (size_t)icg * d->kh * d->kw;
+        size_t per = (size_t)icg * kh * kw;
         free(scales);
         scales = malloc(sizeof *scales * 2 * (size_t)oc);
         free(bq);
         bq = calloc((size_t)oc, sizeof *bq);
         if (!scales || !bq) { rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
         float *ws = scales, *os = scales + oc;
-        float s_y = p->out_scale[i];
+        int final = direct && i == p->net.n - 1;
+        float s_y = final ? 1.f : p->out_scale[i];
         int fold = d->act.kind == LCN_ACT_NONE;
         for (int o = 0; o < oc; o++) {
             float m = 0.f;
@@ -256,72 +506,26 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             os[o] = (fold ? s_y : 1.f) / (s_x * ws[o]);
             if (L->w[1]) bq[o] = L->w[1][o] * s_x * ws[o];
         }
-        Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
-        Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
-        Q8CHK(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, os), i, "output scales");
         if (!fold) {
             Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
-            dnnl_alg_kind_t alg = d->act.kind == LCN_ACT_RELU ? dnnl_eltwise_relu : dnnl_eltwise_hardswish;
-            Q8CHK(dnnl_post_ops_append_eltwise(po, s_y, alg, 0.f, 0.f), i, "post_ops");
-            Q8CHK(dnnl_primitive_attr_set_post_ops(attr, po), i, "post_ops");
-            dnnl_post_ops_destroy(po), po = NULL;
+            if (!q8_act_ops(po, &d->act, s_y)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 post-ops"); goto done; }
         }
-        Q8CHK(dnnl_primitive_desc_create(&pd, &cd, attr, p->eng, NULL), i,
-                "convolution primitive_desc_create");
-        dnnl_primitive_attr_destroy(attr), attr = NULL;
-        /* weights: fp32 plain -> s8 in the kernel's layout, per-channel scales */
-        dnnl_memory_desc_t wpl;
-        Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
-                      grouped ? dnnl_goihw : dnnl_oihw), i, "md");
-        Q8CHK(dnnl_memory_create(&wplain, &wpl, p->eng, (void *)w), i, "memory_create");
-        const dnnl_memory_desc_t *qw = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        dnnl_memory_t wm;
-        Q8CHK(dnnl_memory_create(&wm, qw, p->eng, DNNL_MEMORY_ALLOCATE), i, "memory_create");
-        if (!q8_push_mem(c, wm)) { dnnl_memory_destroy(wm); rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
-        Q8CHK(q8_reorder_now(p->eng, strm, wplain, wm, oc, grouped ? 3 : 1, ws), i, "weights reorder");
-        dnnl_memory_destroy(wplain), wplain = NULL;
-        dnnl_memory_t bm;
-        Q8CHK(dnnl_memory_create(&bm, &bmd, p->eng, DNNL_MEMORY_ALLOCATE), i, "memory_create");
-        if (!q8_push_mem(c, bm)) { dnnl_memory_destroy(bm); rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
-        void *bh;
-        dnnl_memory_get_data_handle(bm, &bh);
-        memcpy(bh, bq, sizeof *bq * oc);
-        dnnl_memory_t dst;
-        Q8CHK(dnnl_memory_create(&dst, &dmd, p->eng, DNNL_MEMORY_ALLOCATE), i, "memory_create");
-        if (!q8_push_mem(c, dst)) { dnnl_memory_destroy(dst); rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
-        st = &c->steps[c->nsteps];
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, cur};
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wm};
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bm};
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
-        if (record) {
-            const char *impl = NULL;
-            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-            snprintf(p->net.layers[i].impl, sizeof p->net.layers[i].impl, "%s", impl ? impl : "");
-        }
-        pds[c->nsteps++] = pd, pd = NULL;
+        dnnl_memory_t dst = final ? c->user_out : NULL;
+        rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
+                fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
+                fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, ws, os, po,
+                final ? dnnl_f32 : dnnl_s8, &dst, record);
+        if (po) dnnl_post_ops_destroy(po), po = NULL;
+        if (rc != LCN_OK) goto done;
         cur = dst;
         s_x = s_y;
     }
     /* dequantize */
-    {
-        float inv = 1.f / s_x;
-        Q8CHK(dnnl_primitive_attr_create(&attr), -1, "attr");
-        Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), -1, "attr");
-        Q8CHK(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &inv), -1, "attr");
-        const dnnl_memory_desc_t *cmd;
-        dnnl_memory_get_memory_desc(cur, &cmd);
-        Q8CHK(dnnl_reorder_primitive_desc_create(&pd, cmd, p->eng, &uout, p->eng, attr), -1,
-                "dequantize reorder");
-        dnnl_primitive_attr_destroy(attr), attr = NULL;
-        st = &c->steps[c->nsteps];
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_FROM, cur};
-        st->args[st->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_TO, c->user_out};
-        pds[c->nsteps++] = pd, pd = NULL;
-    }
+    if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, 1.f / s_x, &c->user_out, 0)) != LCN_OK)
+        goto done;
     /* one scratchpad shared by the steps (they run one after the other) */
     for (int i = 0; i < c->nsteps; i++) {
-        const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pds[i], dnnl_query_scratchpad_md, 0);
+        const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz > scratch_max) scratch_max = sz;
     }
@@ -330,7 +534,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         if (!c->scratch) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
     }
     for (int i = 0; i < c->nsteps; i++) {
-        const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pds[i], dnnl_query_scratchpad_md, 0);
+        const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz) {
             dnnl_memory_t sm;
@@ -338,18 +542,15 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             if (!q8_push_mem(c, sm)) { dnnl_memory_destroy(sm); rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
             c->steps[i].args[c->steps[i].nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, sm};
         }
-        Q8CHK(dnnl_primitive_create(&c->steps[i].prim, pds[i]), i - 1, "primitive_create");
+        Q8CHK(dnnl_primitive_create(&c->steps[i].prim, B.pds[i]), -1, "primitive_create");
     }
 done:
-    if (pds) {
-        for (int i = 0; i < p->net.n + 2; i++)
-            if (pds[i]) dnnl_primitive_desc_destroy(pds[i]);
-        free(pds);
+    if (B.pds) {
+        for (int i = 0; i < B.cap; i++)
+            if (B.pds[i]) dnnl_primitive_desc_destroy(B.pds[i]);
+        free(B.pds);
     }
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     if (po) dnnl_post_ops_destroy(po);
-    if (wplain) dnnl_memory_destroy(wplain);
     free(scales);
     free(bq);
     if (rc != LCN_OK) {

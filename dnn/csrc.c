@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: b78bf5d90f212c3437655dee3e6ad5eae5cfde69394cfbfe116a7951832fb6a4
+// csrc sha256: ea7a3500b6c4b015b502abde8d4c037f8d91f77154768a7e501db77d5bb0f4b4
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -12,8 +12,11 @@ import (
 //
 // A scale is quantized units per real unit: 127 / the calibrated range
 // (max |x|). InScale quantizes the fp32 input; OutScales[i] requantizes
-// layer i's output (after its activation). Layers must be LayerConv with
-// Act none, ReLU or hardswish. Input and output are fp32 NCHW.
+// layer i's output (after its activation). Layers are LayerConv or LayerFC
+// (on a C×1×1 input) with Act none, ReLU or hardswish, run in int8, or
+// LayerSE / LayerGlobalAvgPool, which run on the s8 NHWC tensor and keep
+// its scale (the SE's two small convolutions in fp32; their OutScales entry
+// is ignored). Input and output are fp32 NCHW.
 type Int8Net struct {
 	InC, InH, InW int
 	InScale       float32
@@ -56,8 +59,12 @@ func validateInt8(net *Int8Net, opt Options) (*validated, error) {
 		return nil, &NetError{Layer: -1, Msg: fmt.Sprintf("%d OutScales for %d layers", len(net.OutScales), len(net.Layers))}
 	}
 	for i, l := range net.Layers {
-		if l.Kind != LayerConv {
-			return nil, &NetError{Layer: i, Name: l.Name, Msg: "int8: only convolutions, got " + l.Kind.String()}
+		switch l.Kind {
+		case LayerConv, LayerFC:
+		case LayerSE, LayerGlobalAvgPool:
+			continue
+		default:
+			return nil, &NetError{Layer: i, Name: l.Name, Msg: "int8: no int8 kernel for " + l.Kind.String()}
 		}
 		switch l.Act.Kind {
 		case ActNone, ActReLU, ActHardSwish:

@@ -57,12 +57,38 @@ func maxAbs(x []float32) float32 {
 	return m
 }
 
+// int8Head extends int8Chain with what the int8 segment of PP-LCNet also
+// covers: squeeze-excite, the global pool, the head 1x1 conv and the FC.
+func int8Head(r *rand.Rand) *Net {
+	net := int8Chain(r)
+	rnd := func(n int, s float32) []float32 {
+		w := make([]float32, n)
+		for i := range w {
+			w[i] = (r.Float32()*2 - 1) * s
+		}
+		return w
+	}
+	net.Layers = append(net.Layers,
+		Layer{Kind: LayerSE, Name: "se", InC: 48, SEReduce: 12, W1: rnd(12*48, 0.3), B1: rnd(12, 0.1),
+			W2: rnd(48*12, 0.3), B2: rnd(48, 0.1), Gate: Act{Kind: ActHardSigmoid, Alpha: 1.0 / 6, Beta: 0.5}},
+		Layer{Kind: LayerConv, Name: "pw3", OutC: 64, KH: 1, KW: 1, Weight: rnd(64*48, 0.2), Bias: rnd(64, 0.1), Act: Act{Kind: ActHardSwish}},
+		Layer{Kind: LayerGlobalAvgPool, Name: "gap"},
+		Layer{Kind: LayerConv, Name: "head", OutC: 96, KH: 1, KW: 1, Weight: rnd(96*64, 0.2), Act: Act{Kind: ActHardSwish}},
+		Layer{Kind: LayerFC, Name: "fc", InC: 96, OutC: 10, Weight: rnd(10*96, 0.2), Bias: rnd(10, 0.1)},
+	)
+	return net
+}
+
 func TestInt8MatchesFP32(t *testing.T) {
 	if ok, why := Int8Supported(); !ok {
 		t.Skip(why)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	net := int8Chain(r)
+	t.Run("convs", func(t *testing.T) { testInt8Net(t, int8Chain(rand.New(rand.NewPCG(1, 2)))) })
+	t.Run("se-head", func(t *testing.T) { testInt8Net(t, int8Head(rand.New(rand.NewPCG(1, 2)))) })
+}
+
+func testInt8Net(t *testing.T, net *Net) {
+	r := rand.New(rand.NewPCG(3, 4))
 	const batch = 2
 	in := make([]float32, batch*net.InC*net.InH*net.InW)
 	for i := range in {
@@ -121,8 +147,8 @@ func TestInt8Invalid(t *testing.T) {
 		t.Error("wrong number of scales accepted")
 	}
 	q.OutScales = []float32{1, 1, 1, 1}
-	q.Layers = append([]Layer{{Kind: LayerGlobalAvgPool}}, q.Layers[1:]...)
+	q.Layers = append([]Layer{{Kind: LayerSoftmax}}, q.Layers[1:]...)
 	if _, err := CompileInt8(q, Options{}); err == nil {
-		t.Error("pooling accepted")
+		t.Error("softmax accepted")
 	}
 }
