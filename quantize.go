@@ -509,3 +509,224 @@ func loadInt8Meta(path string, o *OpenOptions, cfg **preprocess.Config) ([]strin
 	}
 	return labels, nil
 }
+
+// SensitivityOptions tune Model.Sensitivity.
+type SensitivityOptions struct {
+	// MinAgreement is the target top-1 agreement of the int8 model with
+	// fp32 over the evaluation inputs (default 0.99).
+	MinAgreement float64
+	// MaxEvals caps the number of int8 models built and evaluated (each
+	// layer alone once, then the whole model after each move to fp32).
+	// Default 100.
+	MaxEvals int
+	// Threads for the oneDNN instances (default 1).
+	Threads int
+	// Log, when set, receives progress lines.
+	Log func(format string, args ...any)
+}
+
+// Agreement compares an int8 model's outputs with fp32 on a set of inputs.
+type Agreement struct {
+	Agree, N     int     // same argmax
+	MaxProbDiff  float64 // max over inputs and classes of |p_int8 - p_fp32|
+	MeanProbDiff float64 // mean over inputs of max over classes
+}
+
+// Top1 is the fraction of inputs with the same argmax.
+func (a Agreement) Top1() float64 {
+	if a.N == 0 {
+		return 0
+	}
+	return float64(a.Agree) / float64(a.N)
+}
+
+func (a Agreement) String() string {
+	return fmt.Sprintf("top-1 %.2f%% (%d/%d), max dp %.4f, mean dp %.4f",
+		100*a.Top1(), a.Agree, a.N, a.MaxProbDiff, a.MeanProbDiff)
+}
+
+// LayerDamage is what quantizing one layer alone costs.
+type LayerDamage struct {
+	Name string
+	Agreement
+	// Score = fraction of argmax flips + mean |prob diff|: the sort key.
+	Score float64
+}
+
+// SensitivityReport says what Sensitivity measured and did.
+type SensitivityReport struct {
+	Before, After Agreement     // all eligible layers int8; the returned table
+	Damage        []LayerDamage // every int8 layer alone, most damaging first
+	FP32          []string      // layers moved to fp32, in order
+	Evals         int           // int8 models built
+	Met           bool          // After reaches MinAgreement
+	Note          string        // why nothing was measured (e.g. no VNNI)
+}
+
+// Sensitivity keeps in fp32 the int8 layers that cost accuracy. Starting
+// from cal (every eligible layer int8), it measures the agreement of the
+// int8 model with fp32 on inputs; below o.MinAgreement it quantizes each
+// int8 layer (convolutions and the FC; squeeze-excite and pooling follow
+// their producer) alone once, sorts the layers by damage (argmax flips +
+// mean |prob diff|) and moves them to fp32 in that order, re-evaluating the
+// whole model after each move, until the target is met or o.MaxEvals
+// models have been evaluated. It returns a new table (cal is not changed).
+// When int8 cannot run here (no oneDNN or VNNI) it returns cal unchanged
+// with a note.
+func (m *Model) Sensitivity(cal *Calibration, inputs [][]float32, o *SensitivityOptions) (*Calibration, *SensitivityReport, error) {
+	opt := SensitivityOptions{MinAgreement: 0.99, MaxEvals: 100, Threads: 1}
+	if o != nil {
+		if o.MinAgreement > 0 {
+			opt.MinAgreement = o.MinAgreement
+		}
+		if o.MaxEvals > 0 {
+			opt.MaxEvals = o.MaxEvals
+		}
+		if o.Threads > 0 {
+			opt.Threads = o.Threads
+		}
+		opt.Log = o.Log
+	}
+	logf := func(f string, a ...any) {
+		if opt.Log != nil {
+			opt.Log(f, a...)
+		}
+	}
+	if cal == nil || len(inputs) == 0 {
+		return nil, nil, fmt.Errorf("%w: sensitivity needs a table and inputs", ErrCalibration)
+	}
+	out := copyCalibration(cal)
+	rep := &SensitivityReport{}
+	ref := make([][]float32, len(inputs))
+	for i, x := range inputs {
+		y, err := m.Run(x, 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref[i] = y
+	}
+	eval := func(c *Calibration) (Agreement, string, error) {
+		rep.Evals++
+		q, err := New(m.src, &Options{Calibration: c, Threads: opt.Threads, MaxInstances: 1})
+		if err != nil {
+			return Agreement{}, "", err
+		}
+		defer q.Close()
+		if on, note := q.Int8(); !on {
+			return Agreement{}, note, nil
+		}
+		var a Agreement
+		y := make([]float32, q.outSize)
+		for i, x := range inputs {
+			if err := q.RunInto(x, 1, y); err != nil {
+				return Agreement{}, "", err
+			}
+			a.N++
+			if argmax32(y) == argmax32(ref[i]) {
+				a.Agree++
+			}
+			d := 0.0
+			for k := range y {
+				d = max(d, math.Abs(float64(y[k]-ref[i][k])))
+			}
+			a.MaxProbDiff = max(a.MaxProbDiff, d)
+			a.MeanProbDiff += d / float64(len(inputs))
+		}
+		return a, "", nil
+	}
+	a, note, err := eval(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if note != "" {
+		rep.Note = note
+		return out, rep, nil
+	}
+	rep.Before, rep.After = a, a
+	logf("all eligible layers int8 (%d nodes): %v", len(out.Int8Nodes()), a)
+	if a.Top1() >= opt.MinAgreement {
+		rep.Met = true
+		return out, rep, nil
+	}
+	// candidates: int8 layers that start or carry a segment on their own
+	var cand []string
+	for _, n := range m.opt.Nodes {
+		if e, ok := out.Nodes[n.Name]; ok && e.Int8 && !int8Follower(n) {
+			cand = append(cand, n.Name)
+		}
+	}
+	for _, name := range cand {
+		if rep.Evals >= opt.MaxEvals {
+			logf("evaluation cap %d reached while measuring layers alone", opt.MaxEvals)
+			break
+		}
+		one := copyCalibration(out)
+		for _, c := range cand {
+			e := one.Nodes[c]
+			e.Int8 = c == name
+			one.Nodes[c] = e
+		}
+		a, note, err := eval(one)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" { // e.g. oneDNN could not build it alone: unknown damage
+			a = Agreement{}
+		}
+		d := LayerDamage{Name: name, Agreement: a}
+		if a.N > 0 {
+			d.Score = float64(a.N-a.Agree)/float64(a.N) + a.MeanProbDiff
+		}
+		rep.Damage = append(rep.Damage, d)
+	}
+	sort.SliceStable(rep.Damage, func(i, j int) bool { return rep.Damage[i].Score > rep.Damage[j].Score })
+	for _, d := range rep.Damage {
+		logf("  alone %-12s %v (score %.4f)", d.Name, d.Agreement, d.Score)
+	}
+	for _, d := range rep.Damage {
+		if rep.Evals >= opt.MaxEvals {
+			logf("evaluation cap %d reached", opt.MaxEvals)
+			break
+		}
+		e := out.Nodes[d.Name]
+		e.Int8 = false
+		e.Why = fmt.Sprintf("kept in fp32 by sensitivity (alone: %d/%d argmax flips, mean dp %.4f)", d.N-d.Agree, d.N, d.MeanProbDiff)
+		out.Nodes[d.Name] = e
+		rep.FP32 = append(rep.FP32, d.Name)
+		a, note, err := eval(out)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" { // nothing int8 left
+			rep.After = Agreement{Agree: len(inputs), N: len(inputs)}
+			rep.Met = true
+			return out, rep, nil
+		}
+		rep.After = a
+		logf("+ fp32 %-12s -> %v", d.Name, a)
+		if a.Top1() >= opt.MinAgreement {
+			rep.Met = true
+			break
+		}
+	}
+	return out, rep, nil
+}
+
+func copyCalibration(c *Calibration) *Calibration {
+	d := *c
+	d.Nodes = make(map[string]NodeCalibration, len(c.Nodes))
+	for k, v := range c.Nodes {
+		d.Nodes[k] = v
+	}
+	return &d
+}
+
+func argmax32(x []float32) int {
+	b := 0
+	for i, v := range x {
+		if v > x[b] {
+			b = i
+		}
+	}
+	return b
+}

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lcnet-go/lcnet/dnn"
+	"github.com/lcnet-go/lcnet/internal/textrender"
+	"github.com/lcnet-go/lcnet/preprocess"
 )
 
 // smoothInputs returns n random-ish images (smooth colour fields plus noise,
@@ -172,3 +175,123 @@ func TestCalibrateNoInputs(t *testing.T) {
 		t.Fatalf("Calibrate(nil) = %v, want ErrCalibration", err)
 	}
 }
+
+// textlineSet renders Lines[lo:hi] in every font at several sizes and
+// colour schemes, upright and rotated 180°, preprocessed for m.
+func textlineSet(t *testing.T, m *Model, lo, hi int, sizes []float64) (up, rot [][]float32) {
+	t.Helper()
+	fonts, err := textrender.Fonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := m.PreprocessConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := cfg.NewPreprocessor()
+	per := m.inSize
+	samples := textrender.Samples(fonts)
+	prep := func(img *preprocess.Image) []float32 {
+		x := make([]float32, per)
+		if err := pp.Into(x, img); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for i := lo; i < hi; i++ {
+		s := samples[i]
+		for fi, f := range fonts {
+			for _, size := range sizes {
+				st := s.Style
+				st.Size = size
+				sc := samples[(i+fi)%len(samples)].Style // vary colours too
+				st.FG, st.BG = sc.FG, sc.BG
+				img, err := textrender.Render(f, s.Text, st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				up = append(up, prep(img))
+				rot = append(rot, prep(textrender.Rotate180(img)))
+			}
+		}
+	}
+	return up, rot
+}
+
+// TestQuantizeSensitivityTextline: the real text-line model quantized with
+// the default settings (all eligible int8, then sensitivity with target
+// 0.99 on the calibration inputs) agrees with fp32 on >= 99% of held-out
+// text lines, upright and rotated.
+func TestQuantizeSensitivityTextline(t *testing.T) {
+	if !dnn.Available() {
+		t.Skip("needs oneDNN")
+	}
+	if ok, why := dnn.Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	if _, err := os.Stat(quantTextlineModel); err != nil {
+		t.Skipf("real model not present: %v", err)
+	}
+	m, err := Open(quantTextlineModel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cu, cr := textlineSet(t, m, 0, 12, []float64{20, 32})
+	calib := append(append([][]float32{}, cu...), cr...)
+	cal, err := m.Calibrate(calib, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, rep, err := m.Sensitivity(cal, calib, &SensitivityOptions{Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Note != "" {
+		t.Fatal(rep.Note)
+	}
+	t.Logf("calibration set: before %v; after %v; fp32 %v; %d evals; %d of %d nodes int8",
+		rep.Before, rep.After, rep.FP32, rep.Evals, len(tab.Int8Nodes()), len(tab.Nodes))
+	path := filepath.Join(t.TempDir(), "tl8.onnx")
+	if err := m.SaveInt8(path, tab); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if on, note := q.Int8(); !on {
+		t.Fatal(note)
+	}
+	tu, tr := textlineSet(t, m, 12, 24, []float64{18, 24, 28, 36, 44})
+	for _, set := range []struct {
+		name string
+		xs   [][]float32
+	}{{"upright", tu}, {"rotated", tr}} {
+		agree, worst := 0, 0.0
+		for _, x := range set.xs {
+			a, err := m.Run(x, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := q.Run(x, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if argmax(a) == argmax(b) {
+				agree++
+			}
+			for i := range a {
+				worst = max(worst, math.Abs(float64(a[i]-b[i])))
+			}
+		}
+		t.Logf("held-out %s: %d/%d agree (%.1f%%), max dp %.4f", set.name, agree, len(set.xs),
+			100*float64(agree)/float64(len(set.xs)), worst)
+		if float64(agree) < 0.99*float64(len(set.xs)) {
+			t.Errorf("held-out %s: agreement %d/%d < 99%%", set.name, agree, len(set.xs))
+		}
+	}
+}
+
+const quantTextlineModel = "third_party/models/pplcnet_x0_25_textline_ori/paddle"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/lcnet-go/lcnet"
 	"github.com/lcnet-go/lcnet/preprocess"
@@ -20,7 +21,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("quantize", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lcnet quantize --model M --calib DIR --output M8.onnx [--max-images N] [--holdout F] [--percentile P]")
+		fmt.Fprintln(stderr, "usage: lcnet quantize --model M --calib DIR --output M8.onnx [--max-images N] [--holdout F] [--percentile P] [--fp32 n1,n2] [--sensitivity=false] [--min-agreement A] [--eval DIR]...")
 		fs.PrintDefaults()
 	}
 	var mf modelFlags
@@ -31,6 +32,9 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	holdout := fs.Float64("holdout", 0, "fraction of the images kept out of calibration and used to compare int8 with fp32")
 	percentile := fs.Float64("percentile", 0, "range = this percentile of |x| instead of the max (e.g. 99.99); 0 = max-abs")
 	keep := fs.StringSlice("fp32", nil, "node names (see lcnet info) to keep in fp32, comma-separated")
+	sens := fs.Bool("sensitivity", true, "move the int8 layers that cost agreement with fp32 to fp32 until --min-agreement is met (on the held-out images, or the calibration images without --holdout)")
+	minAgree := fs.Float64("min-agreement", 0.99, "sensitivity target: top-1 agreement of int8 with fp32")
+	maxEvals := fs.Int("max-evals", 100, "sensitivity: cap on int8 models built and evaluated")
 	evalDirs := fs.StringArray("eval", nil, "also compare int8 with fp32 on the images of this folder (repeatable)")
 	maxPixels := fs.Int64("max-pixels", preprocess.DefaultMaxPixels, "largest image (width×height) accepted")
 	if err := parse(fs, args); err != nil {
@@ -71,6 +75,30 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	table, err := m.Calibrate(cal, &lcnet.CalibrateOptions{Percentile: *percentile, FP32: *keep})
 	if err != nil {
 		return err
+	}
+	if *sens {
+		set, what := held, "held-out calibration images"
+		if len(set) == 0 {
+			set, what = cal, "calibration images"
+		}
+		t, rep, err := m.Sensitivity(table, set, &lcnet.SensitivityOptions{MinAgreement: *minAgree, MaxEvals: *maxEvals, Threads: mf.threads})
+		if err != nil {
+			return err
+		}
+		switch {
+		case rep.Note != "":
+			fmt.Fprintf(stderr, "lcnet quantize: sensitivity not measured: %s\n", rep.Note)
+		default:
+			fmt.Fprintf(stdout, "sensitivity on %d %s: all eligible int8 %v\n", len(set), what, rep.Before)
+			if len(rep.FP32) > 0 {
+				fmt.Fprintf(stdout, "  kept in fp32 (%d): %s\n", len(rep.FP32), strings.Join(rep.FP32, ","))
+				fmt.Fprintf(stdout, "  then %v\n", rep.After)
+			}
+			if !rep.Met {
+				fmt.Fprintf(stderr, "lcnet quantize: target agreement %.4f not met after %d evaluations\n", *minAgree, rep.Evals)
+			}
+		}
+		table = t
 	}
 	if err := m.SaveInt8(*output, table); err != nil {
 		return err
