@@ -20,12 +20,13 @@ import (
 //
 // A Calibration records, for every node of the optimized graph, the range
 // (max |x|) of its input and output values over a set of calibration
-// inputs, and which nodes run in int8. Convolutions run in int8 (s8 weights
-// per output channel, symmetric; s8 activations per tensor, scale 127/range)
-// except the stem (3 input channels), convolutions on 1×1 inputs (the head's
-// 1280 conv) and anything that is not a convolution (squeeze-excite, pooling,
-// FC, softmax stay fp32). Activations are s8 rather than u8 because
-// hardswish outputs go down to -0.375.
+// inputs, and which nodes run in int8. Convolutions (the stem and the head
+// conv included) and the FC run in int8 (s8 weights per output channel,
+// symmetric; s8 activations per tensor, scale 127/range); squeeze-excite,
+// pooling and reshapes follow the node before them, and softmax stays fp32.
+// Activations are s8 rather than u8 because hardswish outputs go down to
+// -0.375. Sensitivity then moves the layers that cost agreement with fp32
+// back to fp32, greedily, until a target agreement is met.
 //
 // File format: the optimized fp32 graph as ONNX (valid for any runtime) with
 // metadata_props "lcnet.int8" holding the Calibration as JSON, plus
