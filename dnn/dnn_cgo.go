@@ -317,22 +317,17 @@ func (p *Plan) NewInstance() (*Instance, error) {
 		return nil, ErrClosed
 	}
 	ps := p.st
-	st := &instState{
-		req:     make(chan runReq),
-		resp:    make(chan error),
-		inSize:  ps.in.c * ps.in.h * ps.in.w,
-		outSize: ps.out.c * ps.out.h * ps.out.w,
-		names:   ps.names,
-	}
 	ps.mu.Lock() // the plan must not be closed while the instance takes its reference
+	defer ps.mu.Unlock()
 	if ps.h == nil {
-		ps.mu.Unlock()
 		return nil, ErrClosed
 	}
-	ready := make(chan error)
-	go st.loop(ps.h, ready)
-	err := <-ready
-	ps.mu.Unlock()
+	plan := ps.h
+	st, err := startWorker(ps.in, ps.out, ps.names, func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
+		var h *C.lcn_inst
+		rc := C.lcn_inst_create(plan, &h, cerr)
+		return fp32Inst{h}, rc
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -345,10 +340,44 @@ func (p *Plan) NewInstance() (*Instance, error) {
 	return inst, nil
 }
 
+// cInstance is a C instance as a worker drives it: fp32 NCHW in, fp32 out.
+type cInstance interface {
+	run(r runReq, cerr *C.lcn_error) C.lcn_status
+	destroy()
+}
+
+type fp32Inst struct{ h *C.lcn_inst }
+
+func (i fp32Inst) run(r runReq, cerr *C.lcn_error) C.lcn_status {
+	return C.lcn_inst_run(i.h,
+		(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
+		(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
+}
+
+func (i fp32Inst) destroy() { C.lcn_inst_destroy(i.h) }
+
+// startWorker starts the worker goroutine of an instance and waits until
+// create has made the C instance on the worker's OS thread.
+func startWorker(in, out shape, names []string, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
+	st := &instState{
+		req:     make(chan runReq),
+		resp:    make(chan error),
+		inSize:  in.c * in.h * in.w,
+		outSize: out.c * out.h * out.w,
+		names:   names,
+	}
+	ready := make(chan error)
+	go st.loop(create, ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // loop is the worker: it owns the C instance and its OS thread. The thread
 // is never unlocked, so it exits with the goroutine (and libgomp's thread
 // pool of that thread with it).
-func (s *instState) loop(plan *C.lcn_plan, ready chan<- error) {
+func (s *instState) loop(create func(*C.lcn_error) (cInstance, C.lcn_status), ready chan<- error) {
 	runtime.LockOSThread()
 	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
 	if cerr == nil {
@@ -356,22 +385,19 @@ func (s *instState) loop(plan *C.lcn_plan, ready chan<- error) {
 		return
 	}
 	defer C.free(unsafe.Pointer(cerr))
-	var h *C.lcn_inst
-	if rc := C.lcn_inst_create(plan, &h, cerr); rc != C.LCN_OK {
+	h, rc := create(cerr)
+	if rc != C.LCN_OK {
 		ready <- cError(rc, cerr, s.names)
 		return
 	}
 	ready <- nil
 	for r := range s.req {
 		if r.quit {
-			C.lcn_inst_destroy(h)
+			h.destroy()
 			s.resp <- nil
 			return
 		}
-		rc := C.lcn_inst_run(h,
-			(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
-			(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
-		if rc != C.LCN_OK {
+		if rc := h.run(r, cerr); rc != C.LCN_OK {
 			s.resp <- cError(rc, cerr, s.names)
 			continue
 		}
@@ -393,16 +419,8 @@ func (s *instState) close() bool {
 	return true
 }
 
-// Run runs one inference. in holds batch×C×H×W float32 values (NCHW, the
-// Plan's InputShape per sample), out receives batch×prod(OutputShape()).
-// The slices are only used during the call. Run is safe to call from any
-// goroutine; calls on one Instance run one at a time. It does not allocate
-// in steady state (the first Run of a batch size builds its primitives).
-func (inst *Instance) Run(in []float32, batch int, out []float32) error {
-	if inst == nil || inst.st == nil {
-		return ErrClosed
-	}
-	s := inst.st
+// run checks the buffers and hands one inference to the worker.
+func (s *instState) run(in []float32, batch int, out []float32) error {
 	if batch <= 0 || batch > math.MaxInt32 || batch > math.MaxInt/max(s.inSize, s.outSize) {
 		return fmt.Errorf("%w: batch = %d", ErrInvalidInput, batch)
 	}
@@ -413,13 +431,24 @@ func (inst *Instance) Run(in []float32, batch int, out []float32) error {
 		return fmt.Errorf("%w: len(out) = %d, want %d (batch %d x %d)", ErrInvalidInput, len(out), batch*s.outSize, batch, s.outSize)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return ErrClosed
 	}
 	s.req <- runReq{in: in, out: out, batch: batch}
-	err := <-s.resp
-	s.mu.Unlock()
+	return <-s.resp
+}
+
+// Run runs one inference. in holds batch×C×H×W float32 values (NCHW, the
+// Plan's InputShape per sample), out receives batch×prod(OutputShape()).
+// The slices are only used during the call. Run is safe to call from any
+// goroutine; calls on one Instance run one at a time. It does not allocate
+// in steady state (the first Run of a batch size builds its primitives).
+func (inst *Instance) Run(in []float32, batch int, out []float32) error {
+	if inst == nil || inst.st == nil {
+		return ErrClosed
+	}
+	err := inst.st.run(in, batch, out)
 	runtime.KeepAlive(inst)
 	return err
 }

@@ -12,7 +12,6 @@ import "C"
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -168,20 +167,21 @@ func (p *Int8Plan) Close() error {
 }
 
 // Int8Instance runs an Int8Plan: quantized weights, activations, stream and
-// primitives owned by an OS-locked worker goroutine.
+// primitives owned by an OS-locked worker goroutine (the same worker as an
+// Instance's).
 type Int8Instance struct {
-	st *i8instState
+	st *instState
 }
 
-type i8instState struct {
-	mu      sync.Mutex
-	closed  bool
-	req     chan runReq
-	resp    chan error
-	inSize  int
-	outSize int
-	names   []string
+type int8Inst struct{ h *C.lcn_i8inst }
+
+func (i int8Inst) run(r runReq, cerr *C.lcn_error) C.lcn_status {
+	return C.lcn_i8inst_run(i.h,
+		(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
+		(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
 }
+
+func (i int8Inst) destroy() { C.lcn_i8inst_destroy(i.h) }
 
 // NewInstance starts an instance on its own OS-locked worker goroutine.
 func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
@@ -189,75 +189,27 @@ func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
 		return nil, ErrClosed
 	}
 	ps := p.st
-	st := &i8instState{
-		req:     make(chan runReq),
-		resp:    make(chan error),
-		inSize:  ps.in.c * ps.in.h * ps.in.w,
-		outSize: ps.out.c * ps.out.h * ps.out.w,
-		names:   ps.names,
-	}
 	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	if ps.h == nil {
-		ps.mu.Unlock()
 		return nil, ErrClosed
 	}
-	ready := make(chan error)
-	go st.loop(ps.h, ready)
-	err := <-ready
-	ps.mu.Unlock()
+	plan := ps.h
+	st, err := startWorker(ps.in, ps.out, ps.names, func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
+		var h *C.lcn_i8inst
+		rc := C.lcn_i8inst_create(plan, &h, cerr)
+		return int8Inst{h}, rc
+	})
 	if err != nil {
 		return nil, err
 	}
 	inst := &Int8Instance{st: st}
-	runtime.AddCleanup(inst, func(s *i8instState) {
+	runtime.AddCleanup(inst, func(s *instState) {
 		if s.close() {
 			leaked.Add(1)
 		}
 	}, st)
 	return inst, nil
-}
-
-func (s *i8instState) loop(plan *C.lcn_i8plan, ready chan<- error) {
-	runtime.LockOSThread() // never unlocked: the thread (and its libgomp pool) exits with us
-	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
-	if cerr == nil {
-		ready <- fmt.Errorf("dnn: out of C memory")
-		return
-	}
-	defer C.free(unsafe.Pointer(cerr))
-	var h *C.lcn_i8inst
-	if rc := C.lcn_i8inst_create(plan, &h, cerr); rc != C.LCN_OK {
-		ready <- cError(rc, cerr, s.names)
-		return
-	}
-	ready <- nil
-	for r := range s.req {
-		if r.quit {
-			C.lcn_i8inst_destroy(h)
-			s.resp <- nil
-			return
-		}
-		rc := C.lcn_i8inst_run(h,
-			(*C.float)(unsafe.Pointer(&r.in[0])), C.size_t(len(r.in)), C.int(r.batch),
-			(*C.float)(unsafe.Pointer(&r.out[0])), C.size_t(len(r.out)), cerr)
-		if rc != C.LCN_OK {
-			s.resp <- cError(rc, cerr, s.names)
-			continue
-		}
-		s.resp <- nil
-	}
-}
-
-func (s *i8instState) close() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.closed = true
-	s.req <- runReq{quit: true}
-	<-s.resp
-	return true
 }
 
 // Run runs one inference: in is batch×C×H×W fp32 (NCHW), out receives
@@ -266,21 +218,7 @@ func (inst *Int8Instance) Run(in []float32, batch int, out []float32) error {
 	if inst == nil || inst.st == nil {
 		return ErrClosed
 	}
-	s := inst.st
-	if batch <= 0 || batch > math.MaxInt32 || batch > math.MaxInt/max(s.inSize, s.outSize) {
-		return fmt.Errorf("%w: batch = %d", ErrInvalidInput, batch)
-	}
-	if len(in) != batch*s.inSize || len(out) != batch*s.outSize {
-		return fmt.Errorf("%w: len(in), len(out) = %d, %d, want %d, %d", ErrInvalidInput, len(in), len(out), batch*s.inSize, batch*s.outSize)
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	s.req <- runReq{in: in, out: out, batch: batch}
-	err := <-s.resp
-	s.mu.Unlock()
+	err := inst.st.run(in, batch, out)
 	runtime.KeepAlive(inst)
 	return err
 }
