@@ -223,10 +223,12 @@ func fptr(s []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&s[0]))
 }
 
-// addLayer hands one validated layer to C, which copies the weights.
-func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
+// layerDesc describes one validated layer for C, with its weight arrays in
+// the order lcn_*_add_layer takes them (weight, bias, second weight, second
+// bias; SE: W1, B1, W2, B2).
+func layerDesc(l *Layer) (C.lcn_layer_desc, [4][]float32) {
 	var d C.lcn_layer_desc
-	var w, b, w2, b2 []float32
+	var ws [4][]float32
 	switch l.Kind {
 	case LayerConv:
 		d.kind = C.LCN_LAYER_CONV
@@ -234,17 +236,17 @@ func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
 		d.stride_h, d.stride_w, d.groups = C.int(l.StrideH), C.int(l.StrideW), C.int(l.Groups)
 		d.pad_t, d.pad_l, d.pad_b, d.pad_r = C.int(l.PadTop), C.int(l.PadLeft), C.int(l.PadBottom), C.int(l.PadRight)
 		d.act = cAct(l.Act)
-		w, b = l.Weight, l.Bias
+		ws[0], ws[1] = l.Weight, l.Bias
 	case LayerFC:
 		d.kind = C.LCN_LAYER_FC
 		d.in_c, d.out_c = C.int(l.InC), C.int(l.OutC)
 		d.act = cAct(l.Act)
-		w, b = l.Weight, l.Bias
+		ws[0], ws[1] = l.Weight, l.Bias
 	case LayerSE:
 		d.kind = C.LCN_LAYER_SE
 		d.in_c, d.se_reduce = C.int(l.InC), C.int(l.SEReduce)
 		d.gate = cAct(l.Gate)
-		w, b, w2, b2 = l.W1, l.B1, l.W2, l.B2
+		ws = [4][]float32{l.W1, l.B1, l.W2, l.B2}
 	case LayerGlobalAvgPool:
 		d.kind = C.LCN_LAYER_GAP
 	case LayerSoftmax:
@@ -256,9 +258,15 @@ func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
 		d.kind = C.LCN_LAYER_ACTIVATION
 		d.act = cAct(l.Act)
 	}
+	return d, ws
+}
+
+// addLayer hands one validated layer to C, which copies the weights.
+func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
+	d, ws := layerDesc(l)
 	return C.lcn_plan_add_layer(h, &d,
-		fptr(w), C.size_t(len(w)), fptr(b), C.size_t(len(b)),
-		fptr(w2), C.size_t(len(w2)), fptr(b2), C.size_t(len(b2)), cerr)
+		fptr(ws[0]), C.size_t(len(ws[0])), fptr(ws[1]), C.size_t(len(ws[1])),
+		fptr(ws[2]), C.size_t(len(ws[2])), fptr(ws[3]), C.size_t(len(ws[3])), cerr)
 }
 
 // InputShape returns the per-sample input shape [C, H, W].

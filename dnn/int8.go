@@ -102,34 +102,7 @@ func buildInt8(v *validated, inScale float32, outScales []float32, names []strin
 		return nil, cError(rc, cerr, names)
 	}
 	for i := range v.layers {
-		l := &v.layers[i]
-		var d C.lcn_layer_desc
-		var ws [4][]float32
-		set := func(k int, f []float32) { ws[k] = f }
-		switch l.Kind {
-		case LayerConv:
-			d.kind = C.LCN_LAYER_CONV
-			d.in_c, d.out_c, d.kh, d.kw = C.int(l.InC), C.int(l.OutC), C.int(l.KH), C.int(l.KW)
-			d.stride_h, d.stride_w, d.groups = C.int(l.StrideH), C.int(l.StrideW), C.int(l.Groups)
-			d.pad_t, d.pad_l, d.pad_b, d.pad_r = C.int(l.PadTop), C.int(l.PadLeft), C.int(l.PadBottom), C.int(l.PadRight)
-			d.act = cAct(l.Act)
-			set(0, l.Weight)
-			set(1, l.Bias)
-		case LayerFC:
-			d.kind = C.LCN_LAYER_FC
-			d.in_c, d.out_c, d.act = C.int(l.InC), C.int(l.OutC), cAct(l.Act)
-			set(0, l.Weight)
-			set(1, l.Bias)
-		case LayerSE:
-			d.kind = C.LCN_LAYER_SE
-			d.in_c, d.se_reduce, d.gate = C.int(l.InC), C.int(l.SEReduce), cAct(l.Gate)
-			set(0, l.W1)
-			set(1, l.B1)
-			set(2, l.W2)
-			set(3, l.B2)
-		case LayerGlobalAvgPool:
-			d.kind = C.LCN_LAYER_GAP
-		}
+		d, ws := layerDesc(&v.layers[i])
 		rc := C.lcn_i8plan_add_layer(h, &d, fptr(ws[0]), C.size_t(len(ws[0])),
 			fptr(ws[1]), C.size_t(len(ws[1])), fptr(ws[2]), C.size_t(len(ws[2])),
 			fptr(ws[3]), C.size_t(len(ws[3])), C.float(outScales[i]), cerr)
