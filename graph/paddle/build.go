@@ -946,24 +946,32 @@ func (b *builder) multiply() error {
 	return b.add("", &graph.Mul{}, x.v, y.v)
 }
 
+// floatAttrOrInput reads a float attribute (def when absent) that a
+// constant operand at input idx overrides, as PIR passes scale and dropout
+// probability; what names the value in the error for a non-constant one.
+func (b *builder) floatAttrOrInput(name string, def float64, idx int, what string) (float64, error) {
+	f, err := b.op.attrs.Float(name, def)
+	if err != nil || !b.hasInput(idx) {
+		return f, err
+	}
+	v, err := b.input(idx)
+	if err != nil {
+		return 0, err
+	}
+	if v.kind != bFloat {
+		return 0, fmt.Errorf("%w: %s %s", ErrUnsupported, what, v.describe())
+	}
+	return v.f, nil
+}
+
 func (b *builder) scale() error {
 	x, _, err := b.graphIn(0)
 	if err != nil {
 		return err
 	}
-	factor, err := b.op.attrs.Float("scale", 1)
+	factor, err := b.floatAttrOrInput("scale", 1, 1, "scale by")
 	if err != nil {
 		return err
-	}
-	if b.hasInput(1) {
-		s, err := b.input(1)
-		if err != nil {
-			return err
-		}
-		if s.kind != bFloat {
-			return fmt.Errorf("%w: scale by %s", ErrUnsupported, s.describe())
-		}
-		factor = s.f
 	}
 	bias, err := b.op.attrs.Float("bias", 0)
 	if err != nil {
@@ -985,19 +993,9 @@ func (b *builder) dropout() error {
 	if err != nil {
 		return err
 	}
-	p, err := b.op.attrs.Float("p", 0.5)
+	p, err := b.floatAttrOrInput("p", 0.5, 2, "dropout probability is")
 	if err != nil {
 		return err
-	}
-	if b.hasInput(2) {
-		v, err := b.input(2)
-		if err != nil {
-			return err
-		}
-		if v.kind != bFloat {
-			return fmt.Errorf("%w: dropout probability is %s", ErrUnsupported, v.describe())
-		}
-		p = v.f
 	}
 	if !(p >= 0 && p <= 1) {
 		return fmt.Errorf("%w: dropout probability %g", ErrFormat, p)
