@@ -136,28 +136,10 @@ func Compile(net *Net, opt Options) (*Plan, error) {
 	for i, l := range v.layers {
 		names[i] = l.Name
 	}
-	// The plan is built on a throw-away OS thread: building runs oneDNN work
-	// (weight reorders, kernel timing) with v.thr OpenMP threads, and libgomp
-	// keeps a thread pool per calling OS thread. A pool left behind on some Go
-	// thread would make libgomp count more threads than cores and stop
-	// spinning between parallel regions (GOMP_SPINCOUNT throttling), slowing
-	// every later inference. The thread exits with the goroutine (it is never
-	// unlocked), and its pool with it.
-	type built struct {
-		h   *C.lcn_plan
-		err error
+	h, err := onThrowawayThread(func() (*C.lcn_plan, error) { return buildPlan(v, names) })
+	if err != nil {
+		return nil, err
 	}
-	done := make(chan built)
-	go func() {
-		runtime.LockOSThread()
-		h, err := buildPlan(v, names)
-		done <- built{h, err}
-	}()
-	b := <-done
-	if b.err != nil {
-		return nil, b.err
-	}
-	h := b.h
 	st := &planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
 	st.impls = make([]string, len(names))
 	for i := range names {
@@ -221,6 +203,29 @@ func fptr(s []float32) *C.float {
 		return nil
 	}
 	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+// onThrowawayThread runs build on a new OS thread that exits afterwards.
+// Building a plan runs oneDNN work (weight reorders, kernel timing) with the
+// plan's OpenMP thread count, and libgomp keeps a thread pool per calling OS
+// thread. A pool left behind on some Go thread would make libgomp count more
+// threads than cores and stop spinning between parallel regions
+// (GOMP_SPINCOUNT throttling), slowing every later inference. The thread is
+// locked and never unlocked, so it exits with the goroutine, and its pool
+// with it.
+func onThrowawayThread[T any](build func() (T, error)) (T, error) {
+	type built struct {
+		h   T
+		err error
+	}
+	done := make(chan built)
+	go func() {
+		runtime.LockOSThread()
+		h, err := build()
+		done <- built{h, err}
+	}()
+	b := <-done
+	return b.h, b.err
 }
 
 // layerDesc describes one validated layer for C, with its weight arrays in

@@ -59,26 +59,17 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 	for i, l := range v.layers {
 		names[i] = l.Name
 	}
-	type built struct {
-		h   *C.lcn_i8plan
-		err error
+	h, err := onThrowawayThread(func() (*C.lcn_i8plan, error) {
+		return buildInt8(v, net.InScale, net.OutScales, names)
+	})
+	if err != nil {
+		return nil, err
 	}
-	done := make(chan built)
-	go func() {
-		// a throw-away OS thread, as in Compile (libgomp pools per thread)
-		runtime.LockOSThread()
-		h, err := buildInt8(v, net.InScale, net.OutScales, names)
-		done <- built{h, err}
-	}()
-	b := <-done
-	if b.err != nil {
-		return nil, b.err
-	}
-	st := &i8planState{h: b.h, names: names, in: v.in, out: v.out}
+	st := &i8planState{h: h, names: names, in: v.in, out: v.out}
 	st.impls = make([]string, len(names))
 	for i := range names {
 		var s *C.char
-		if C.lcn_i8plan_layer_impl(b.h, C.int(i), &s) == C.LCN_OK {
+		if C.lcn_i8plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
 			st.impls[i] = C.GoString(s)
 		}
 	}
