@@ -38,7 +38,6 @@ type segment struct {
 	g       *graph.Graph
 	prog    program
 	outSize int // per sample
-	why     string
 }
 
 // plan assigns every node of an optimized graph to a backend and compiles
