@@ -153,6 +153,11 @@ lcn_status lcn_inst_destroy(lcn_inst *s);
  * implementation for it (-1 turns it off). Process-wide. */
 lcn_status lcn_test_fail_layer(int layer);
 
+/* Testing only: whether lcn_plan_finalize fuses a depthwise conv into the
+ * 1x1 conv before it: -1 when timing says so (the default), 0 never, 1
+ * whenever oneDNN implements the fusion. Process-wide. */
+lcn_status lcn_test_dw_fusion(int mode);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,10 @@ struct lcn_plan {
     int finalized;
     dnnl_engine_t eng;
     lcn_wt *wts; /* 4 per layer: w, b, w2, b2 */
+    /* depthwise fusion decided by the plan build: dw_of[i] = j when the
+     * depthwise conv j runs as a post-op of the 1x1 conv i, dw_in[j] = i;
+     * -1 otherwise */
+    int *dw_of, *dw_in;
 };
 
 enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
@@ -54,7 +58,7 @@ typedef struct lcn_step {
     int layer;
     int nthr; /* OpenMP threads it was created with (and must run with) */
     int nargs;
-    dnnl_exec_arg_t args[6];
+    dnnl_exec_arg_t args[8];
 } lcn_step;
 
 typedef struct lcn_bind {
@@ -176,6 +180,14 @@ typedef struct {
         float a, b, scale;
     } op[16];
 } lcn_ops;
+
+/* A depthwise conv fused into a 1x1 conv as a post-op: k x k, stride s,
+ * symmetric padding k/2, with bias, followed by its own post-ops. */
+typedef struct {
+    int k, s;
+    int wid; /* weights wid, bias wid+1 */
+    const lcn_ops *ops;
+} lcn_dwpo;
 
 static int ops_push(lcn_ops *o, dnnl_alg_kind_t alg, float a, float b) {
     if (o->n == 16) return 0;
@@ -366,17 +378,36 @@ out:
     return rc;
 }
 
-static lcn_status new_attr(lcn_builder *B, const lcn_ops *ops, dnnl_primitive_attr_t *out) {
+static dnnl_status_t append_eltwise(dnnl_post_ops_t po, const lcn_ops *ops) {
+    dnnl_status_t s = dnnl_success;
+    for (int i = 0; ops && i < ops->n && s == dnnl_success; i++)
+        s = dnnl_post_ops_append_eltwise(po, ops->op[i].scale, ops->op[i].alg, ops->op[i].a,
+                ops->op[i].b);
+    return s;
+}
+
+/* Attributes: user scratchpad, post-ops ops, then the depthwise conv dw
+ * (if any) followed by its own post-ops. */
+static lcn_status new_attr(lcn_builder *B, const lcn_ops *ops, const lcn_dwpo *dw,
+        dnnl_primitive_attr_t *out) {
     dnnl_primitive_attr_t a;
     DN(dnnl_primitive_attr_create(&a), "primitive_attr_create");
     dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user);
-    if (s == dnnl_success && ops && ops->n) {
+    if (s == dnnl_success && ((ops && ops->n) || dw)) {
         dnnl_post_ops_t po;
         s = dnnl_post_ops_create(&po);
         if (s == dnnl_success) {
-            for (int i = 0; i < ops->n && s == dnnl_success; i++)
-                s = dnnl_post_ops_append_eltwise(po, ops->op[i].scale, ops->op[i].alg,
-                        ops->op[i].a, ops->op[i].b);
+            s = append_eltwise(po, ops);
+            if (s == dnnl_success && dw) {
+                if (dw->k == 3 && dw->s == 1)
+                    s = dnnl_post_ops_append_dw_k3s1p1(po, dnnl_f32, dnnl_f32, dnnl_f32, 0, 0, NULL);
+                else if (dw->k == 3 && dw->s == 2)
+                    s = dnnl_post_ops_append_dw_k3s2p1(po, dnnl_f32, dnnl_f32, dnnl_f32, 0, 0, NULL);
+                else
+                    s = dnnl_post_ops_append_dw(po, dnnl_f32, dnnl_f32, dnnl_f32, dw->k, dw->s,
+                            dw->k / 2, 0, 0, NULL);
+                if (s == dnnl_success) s = append_eltwise(po, dw->ops);
+            }
             if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(a, po);
             dnnl_post_ops_destroy(po);
         }
@@ -398,6 +429,16 @@ static int src_fits(const lcn_tensor *t, const dnnl_memory_desc_t *s) {
 
 static int lcn_fail_layer = -1;
 
+/* -1: fuse a depthwise conv into the preceding 1x1 conv when timing says
+ * so; 0: never; 1: whenever oneDNN implements it (tests). */
+static int lcn_dw_fusion_mode = -1;
+
+lcn_status lcn_test_dw_fusion(int mode) {
+    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
+    __atomic_store_n(&lcn_dw_fusion_mode, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
 lcn_status lcn_test_fail_layer(int layer) {
     __atomic_store_n(&lcn_fail_layer, layer, __ATOMIC_SEQ_CST);
     return LCN_OK;
@@ -406,12 +447,9 @@ lcn_status lcn_test_fail_layer(int layer) {
 /* Times one execution of pd on zeroed scratch buffers: the best of a few
  * runs, in seconds (a huge value when anything fails). */
 static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
-    static const struct {
-        dnnl_query_t q;
-        int idx, arg;
-    } io[] = {{dnnl_query_src_md, 0, DNNL_ARG_SRC}, {dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
-            {dnnl_query_weights_md, 1, DNNL_ARG_BIAS}, {dnnl_query_dst_md, 0, DNNL_ARG_DST},
-            {dnnl_query_scratchpad_md, 0, DNNL_ARG_SCRATCHPAD}};
+    static const int io[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+            DNNL_ARG_SCRATCHPAD, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS,
+            DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS};
     enum { NIO = sizeof io / sizeof io[0] };
     dnnl_exec_arg_t args[NIO];
     void *bufs[NIO];
@@ -420,7 +458,8 @@ static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
     dnnl_primitive_t prim = NULL;
     if (dnnl_primitive_create(&prim, pd) != dnnl_success) return best;
     for (int i = 0; i < NIO; i++) {
-        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, io[i].q, io[i].idx);
+        const dnnl_memory_desc_t *md =
+                dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, io[i]);
         size_t sz = md ? dnnl_memory_desc_get_size(md) : 0;
         if (!sz) continue;
         bufs[na] = lcn_aligned_alloc(sz);
@@ -430,7 +469,7 @@ static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
             free(bufs[na]);
             goto out;
         }
-        args[na++].arg = io[i].arg;
+        args[na++].arg = io[i];
     }
     for (int r = 0; r < 7; r++) {
         struct timespec t0, t1;
@@ -533,7 +572,7 @@ static lcn_status ensure(lcn_builder *B, lcn_tensor *t, const dnnl_memory_desc_t
     }
     if (dnnl_memory_desc_equal(&t->md, want)) return LCN_OK;
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, NULL, &a));
+    TRY(new_attr(B, NULL, NULL, &a));
     dnnl_primitive_desc_t pd;
     dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, &t->md, B->p->eng, want,
             B->p->eng, a);
@@ -628,9 +667,17 @@ typedef struct {
     const lcn_ops *ops;
     const char *tag;
     char *tuned; /* the layer's tuned implementation name, NULL for SE convs */
+    const lcn_dwpo *dw; /* depthwise post-op, or NULL */
 } lcn_conv;
 
-static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) {
+static int conv_is_depthwise(const lcn_conv *cv, int ic) {
+    return cv->g > 1 && cv->g == ic && cv->g == cv->oc;
+}
+
+/* The primitive descriptor of convolution cv reading t (see pick_pd), and
+ * its output spatial size. */
+static lcn_status conv_pd(lcn_builder *B, const lcn_tensor *t, const lcn_conv *cv,
+        dnnl_primitive_desc_t *out, int *poh, int *pow_) {
     int N = t->n, ic = t->c, oh = (t->h + cv->pt + cv->pb - cv->kh) / cv->sh + 1,
         ow = (t->w + cv->pl + cv->pr - cv->kw) / cv->sw + 1;
     int grouped = cv->g > 1;
@@ -649,27 +696,40 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
                &smd, &wmd, cv->has_bias ? &bmd : NULL, &dmd, st, pl, pr),
             "convolution_forward_desc_init");
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, cv->ops, &a));
-    int depthwise = cv->g > 1 && cv->g == ic && cv->g == cv->oc;
-    dnnl_primitive_desc_t pd;
+    TRY(new_attr(B, cv->ops, cv->dw, &a));
     /* depthwise: several kernels keep the layout; the plan build times them
      * (jit_dw beats brdgmm_dw by 20-30% on wide layers, jit_dw:avx2 wins on
      * 8-16 channels), instances reuse the winner by name */
     const char *prefer = NULL;
     char *tuned = NULL;
-    if (depthwise && cv->tuned) {
+    if (conv_is_depthwise(cv, ic) && cv->tuned) {
         if (B->for_plan)
             tuned = cv->tuned;
         else
             prefer = cv->tuned[0] ? cv->tuned : "jit_dw";
     }
     lcn_status rc = pick_pd(B, &cd, a, t, prefer, tuned, tuned ? LCN_TUNED_LEN : 0,
-            "convolution primitive_desc_create", &pd);
+            "convolution primitive_desc_create", out);
     dnnl_primitive_attr_destroy(a);
-    if (rc != LCN_OK) return rc;
-    dnnl_memory_t ms, mw, mb = NULL, md;
+    if (cv->dw) {
+        oh = (oh - 1) / cv->dw->s + 1;
+        ow = (ow - 1) / cv->dw->s + 1;
+    }
+    *poh = oh, *pow_ = ow;
+    return rc;
+}
+
+static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) {
+    int N = t->n, ic = t->c, oh, ow;
+    int grouped = cv->g > 1;
+    dnnl_dims_t bd = {cv->oc};
+    dnnl_dims_t wd4 = {cv->oc, ic, cv->kh, cv->kw};
+    dnnl_dims_t wd5 = {cv->g, cv->oc / cv->g, ic / cv->g, cv->kh, cv->kw};
+    dnnl_primitive_desc_t pd;
+    TRY(conv_pd(B, t, cv, &pd, &oh, &ow));
+    dnnl_memory_t ms, mw, mb = NULL, md, mdw = NULL, mdb = NULL;
     lcn_tensor o;
-    rc = ensure(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
+    lcn_status rc = ensure(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
     if (rc == LCN_OK)
         rc = bind_weight(B, cv->wid, grouped ? 5 : 4, grouped ? wd5 : wd4,
                 grouped ? dnnl_goihw : dnnl_oihw,
@@ -677,6 +737,18 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
     if (rc == LCN_OK && cv->has_bias)
         rc = bind_weight(B, cv->wid + 1, 1, bd, dnnl_x,
                 dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &mb);
+    if (rc == LCN_OK && cv->dw) {
+        dnnl_dims_t dwd = {cv->oc, 1, 1, cv->dw->k, cv->dw->k};
+        rc = bind_weight(B, cv->dw->wid, 5, dwd, dnnl_goihw,
+                dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md,
+                        DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS),
+                &mdw);
+        if (rc == LCN_OK)
+            rc = bind_weight(B, cv->dw->wid + 1, 1, bd, dnnl_x,
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md,
+                            DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS),
+                    &mdb);
+    }
     if (rc == LCN_OK) rc = tensor_mem(B, t, &ms);
     if (rc == LCN_OK) {
         next_place(B, t, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &o);
@@ -687,12 +759,103 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
         dnnl_primitive_desc_destroy(pd);
         return rc;
     }
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
+    dnnl_exec_arg_t args[6] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
     int na = 3;
     if (mb) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mb};
+    if (mdw) {
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, mdw};
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS, mdb};
+    }
     TRY(add_step(B, pd, cv->tag, na, args));
     *t = o;
     return LCN_OK;
+}
+
+/* The depthwise conv that could run as a post-op of layer i (a 1x1 conv,
+ * stride 1, no padding, not grouped, spatial size > 1): the next layer not
+ * fused into i, when it is a depthwise k x k conv (k odd, 3..7) with bias,
+ * stride 1 or 2 in both directions and padding k/2 on every side. -1 if
+ * none. */
+static int dw_candidate(const lcn_net *net, int i) {
+    const lcn_layer *L = &net->layers[i];
+    const lcn_layer_desc *d = &L->d;
+    if (d->kind != LCN_LAYER_CONV || d->kh != 1 || d->kw != 1 || d->stride_h != 1 ||
+            d->stride_w != 1 || d->pad_t || d->pad_l || d->pad_b || d->pad_r || d->groups != 1 ||
+            L->oh * L->ow <= 1)
+        return -1;
+    int j = i + 1;
+    while (j < net->n && net->layers[j].fused_into == i) j++;
+    if (j >= net->n) return -1;
+    const lcn_layer *D = &net->layers[j];
+    const lcn_layer_desc *e = &D->d;
+    int k = e->kh, p = k / 2;
+    if (e->kind != LCN_LAYER_CONV || e->groups <= 1 || e->groups != e->in_c ||
+            e->groups != e->out_c || e->in_c != d->out_c || e->kw != k || k % 2 == 0 || k < 3 ||
+            k > 7 || e->stride_h != e->stride_w || (e->stride_h != 1 && e->stride_h != 2) ||
+            e->pad_t != p || e->pad_l != p || e->pad_b != p || e->pad_r != p || D->nw[1] == 0)
+        return -1;
+    return j;
+}
+
+/* Plan build: should the depthwise conv j (dw, as a lcn_dwpo) run as a
+ * post-op of the 1x1 conv cv reading t? Times the fused primitive against
+ * the pair of primitives the unfused path would pick, and fuses only when
+ * fused is faster by more than 3%. oneDNN 2.6 implements this fusion as
+ * ref_fused_convolution (the 1x1 into a scratchpad, then the depthwise), so
+ * it rarely wins; the timing keeps it where it does. */
+static lcn_status decide_dw_fusion(lcn_builder *B, const lcn_tensor *t, const lcn_conv *cv,
+        const lcn_dwpo *dw, int j, int *fuse, double *us_fused, double *us_pair) {
+    lcn_layer *D = &B->p->net.layers[j];
+    *fuse = 0;
+    *us_fused = *us_pair = 0;
+    int mode = __atomic_load_n(&lcn_dw_fusion_mode, __ATOMIC_SEQ_CST);
+    if (mode == 0) return LCN_OK;
+    dnnl_primitive_desc_t ppw = NULL, pdw = NULL, pf = NULL;
+    int oh, ow, fh, fw;
+    lcn_status rc = conv_pd(B, t, cv, &ppw, &oh, &ow);
+    if (rc != LCN_OK) return rc;
+    lcn_tensor t2 = *t;
+    t2.virt = 0;
+    t2.c = cv->oc, t2.h = oh, t2.w = ow;
+    t2.md = *dnnl_primitive_desc_query_md(ppw, dnnl_query_dst_md, 0);
+    const lcn_layer_desc *e = &D->d;
+    lcn_conv cd = {e->out_c, e->kh, e->kw, e->stride_h, e->stride_w, e->pad_t, e->pad_l, e->pad_b,
+            e->pad_r, e->groups, j * 4, 1, dw->ops, NULL, D->tuned, NULL};
+    int saved = B->layer;
+    B->layer = j;
+    rc = conv_pd(B, &t2, &cd, &pdw, &oh, &ow);
+    B->layer = saved;
+    if (rc != LCN_OK) goto out;
+    lcn_conv cf = *cv;
+    cf.dw = dw;
+    if (conv_pd(B, t, &cf, &pf, &fh, &fw) != LCN_OK) {
+        pf = NULL; /* no fused implementation: keep the pair */
+        goto out;
+    }
+    const char *impl = "";
+    dnnl_primitive_desc_query(pf, dnnl_query_impl_info_str, 0, &impl);
+    if (fh != oh || fw != ow || strncmp(impl, "ref:", 4) == 0 ||
+            !src_fits(t, dnnl_primitive_desc_query_md(pf, dnnl_query_src_md, 0)) ||
+            !dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pf, dnnl_query_dst_md, 0),
+                    dnnl_primitive_desc_query_md(pdw, dnnl_query_dst_md, 0)))
+        goto out;
+    if (mode == 1) {
+        *fuse = 1;
+        goto out;
+    }
+    double tf = 1e30, tp = 1e30;
+    for (int r = 0; r < 3; r++) { /* interleaved, best of three */
+        double a = time_pd(B, pf), b = time_pd(B, ppw) + time_pd(B, pdw);
+        if (a < tf) tf = a;
+        if (b < tp) tp = b;
+    }
+    *us_fused = tf * 1e6, *us_pair = tp * 1e6;
+    *fuse = tf < 0.97 * tp;
+out:
+    if (ppw) dnnl_primitive_desc_destroy(ppw);
+    if (pdw) dnnl_primitive_desc_destroy(pdw);
+    if (pf) dnnl_primitive_desc_destroy(pf);
+    return rc;
 }
 
 static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
@@ -713,7 +876,7 @@ static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
     if (!ops_layer(&ops, &B->p->net, i))
         return lcn_err_set(B->err, LCN_ERR_INVALID, i, "too many fused post-ops");
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, &ops, &a));
+    TRY(new_attr(B, &ops, NULL, &a));
     dnnl_primitive_desc_t pd;
     lcn_status rc = pick_pd(B, &ipd, a, t, NULL, NULL, 0, "inner_product primitive_desc_create", &pd);
     dnnl_primitive_attr_destroy(a);
@@ -761,7 +924,7 @@ static lcn_status build_gap(lcn_builder *B, lcn_tensor *t, const char *tag, int 
                &dmd, st, ker, pad, pad),
             "pooling_forward_desc_init");
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, NULL, &a));
+    TRY(new_attr(B, NULL, NULL, &a));
     dnnl_primitive_desc_t pd;
     lcn_status rc = pick_pd(B, &pdsc, a, t, NULL, NULL, 0, "pooling primitive_desc_create", &pd);
     dnnl_primitive_attr_destroy(a);
@@ -796,7 +959,7 @@ static lcn_status build_eltwise(lcn_builder *B, lcn_tensor *t, const lcn_ops *op
                    ops->op[k].a, ops->op[k].b),
                 "eltwise_forward_desc_init");
         dnnl_primitive_attr_t a;
-        TRY(new_attr(B, NULL, &a));
+        TRY(new_attr(B, NULL, NULL, &a));
         dnnl_primitive_desc_t pd;
         lcn_status rc = pick_pd(B, &ed, a, t, NULL, NULL, 0, "eltwise primitive_desc_create", &pd);
         dnnl_primitive_attr_destroy(a);
@@ -831,7 +994,7 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
     dnnl_binary_desc_t bdsc;
     DN(dnnl_binary_desc_init(&bdsc, dnnl_binary_mul, &t->md, &x.md, &t->md), "binary_desc_init");
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, NULL, &a));
+    TRY(new_attr(B, NULL, NULL, &a));
     dnnl_primitive_desc_t pd;
     lcn_status rc = pick_pd(B, &bdsc, a, t, NULL, NULL, 0, "binary primitive_desc_create", &pd);
     dnnl_primitive_attr_destroy(a);
@@ -854,7 +1017,7 @@ static lcn_status build_softmax(lcn_builder *B, lcn_tensor *t) {
     DN(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &t->md, 1),
             "softmax_forward_desc_init");
     dnnl_primitive_attr_t a;
-    TRY(new_attr(B, NULL, &a));
+    TRY(new_attr(B, NULL, NULL, &a));
     dnnl_primitive_desc_t pd;
     lcn_status rc = pick_pd(B, &sd, a, t, NULL, NULL, 0, "softmax primitive_desc_create", &pd);
     dnnl_primitive_attr_destroy(a);
@@ -897,6 +1060,7 @@ static lcn_status build_all(lcn_builder *B) {
                 snprintf(L->impl, sizeof L->impl, "post-op of layer %d", L->fused_into);
             continue;
         }
+        if (p->dw_in[i] >= 0) continue; /* ran as a post-op of layer dw_in[i] */
         switch (L->d.kind) {
             case LCN_LAYER_CONV: {
                 const lcn_layer_desc *d = &L->d;
@@ -906,8 +1070,35 @@ static lcn_status build_all(lcn_builder *B) {
                 int has_bias = L->nw[1] > 0;
                 lcn_conv cv = {d->out_c, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
                         d->pad_l, d->pad_b, d->pad_r, d->groups, i * 4, has_bias, &ops, NULL,
-                        L->tuned};
+                        L->tuned, NULL};
+                lcn_ops dops = {0};
+                lcn_dwpo dw = {0};
+                int j = B->for_plan ? dw_candidate(net, i) : p->dw_of[i];
+                double us_f = 0, us_p = 0;
+                if (j >= 0 && ops_layer(&dops, net, j)) {
+                    const lcn_layer_desc *e = &net->layers[j].d;
+                    dw = (lcn_dwpo){e->kh, e->stride_h, j * 4, &dops};
+                    int fuse = 1;
+                    if (B->for_plan) TRY(decide_dw_fusion(B, &t, &cv, &dw, j, &fuse, &us_f, &us_p));
+                    if (fuse) cv.dw = &dw;
+                }
+                if (cv.dw && j == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
+                    return dn_err(B->err, dnnl_unimplemented, j,
+                            "convolution primitive_desc_create");
                 TRY(build_conv(B, &t, &cv));
+                if (cv.dw && B->for_plan) {
+                    p->dw_of[i] = j, p->dw_in[j] = i;
+                    size_t len = strlen(L->impl);
+                    if (us_f > 0)
+                        snprintf(L->impl + len, sizeof L->impl - len,
+                                " (+ depthwise layer %d as a post-op: %.0f us vs %.0f us apart)",
+                                j, us_f, us_p);
+                    else
+                        snprintf(L->impl + len, sizeof L->impl - len,
+                                " (+ depthwise layer %d as a post-op)", j);
+                    lcn_layer *D = &net->layers[j];
+                    snprintf(D->impl, sizeof D->impl, "fused into previous 1x1 (layer %d)", i);
+                }
                 break;
             }
             case LCN_LAYER_FC: TRY(build_fc(B, &t, i)); break;
@@ -1017,6 +1208,8 @@ static void plan_free(lcn_plan *p) {
     if (p->wts)
         for (int i = 0; i < p->net.n * 4; i++) free(p->wts[i].data);
     free(p->wts);
+    free(p->dw_of);
+    free(p->dw_in);
     lcn_net_free(&p->net);
     if (p->eng) dnnl_engine_destroy(p->eng);
     free(p);
@@ -1046,7 +1239,11 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
         }
     }
     p->wts = calloc((size_t)net->n * 4, sizeof *p->wts);
-    if (!p->wts) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    p->dw_of = malloc((size_t)net->n * sizeof *p->dw_of);
+    p->dw_in = malloc((size_t)net->n * sizeof *p->dw_in);
+    if (!p->wts || !p->dw_of || !p->dw_in)
+        return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = -1;
     int saved = omp_get_max_threads();
     omp_set_num_threads(p->threads);
     lcn_status rc = LCN_OK;

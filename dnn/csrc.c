@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: ea7a3500b6c4b015b502abde8d4c037f8d91f77154768a7e501db77d5bb0f4b4
+// csrc sha256: 36710c2720650d1485e7c205c4d6720adbea4b0696e504692dffd3b080a75b08
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

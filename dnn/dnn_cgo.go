@@ -72,6 +72,11 @@ func LiveHandles() int64 {
 // implementation (tests only; -1 turns it off).
 func setFailLayer(i int) { C.lcn_test_fail_layer(C.int(i)) }
 
+// setDWFusion sets when Compile runs a depthwise conv as a post-op of the
+// 1x1 conv before it (tests only): -1 when timing says so (the default),
+// 0 never, 1 whenever oneDNN implements it.
+func setDWFusion(mode int) { C.lcn_test_dw_fusion(C.int(mode)) }
+
 // LeakedHandles returns how many Plans and Instances were freed by the
 // garbage-collector cleanup because they were never closed.
 func LeakedHandles() int64 { return leaked.Load() }

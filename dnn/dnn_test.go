@@ -4,6 +4,7 @@ package dnn
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -94,6 +95,70 @@ func TestLayers(t *testing.T) {
 	if n := LiveHandles(); n != 0 {
 		t.Errorf("LiveHandles = %d after closing everything", n)
 	}
+}
+
+// TestDWFusion checks the 1x1 conv + depthwise conv fusion, forced on and
+// off, against the reference, and that the layer names report it.
+func TestDWFusion(t *testing.T) {
+	defer setDWFusion(-1)
+	r := rand.New(rand.NewPCG(3, 5))
+	pad := func(k int) [4]int { p := k / 2; return [4]int{p, p, p, p} }
+	pw := func(in, out int, act Act) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, act) }
+	dw := func(c, k, s int, act Act) Layer { return conv(r, "dw", c, c, k, k, s, s, pad(k), c, true, act) }
+	cases := []struct {
+		name  string
+		net   *Net
+		fused map[int]int // depthwise layer -> the 1x1 layer it is fused into when forced on
+	}{
+		{"k3s1/hswish", &Net{InC: 16, InH: 9, InW: 11, Layers: []Layer{pw(16, 24, hswish), dw(24, 3, 1, hswish)}}, map[int]int{1: 0}},
+		{"k3s2/hswish", &Net{InC: 8, InH: 12, InW: 9, Layers: []Layer{pw(8, 32, hswish), dw(32, 3, 2, hswish)}}, map[int]int{1: 0}},
+		{"k5s1/noact", &Net{InC: 16, InH: 7, InW: 7, Layers: []Layer{pw(16, 16, Act{}), dw(16, 5, 1, Act{})}}, map[int]int{1: 0}},
+		{"k5s2/relu-hswish", &Net{InC: 24, InH: 10, InW: 13, Layers: []Layer{pw(24, 16, relu), dw(16, 5, 2, hswish)}}, map[int]int{1: 0}},
+		{"k3s1/c7/odd-channels", &Net{InC: 5, InH: 6, InW: 6, Layers: []Layer{pw(5, 7, hswish), dw(7, 3, 1, relu)}}, map[int]int{1: 0}},
+		{"pw-scale/dw-act-scale", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{pw(16, 16, hswish), {Kind: LayerScale, Factor: 0.5},
+			dw(16, 3, 1, Act{}), {Kind: LayerActivation, Act: hsig6}, {Kind: LayerScale, Factor: 0.8}}}, map[int]int{2: 0}},
+		{"chain+se", &Net{InC: 8, InH: 14, InW: 14, Layers: []Layer{pw(8, 16, hswish), dw(16, 3, 2, hswish), pw(16, 32, hswish),
+			dw(32, 5, 1, hswish), se(r, "se", 32, 8, hsig6, true), pw(32, 16, hswish)}}, map[int]int{1: 0, 3: 2}},
+		{"not/asympad", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{pw(16, 16, hswish),
+			conv(r, "dw", 16, 16, 3, 3, 2, 2, [4]int{0, 1, 1, 0}, 16, true, hswish)}}, nil},
+		{"not/nobias", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{pw(16, 16, hswish),
+			conv(r, "dw", 16, 16, 3, 3, 1, 1, pad(3), 16, false, hswish)}}, nil},
+		{"not/stride21", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{pw(16, 16, hswish),
+			conv(r, "dw", 16, 16, 3, 3, 2, 1, pad(3), 16, true, hswish)}}, nil},
+		{"not/1x1-stride2", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish),
+			dw(16, 3, 1, hswish)}}, nil},
+	}
+	for _, mode := range []int{1, 0, -1} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				setDWFusion(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				if mode == -1 {
+					return
+				}
+				p, err := Compile(tc.net, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				impls := p.LayerImpls()
+				for i, s := range impls {
+					pw, want := tc.fused[i]
+					want = want && mode == 1
+					if got := strings.HasPrefix(s, "fused into previous 1x1"); got != want {
+						t.Errorf("layer %d impl %q, want fused %v", i, s, want)
+					}
+					if want && !strings.Contains(impls[pw], fmt.Sprintf("depthwise layer %d as a post-op", i)) {
+						t.Errorf("layer %d impl %q does not report the fusion", pw, impls[pw])
+					}
+				}
+			})
+		}
+	}
+	setDWFusion(1)
+	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.5, 96, 64, 100)
+	checkNet(t, net, 1, 1, 3)
+	checkNet(t, net, 2, 1, 2)
 }
 
 func TestPPLCNetQuarter(t *testing.T) {
