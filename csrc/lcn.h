@@ -158,6 +158,11 @@ lcn_status lcn_test_fail_layer(int layer);
  * whenever oneDNN implements the fusion. Process-wide. */
 lcn_status lcn_test_dw_fusion(int mode);
 
+/* Testing only: whether lcn_plan_finalize runs a depthwise conv and the 1x1
+ * conv after it as one fused kernel: -1 when timing says so (the default),
+ * 0 never, 1 whenever the kernel supports the pair. Process-wide. */
+lcn_status lcn_test_dwpw(int mode);
+
 #ifdef __cplusplus
 }
 #endif

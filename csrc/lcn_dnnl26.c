@@ -48,13 +48,19 @@ struct lcn_plan {
      * depthwise conv j runs as a post-op of the 1x1 conv i, dw_in[j] = i;
      * -1 otherwise */
     int *dw_of, *dw_in;
+    /* kern[i]: depthwise layer i and the 1x1 layer i+1 run as one
+     * lcn_fp32_dwpw.c kernel (chosen by timing); NULL otherwise */
+    lcn_dwpw **kern;
 };
 
 enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
 enum { IO_COPY, IO_NHWC };
 
 typedef struct lcn_step {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim;   /* NULL for a kern step */
+    const lcn_dwpw *kern;    /* fused depthwise + 1x1 kernel, or NULL */
+    int src_slot, dst_slot;  /* kern step: activations */
+    size_t src_off, dst_off;
     int layer;
     int nthr; /* OpenMP threads it was created with (and must run with) */
     int nargs;
@@ -439,6 +445,16 @@ lcn_status lcn_test_dw_fusion(int mode) {
     return LCN_OK;
 }
 
+/* -1: run a depthwise + 1x1 pair as one lcn_fp32_dwpw.c kernel when timing
+ * says so; 0: never; 1: whenever the kernel supports the pair (tests). */
+static int lcn_dwpw_mode = -1;
+
+lcn_status lcn_test_dwpw(int mode) {
+    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
+    __atomic_store_n(&lcn_dwpw_mode, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
 lcn_status lcn_test_fail_layer(int layer) {
     __atomic_store_n(&lcn_fail_layer, layer, __ATOMIC_SEQ_CST);
     return LCN_OK;
@@ -776,6 +792,8 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
  * fused into i, when it is a depthwise k x k conv (k odd, 3..7) with bias,
  * stride 1 or 2 in both directions and padding k/2 on every side. -1 if
  * none. */
+static int dwpw_candidate(const lcn_net *net, int i);
+
 static int dw_candidate(const lcn_net *net, int i) {
     const lcn_layer *L = &net->layers[i];
     const lcn_layer_desc *d = &L->d;
@@ -794,7 +812,53 @@ static int dw_candidate(const lcn_net *net, int i) {
             k > 7 || e->stride_h != e->stride_w || (e->stride_h != 1 && e->stride_h != 2) ||
             e->pad_t != p || e->pad_l != p || e->pad_b != p || e->pad_r != p || D->nw[1] == 0)
         return -1;
+    /* a depthwise conv the fused block kernel could take stays for it */
+    if (__atomic_load_n(&lcn_dwpw_mode, __ATOMIC_SEQ_CST) != 0 && dwpw_candidate(net, j)) return -1;
     return j;
+}
+
+static int simple_act(int kind) {
+    return kind == LCN_ACT_NONE || kind == LCN_ACT_RELU || kind == LCN_ACT_HARDSWISH;
+}
+
+/* Can the depthwise layer i and the 1x1 layer i+1 run as one lcn_dwpw
+ * kernel? Both with a plain act (none, relu, hardswish) and nothing fused
+ * into them, kernel up to 7x7, the row buffer (ow x C) within 64 KiB. */
+static int dwpw_candidate(const lcn_net *net, int i) {
+    if (i + 1 >= net->n || !lcn_dwpw_supported()) return 0;
+    const lcn_layer *D = &net->layers[i], *P = &net->layers[i + 1];
+    const lcn_layer_desc *d = &D->d, *e = &P->d;
+    if (d->kind != LCN_LAYER_CONV || d->groups <= 1 || d->groups != d->in_c ||
+            d->groups != d->out_c || d->kh > 7 || d->kw > 7 || d->pad_t >= d->kh ||
+            d->pad_l >= d->kw || !simple_act(d->act.kind) || P->fused_into >= 0)
+        return 0;
+    if (e->kind != LCN_LAYER_CONV || e->kh != 1 || e->kw != 1 || e->stride_h != 1 ||
+            e->stride_w != 1 || e->pad_t || e->pad_l || e->pad_b || e->pad_r || e->groups != 1 ||
+            !simple_act(e->act.kind) || (i + 2 < net->n && net->layers[i + 2].fused_into >= 0))
+        return 0;
+    return (size_t)D->ow * ((D->oc + 15) / 16 * 16) * sizeof(float) <= (64u << 10);
+}
+
+/* Time of one run of kernel k on zeroed buffers (best of a few), seconds. */
+static double time_dwpw(const lcn_dwpw *k, int nthr) {
+    size_t ni = (size_t)k->ih * k->iw * k->c, no = (size_t)k->oh * k->ow * k->oc;
+    float *a = lcn_aligned_alloc(ni * sizeof(float)), *b = lcn_aligned_alloc(no * sizeof(float));
+    double best = 1e30;
+    if (a && b) {
+        memset(a, 0, ni * sizeof(float));
+        memset(b, 0, no * sizeof(float));
+        for (int r = 0; r < 7; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            lcn_dwpw_run(k, a, b, 1, nthr);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(a);
+    free(b);
+    return best;
 }
 
 /* Plan build: should the depthwise conv j (dw, as a lcn_dwpo) run as a
@@ -855,6 +919,101 @@ out:
     if (ppw) dnnl_primitive_desc_destroy(ppw);
     if (pdw) dnnl_primitive_desc_destroy(pdw);
     if (pf) dnnl_primitive_desc_destroy(pf);
+    return rc;
+}
+
+/* Adds the step running plan kernel kern[i] (layers i and i+1) on t. */
+static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_dwpw *k = B->p->kern[i];
+    int fail = __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST);
+    if (fail == i || fail == i + 1)
+        return dn_err(B->err, dnnl_unimplemented, fail, "convolution primitive_desc_create");
+    dnnl_memory_desc_t want, omd;
+    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, k->oc, k->oh, k->ow};
+    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "dwpw md");
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "dwpw md");
+    TRY(ensure(B, t, &want));
+    lcn_tensor o;
+    dnnl_memory_t ms, md;
+    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+    next_place(B, t, &omd, &o);
+    o.n = t->n, o.c = k->oc, o.h = k->oh, o.w = k->ow;
+    TRY(tensor_mem(B, &o, &md));
+    if (B->for_plan) {
+        lcn_layer *L = &B->p->net.layers[i];
+        if (k->us_kern > 0)
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_dwpw:avx512 (depthwise + 1x1 of layer %d in one kernel: %.0f us vs %.0f us "
+                    "as two oneDNN primitives)",
+                    i + 1, k->us_kern, k->us_pair);
+        else
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_dwpw:avx512 (depthwise + 1x1 of layer %d in one kernel)", i + 1);
+        snprintf(B->p->net.layers[i + 1].impl, sizeof L->impl,
+                "fused into previous depthwise (layer %d)", i);
+    } else {
+        lcn_bctx *c = B->c;
+        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
+        lcn_step *st = &c->steps[c->nsteps++];
+        memset(st, 0, sizeof *st);
+        st->layer = i;
+        st->nthr = B->nthr;
+        st->kern = k;
+        st->src_slot = t->slot, st->src_off = t->off;
+        st->dst_slot = o.slot, st->dst_off = o.off;
+    }
+    *t = o;
+    return LCN_OK;
+}
+
+/* Plan build: should depthwise layer i and 1x1 layer i+1 run as one
+ * lcn_dwpw kernel? Times it against the two oneDNN primitives the normal
+ * path would pick (interleaved, best of three) and keeps it when more than
+ * 3% faster; sets p->kern[i] then. */
+static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const lcn_conv *cvd) {
+    lcn_plan *p = B->p;
+    int mode = __atomic_load_n(&lcn_dwpw_mode, __ATOMIC_SEQ_CST);
+    if (mode == 0 || (!t->virt && !md_is_tag(&t->md, dnnl_acdb))) return LCN_OK;
+    lcn_layer *L = &p->net.layers[i], *P = &p->net.layers[i + 1];
+    lcn_dwpw *k = lcn_dwpw_new(L, P);
+    if (!k) return NOMEM();
+    if (mode == 1) {
+        p->kern[i] = k;
+        return LCN_OK;
+    }
+    dnnl_primitive_desc_t pdw = NULL, ppw = NULL;
+    int oh, ow;
+    lcn_status rc = conv_pd(B, t, cvd, &pdw, &oh, &ow);
+    if (rc == LCN_OK) {
+        lcn_tensor t2 = *t;
+        t2.virt = 0;
+        t2.c = cvd->oc, t2.h = oh, t2.w = ow;
+        t2.md = *dnnl_primitive_desc_query_md(pdw, dnnl_query_dst_md, 0);
+        lcn_ops ops = {0};
+        ops_layer(&ops, &p->net, i + 1);
+        const lcn_layer_desc *e = &P->d;
+        lcn_conv cp = {e->out_c, 1, 1, 1, 1, 0, 0, 0, 0, 1, (i + 1) * 4, P->nw[1] > 0, &ops, NULL,
+                P->tuned, NULL};
+        B->layer = i + 1;
+        rc = conv_pd(B, &t2, &cp, &ppw, &oh, &ow);
+        B->layer = i;
+    }
+    if (rc == LCN_OK) {
+        double tk = 1e30, tp = 1e30;
+        for (int r = 0; r < 3; r++) {
+            double a = time_dwpw(k, B->nthr), b = time_pd(B, pdw) + time_pd(B, ppw);
+            if (a < tk) tk = a;
+            if (b < tp) tp = b;
+        }
+        if (tk < 0.97 * tp) {
+            k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
+            p->kern[i] = k;
+            k = NULL;
+        }
+    }
+    if (pdw) dnnl_primitive_desc_destroy(pdw);
+    if (ppw) dnnl_primitive_desc_destroy(ppw);
+    lcn_dwpw_free(k);
     return rc;
 }
 
@@ -1061,6 +1220,7 @@ static lcn_status build_all(lcn_builder *B) {
             continue;
         }
         if (p->dw_in[i] >= 0) continue; /* ran as a post-op of layer dw_in[i] */
+        if (i > 0 && p->kern[i - 1]) continue; /* ran in the block kernel of layer i-1 */
         switch (L->d.kind) {
             case LCN_LAYER_CONV: {
                 const lcn_layer_desc *d = &L->d;
@@ -1071,6 +1231,12 @@ static lcn_status build_all(lcn_builder *B) {
                 lcn_conv cv = {d->out_c, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
                         d->pad_l, d->pad_b, d->pad_r, d->groups, i * 4, has_bias, &ops, NULL,
                         L->tuned, NULL};
+                if (B->for_plan && p->dw_in[i] < 0 && dwpw_candidate(net, i))
+                    TRY(decide_dwpw(B, &t, i, &cv));
+                if (p->kern[i]) {
+                    TRY(build_dwpw(B, &t, i));
+                    break;
+                }
                 lcn_ops dops = {0};
                 lcn_dwpo dw = {0};
                 int j = B->for_plan ? dw_candidate(net, i) : p->dw_of[i];
@@ -1157,7 +1323,8 @@ static lcn_status build_all(lcn_builder *B) {
 
 static void bctx_free(lcn_bctx *c) {
     if (!c) return;
-    for (int i = 0; i < c->nsteps; i++) dnnl_primitive_destroy(c->steps[i].prim);
+    for (int i = 0; i < c->nsteps; i++)
+        if (c->steps[i].prim) dnnl_primitive_destroy(c->steps[i].prim);
     for (int i = 0; i < c->nmems; i++) dnnl_memory_destroy(c->mems[i]);
     for (int i = 0; i < c->nowned; i++) free(c->owned[i]);
     for (int s = 0; s < NSLOTS; s++) free(c->slot[s]);
@@ -1210,6 +1377,9 @@ static void plan_free(lcn_plan *p) {
     free(p->wts);
     free(p->dw_of);
     free(p->dw_in);
+    if (p->kern)
+        for (int i = 0; i < p->net.n; i++) lcn_dwpw_free(p->kern[i]);
+    free(p->kern);
     lcn_net_free(&p->net);
     if (p->eng) dnnl_engine_destroy(p->eng);
     free(p);
@@ -1241,7 +1411,8 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     p->wts = calloc((size_t)net->n * 4, sizeof *p->wts);
     p->dw_of = malloc((size_t)net->n * sizeof *p->dw_of);
     p->dw_in = malloc((size_t)net->n * sizeof *p->dw_in);
-    if (!p->wts || !p->dw_of || !p->dw_in)
+    p->kern = calloc((size_t)net->n, sizeof *p->kern);
+    if (!p->wts || !p->dw_of || !p->dw_in || !p->kern)
         return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = -1;
     int saved = omp_get_max_threads();
@@ -1349,6 +1520,11 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
     for (int i = 0; i < c->nsteps && e == dnnl_success; i++) {
         lcn_step *st = &c->steps[i];
         if (st->nthr != nthr) omp_set_num_threads(nthr = st->nthr);
+        if (st->kern) {
+            lcn_dwpw_run(st->kern, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
+            continue;
+        }
         e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
         if (e != dnnl_success) {
             omp_set_num_threads(s->plan->threads);

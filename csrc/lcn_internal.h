@@ -51,4 +51,25 @@ void lcn_net_free(lcn_net *net);
 void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw, int nthr);
 void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nthr);
 
+/* Fused depthwise conv + act + 1x1 conv + act on fp32 NHWC activations
+ * (lcn_fp32_dwpw.c, AVX-512). Weights packed at plan time, read-only. */
+typedef struct lcn_dwpw {
+    int c, oc, kh, kw, sh, sw, pt, pl; /* depthwise: c channels; 1x1: c -> oc */
+    int ih, iw, oh, ow;                /* depthwise input and output size */
+    int act1, act2;                    /* lcn_act_kind: NONE, RELU or HARDSWISH */
+    int cpad, ocpad;                   /* c, oc rounded up to 16 */
+    float *wdw, *bdw;                  /* [kh*kw][cpad], [cpad] */
+    float *wpw, *bpw;                  /* [c][ocpad], [ocpad] */
+    float us_kern, us_pair;            /* plan-time timing (0: not timed) */
+} lcn_dwpw;
+
+int lcn_dwpw_supported(void); /* the CPU runs the kernel */
+/* Packs the weights of depthwise layer dw and 1x1 layer pw (plain copies
+ * still present); NULL when out of memory. */
+lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw);
+void lcn_dwpw_free(lcn_dwpw *k);
+/* src: n x ih x iw x c, dst: n x oh x ow x oc, rows split among nthr
+ * OpenMP threads. */
+void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nthr);
+
 #endif

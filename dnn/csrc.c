@@ -6,8 +6,9 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 36710c2720650d1485e7c205c4d6720adbea4b0696e504692dffd3b080a75b08
+// csrc sha256: 0bb1801997e48578bced6f5c2b229b833309122c4f29b030ead32ae87471c7bf
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
+#include "../csrc/lcn_fp32_dwpw.c"
 #include "../csrc/lcn_int8_dnnl26.c"

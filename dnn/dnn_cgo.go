@@ -77,6 +77,11 @@ func setFailLayer(i int) { C.lcn_test_fail_layer(C.int(i)) }
 // 0 never, 1 whenever oneDNN implements it.
 func setDWFusion(mode int) { C.lcn_test_dw_fusion(C.int(mode)) }
 
+// setDWPW sets when Compile runs a depthwise conv and the 1x1 conv after it
+// as one fused kernel (tests only): -1 when timing says so (the default), 0
+// never, 1 whenever the kernel supports the pair.
+func setDWPW(mode int) { C.lcn_test_dwpw(C.int(mode)) }
+
 // LeakedHandles returns how many Plans and Instances were freed by the
 // garbage-collector cleanup because they were never closed.
 func LeakedHandles() int64 { return leaked.Load() }

@@ -101,6 +101,8 @@ func TestLayers(t *testing.T) {
 // off, against the reference, and that the layer names report it.
 func TestDWFusion(t *testing.T) {
 	defer setDWFusion(-1)
+	defer setDWPW(-1)
+	setDWPW(0) // the depthwise convs here would otherwise be left to the block kernel
 	r := rand.New(rand.NewPCG(3, 5))
 	pad := func(k int) [4]int { p := k / 2; return [4]int{p, p, p, p} }
 	pw := func(in, out int, act Act) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, act) }
@@ -159,6 +161,75 @@ func TestDWFusion(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.5, 96, 64, 100)
 	checkNet(t, net, 1, 1, 3)
 	checkNet(t, net, 2, 1, 2)
+}
+
+// TestDWPW checks the fused depthwise + 1x1 block kernel, forced on and off,
+// against the reference: channel counts on and off the 16-lane vectors,
+// strides 1, 2 and (2,1), 3x3..7x7 kernels, asymmetric padding, every
+// supported activation, batch 1 and 3, 1 and 2 threads.
+func TestDWPW(t *testing.T) {
+	defer setDWPW(-1)
+	defer setDWFusion(-1)
+	setDWFusion(0)
+	r := rand.New(rand.NewPCG(9, 5))
+	pw := func(in, out int, act Act) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, act) }
+	dw := func(c, k, sh, sw int, pads [4]int, act Act, bias bool) Layer {
+		return conv(r, "dw", c, c, k, k, sh, sw, pads, c, bias, act)
+	}
+	p := func(k int) [4]int { return [4]int{k / 2, k / 2, k / 2, k / 2} }
+	cases := []struct {
+		name  string
+		net   *Net
+		fused []int // depthwise layers run with the next 1x1 when forced on
+	}{
+		{"c16-32/k3s1/hswish", &Net{InC: 16, InH: 13, InW: 17, Layers: []Layer{dw(16, 3, 1, 1, p(3), hswish, true), pw(16, 32, hswish)}}, []int{0}},
+		{"c32-64/k3s2/hswish", &Net{InC: 32, InH: 12, InW: 15, Layers: []Layer{dw(32, 3, 2, 2, p(3), hswish, true), pw(32, 64, hswish)}}, []int{0}},
+		{"c24-70/k5s1/relu-none", &Net{InC: 24, InH: 9, InW: 11, Layers: []Layer{dw(24, 5, 1, 1, p(5), relu, true), pw(24, 70, Act{})}}, []int{0}},
+		{"c17-33/k5s2/none-relu/nobias", &Net{InC: 17, InH: 10, InW: 7, Layers: []Layer{dw(17, 5, 2, 2, p(5), Act{}, false),
+			conv(r, "pw", 17, 33, 1, 1, 1, 1, [4]int{}, 1, false, relu)}}, []int{0}},
+		{"c5-7/k7s1", &Net{InC: 5, InH: 9, InW: 8, Layers: []Layer{dw(5, 7, 1, 1, p(7), hswish, true), pw(5, 7, hswish)}}, []int{0}},
+		{"c16-48/k3s21/asympad", &Net{InC: 16, InH: 11, InW: 10, Layers: []Layer{dw(16, 3, 2, 1, [4]int{0, 1, 1, 0}, hswish, true), pw(16, 48, hswish)}}, []int{0}},
+		{"c64-128/k3/w1", &Net{InC: 64, InH: 5, InW: 1, Layers: []Layer{dw(64, 3, 1, 1, p(3), hswish, true), pw(64, 128, hswish)}}, []int{0}},
+		{"stem+blocks", &Net{InC: 3, InH: 20, InW: 20, Layers: []Layer{conv(r, "stem", 3, 16, 3, 3, 2, 2, p(3), 1, true, hswish),
+			dw(16, 3, 1, 1, p(3), hswish, true), pw(16, 32, hswish), dw(32, 3, 2, 2, p(3), hswish, true), pw(32, 64, hswish),
+			dw(64, 5, 1, 1, p(5), hswish, true), se(r, "se", 64, 16, hsig6, true), pw(64, 64, hswish)}}, []int{1, 3}},
+		{"not/hsig", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{dw(16, 3, 1, 1, p(3), hsig6, true), pw(16, 16, hswish)}}, nil},
+		{"not/pw-scale", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{dw(16, 3, 1, 1, p(3), hswish, true), pw(16, 16, hswish),
+			{Kind: LayerScale, Factor: 0.5}}}, nil},
+		{"not/grouped", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{conv(r, "g", 16, 16, 3, 3, 1, 1, p(3), 4, true, hswish), pw(16, 16, hswish)}}, nil},
+	}
+	for _, mode := range []int{1, 0} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				setDWPW(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				checkNet(t, tc.net, 2, 1, 3)
+				p, err := Compile(tc.net, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				impls := p.LayerImpls()
+				for _, i := range tc.fused {
+					got := strings.HasPrefix(impls[i], "lcn_dwpw") && strings.HasPrefix(impls[i+1], "fused into previous depthwise")
+					if got != (mode == 1) {
+						t.Errorf("layers %d, %d: impls %q, %q; want fused %v", i, i+1, impls[i], impls[i+1], mode == 1)
+					}
+				}
+				for i, s := range impls {
+					if !slices.Contains(tc.fused, i) && strings.HasPrefix(s, "lcn_dwpw") {
+						t.Errorf("layer %d: impl %q, want no fused kernel", i, s)
+					}
+				}
+			})
+		}
+	}
+	setDWPW(1)
+	for _, scale := range []float64{0.25, 1} {
+		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 96, 64, 100)
+		checkNet(t, net, 1, 1, 3)
+		checkNet(t, net, 2, 1, 2)
+	}
 }
 
 func TestPPLCNetQuarter(t *testing.T) {
