@@ -1005,6 +1005,7 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
             if (a < tk) tk = a;
             if (b < tp) tp = b;
         }
+        if (getenv("LCN_DEBUG_DWPW")) fprintf(stderr, "dwpw layer %d: %.1f us vs %.1f us\n", i, tk * 1e6, tp * 1e6);
         if (tk < 0.97 * tp) {
             k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
             p->kern[i] = k;

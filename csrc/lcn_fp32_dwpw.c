@@ -79,7 +79,11 @@ lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw) {
 
 #ifdef LCN_HAVE_DWPW
 
-LCN_AVX512 static inline __m512 act512(__m512 x, int act) {
+#define LCN_INLINE static inline __attribute__((always_inline))
+
+/* Activations are compile-time constants in the inlined bodies below: each
+ * entry point switches once on the kind and calls the body with a literal. */
+LCN_AVX512 LCN_INLINE __m512 act512(__m512 x, const int act) {
     switch (act) {
         case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
         case LCN_ACT_HARDSWISH: {
@@ -91,8 +95,28 @@ LCN_AVX512 static inline __m512 act512(__m512 x, int act) {
     }
 }
 
-/* One output row oy of the depthwise conv into buf [ow][cpad]. */
-LCN_AVX512 static void dw_row(const lcn_dwpw *k, const float *src, int oy, float *buf) {
+/* One output pixel ox, channel block b, of the depthwise conv (any kernel
+ * size, clipped at the borders), weights from memory. */
+LCN_AVX512 LCN_INLINE void dw_px(const lcn_dwpw *k, const float *src, int iy0, int kh0, int kh1,
+        int ox, int b, __mmask16 m, float *buf, const int act) {
+    const int c = k->c, cp = k->cpad, kw = k->kw, iw = k->iw;
+    int ix0 = ox * k->sw - k->pl, kw0 = ix0 < 0 ? -ix0 : 0, kw1 = iw - ix0 < kw ? iw - ix0 : kw;
+    __m512 a = _mm512_load_ps(k->bdw + b * 16);
+    for (int y = kh0; y < kh1; y++) {
+        const float *row = src + ((size_t)(iy0 + y) * iw + ix0) * c + b * 16;
+        const float *w = k->wdw + (size_t)y * kw * cp + b * 16;
+        for (int x = kw0; x < kw1; x++)
+            a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)x * c),
+                    _mm512_load_ps(w + (size_t)x * cp), a);
+    }
+    _mm512_store_ps(buf + (size_t)ox * cp + b * 16, act512(a, act));
+}
+
+/* One output row oy of the depthwise conv into buf [ow][cpad]. K > 0: a
+ * K x K kernel known at compile time, whose weights stay in registers while
+ * G pixels at a time go through the interior of the row; K = 0: any size. */
+LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy, float *buf,
+        const int act, const int K, const int G) {
     const int c = k->c, cp = k->cpad, kh = k->kh, kw = k->kw, iw = k->iw, sw = k->sw;
     const int nb = cp / 16;
     const __mmask16 tail = (c % 16) ? (__mmask16)((1u << (c % 16)) - 1) : (__mmask16)0xffff;
@@ -100,131 +124,188 @@ LCN_AVX512 static void dw_row(const lcn_dwpw *k, const float *src, int oy, float
     if (kh0 < 0) kh0 = 0;
     if (kh1 > kh) kh1 = kh;
     const int iy0 = oy * k->sh - k->pt;
-    /* ox whose whole kernel row lies inside the input */
+    /* ox whose whole kernel row lies inside the input: [lo, hi] */
     int lo = (k->pl + sw - 1) / sw, hi = iw - kw + k->pl < 0 ? -1 : (iw - kw + k->pl) / sw;
     if (hi >= k->ow) hi = k->ow - 1;
-    if (lo > hi + 1) lo = hi + 1;
-    for (int ox = 0; ox < k->ow; ox++) {
-        if (ox == lo) {
-            /* interior, four pixels at a time */
-            for (; ox + 3 <= hi; ox += 4) {
-                for (int b = 0; b < nb; b++) {
-                    __mmask16 m = b == nb - 1 ? tail : (__mmask16)0xffff;
-                    __m512 bias = _mm512_load_ps(k->bdw + b * 16);
-                    __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                    for (int y = kh0; y < kh1; y++) {
-                        const float *row = src + ((size_t)(iy0 + y) * iw + (ox * sw - k->pl)) * c + b * 16;
-                        const float *w = k->wdw + (size_t)y * kw * cp + b * 16;
-                        for (int x = 0; x < kw; x++) {
-                            __m512 wv = _mm512_load_ps(w + (size_t)x * cp);
-                            const float *s = row + (size_t)x * c;
-                            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s), wv, a0);
-                            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s + (size_t)sw * c), wv, a1);
-                            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s + (size_t)2 * sw * c), wv, a2);
-                            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s + (size_t)3 * sw * c), wv, a3);
-                        }
-                    }
-                    float *d = buf + (size_t)ox * cp + b * 16;
-                    _mm512_store_ps(d, act512(a0, k->act1));
-                    _mm512_store_ps(d + cp, act512(a1, k->act1));
-                    _mm512_store_ps(d + 2 * cp, act512(a2, k->act1));
-                    _mm512_store_ps(d + 3 * cp, act512(a3, k->act1));
+    if (lo > k->ow) lo = k->ow;
+    for (int b = 0; b < nb; b++) {
+        const __mmask16 m = b == nb - 1 ? tail : (__mmask16)0xffff;
+        int ox = 0;
+        for (; ox < lo; ox++) dw_px(k, src, iy0, kh0, kh1, ox, b, m, buf, act);
+        if (K > 0) {
+            __m512 w[K > 0 ? K : 1][K > 0 ? K : 1];
+#pragma GCC unroll 8
+            for (int y = 0; y < K; y++)
+#pragma GCC unroll 8
+                for (int x = 0; x < K; x++)
+                    w[y][x] = _mm512_load_ps(k->wdw + (size_t)(y * K + x) * cp + b * 16);
+            const __m512 bias = _mm512_load_ps(k->bdw + b * 16);
+            for (; ox + G - 1 <= hi; ox += G) {
+                __m512 a[G];
+#pragma GCC unroll 8
+                for (int j = 0; j < G; j++) a[j] = bias;
+                const float *base = src + ((size_t)iy0 * iw + (size_t)(ox * sw - k->pl)) * c + b * 16;
+#pragma GCC unroll 8
+                for (int y = 0; y < K; y++) {
+                    if (y < kh0 || y >= kh1) continue;
+                    const float *row = base + (size_t)y * iw * c;
+#pragma GCC unroll 8
+                    for (int x = 0; x < K; x++)
+#pragma GCC unroll 8
+                        for (int j = 0; j < G; j++)
+                            a[j] = _mm512_fmadd_ps(
+                                    _mm512_maskz_loadu_ps(m, row + (size_t)(j * sw + x) * c), w[y][x],
+                                    a[j]);
                 }
+                float *d = buf + (size_t)ox * cp + b * 16;
+#pragma GCC unroll 8
+                for (int j = 0; j < G; j++) _mm512_store_ps(d + (size_t)j * cp, act512(a[j], act));
             }
-            if (ox >= k->ow) break;
         }
-        int ix0 = ox * sw - k->pl, kw0 = ix0 < 0 ? -ix0 : 0, kw1 = iw - ix0 < kw ? iw - ix0 : kw;
-        for (int b = 0; b < nb; b++) {
-            __mmask16 m = b == nb - 1 ? tail : (__mmask16)0xffff;
-            __m512 a = _mm512_load_ps(k->bdw + b * 16);
-            for (int y = kh0; y < kh1; y++) {
-                const float *row = src + ((size_t)(iy0 + y) * iw + ix0) * c + b * 16;
-                const float *w = k->wdw + (size_t)y * kw * cp + b * 16;
-                for (int x = kw0; x < kw1; x++)
-                    a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)x * c),
-                            _mm512_load_ps(w + (size_t)x * cp), a);
-            }
-            _mm512_store_ps(buf + (size_t)ox * cp + b * 16, act512(a, k->act1));
-        }
+        for (; ox < k->ow; ox++) dw_px(k, src, iy0, kh0, kh1, ox, b, m, buf, act);
     }
 }
 
-/* P pixels x V vectors of 16 output channels of the 1x1 conv. */
-#define PW_TILE(P, V)                                                                     \
-    LCN_AVX512 static inline void pw_tile_##P##_##V(const lcn_dwpw *k, const float *a,    \
-            const float *w, const float *bias, float *d, __mmask16 last) {                \
-        const int c = k->c, cp = k->cpad, ocp = k->ocpad, oc = k->oc;                     \
-        __m512 acc[P][V];                                                                 \
-        for (int v = 0; v < V; v++) {                                                     \
-            __m512 b = _mm512_load_ps(bias + 16 * v);                                     \
-            for (int p = 0; p < P; p++) acc[p][v] = b;                                    \
-        }                                                                                 \
-        for (int i = 0; i < c; i++) {                                                     \
-            __m512 wv[V];                                                                 \
-            for (int v = 0; v < V; v++) wv[v] = _mm512_load_ps(w + (size_t)i * ocp + 16 * v); \
-            for (int p = 0; p < P; p++) {                                                 \
-                __m512 x = _mm512_set1_ps(a[(size_t)p * cp + i]);                         \
-                for (int v = 0; v < V; v++) acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]); \
-            }                                                                             \
-        }                                                                                 \
-        for (int p = 0; p < P; p++)                                                       \
-            for (int v = 0; v < V; v++) {                                                 \
-                __m512 r = act512(acc[p][v], k->act2);                                    \
-                if (v == V - 1)                                                           \
-                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);          \
-                else                                                                      \
-                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                     \
-            }                                                                             \
+#define DW_ROW(ACT, NAME)                                                                    \
+    LCN_AVX512 static void NAME(const lcn_dwpw *k, const float *src, int oy, float *buf) {  \
+        if (k->kh == 3 && k->kw == 3)                                                        \
+            dw_row_t(k, src, oy, buf, ACT, 3, 8);                                            \
+        else if (k->kh == 5 && k->kw == 5)                                                   \
+            dw_row_t(k, src, oy, buf, ACT, 5, 4);                                            \
+        else                                                                                 \
+            dw_row_t(k, src, oy, buf, ACT, 0, 1);                                            \
+    }
+DW_ROW(LCN_ACT_NONE, dw_row_none)
+DW_ROW(LCN_ACT_RELU, dw_row_relu)
+DW_ROW(LCN_ACT_HARDSWISH, dw_row_hswish)
+
+/* P pixels x V vectors of 16 output channels of the 1x1 conv (P and V
+ * literal so that the accumulators live in registers). */
+#define PW_TILE(P, V)                                                                          \
+    LCN_AVX512 LCN_INLINE void pw_tile_##P##_##V(const lcn_dwpw *k, const float *a,            \
+            const float *w, const float *bias, float *d, __mmask16 last, const int act) {      \
+        const int c = k->c, cp = k->cpad, ocp = k->ocpad, oc = k->oc;                          \
+        __m512 acc[P][V];                                                                      \
+        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
+            __m512 b = _mm512_load_ps(bias + 16 * v);                                          \
+            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                \
+        }                                                                                      \
+        for (int i = 0; i < c; i++) {                                                          \
+            __m512 wv[V];                                                                      \
+            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                               \
+                wv[v] = _mm512_load_ps(w + (size_t)i * ocp + 16 * v);                         \
+            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) {                             \
+                __m512 x = _mm512_set1_ps(a[(size_t)p * cp + i]);                              \
+                _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                           \
+                    acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);                          \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
+            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
+                __m512 r = act512(acc[p][v], act);                                             \
+                if (v == V - 1)                                                                \
+                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
+                else                                                                           \
+                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                          \
+            }                                                                                  \
     }
 PW_TILE(6, 4)
+PW_TILE(4, 4)
+PW_TILE(2, 4)
 PW_TILE(1, 4)
 PW_TILE(8, 3)
+PW_TILE(4, 3)
+PW_TILE(2, 3)
 PW_TILE(1, 3)
 PW_TILE(12, 2)
+PW_TILE(4, 2)
+PW_TILE(2, 2)
 PW_TILE(1, 2)
 PW_TILE(12, 1)
+PW_TILE(4, 1)
+PW_TILE(2, 1)
 PW_TILE(1, 1)
 
-/* The 1x1 conv of one row: buf [ow][cpad] -> d [ow][oc]. */
-LCN_AVX512 static void pw_row(const lcn_dwpw *k, const float *buf, float *d) {
-    const int ocp = k->ocpad, oc = k->oc, cp = k->cpad, ow = k->ow;
+/* Pixels [0, np) with V vectors: tiles of P, then of 4, 2, 1. */
+#define PW_COLS(P, V)                                                                          \
+    {                                                                                          \
+        int p = 0;                                                                             \
+        for (; p + P <= np; p += P)                                                            \
+            pw_tile_##P##_##V(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last, act); \
+        for (; p + 4 <= np; p += 4)                                                            \
+            pw_tile_4_##V(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last, act);   \
+        for (; p + 2 <= np; p += 2)                                                            \
+            pw_tile_2_##V(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last, act);   \
+        for (; p < np; p++)                                                                    \
+            pw_tile_1_##V(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last, act);   \
+    }
+
+/* The 1x1 conv of np pixels: buf [np][cpad] -> d [np][oc]. */
+LCN_AVX512 LCN_INLINE void pw_row_t(const lcn_dwpw *k, const float *buf, float *d, int np, const int act) {
+    const int ocp = k->ocpad, oc = k->oc, cp = k->cpad;
     for (int o = 0; o < ocp; o += 64) {
         int nv = (ocp - o) / 16 < 4 ? (ocp - o) / 16 : 4;
         int rem = oc - (o + 16 * (nv - 1)); /* channels in the last vector */
         __mmask16 last = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
         const float *w = k->wpw + o, *bias = k->bpw + o;
         float *dd = d + o;
-        int p = 0;
         switch (nv) {
-            case 4:
-                for (; p + 6 <= ow; p += 6) pw_tile_6_4(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                for (; p < ow; p++) pw_tile_1_4(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                break;
-            case 3:
-                for (; p + 8 <= ow; p += 8) pw_tile_8_3(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                for (; p < ow; p++) pw_tile_1_3(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                break;
-            case 2:
-                for (; p + 12 <= ow; p += 12) pw_tile_12_2(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                for (; p < ow; p++) pw_tile_1_2(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                break;
-            default:
-                for (; p + 12 <= ow; p += 12) pw_tile_12_1(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                for (; p < ow; p++) pw_tile_1_1(k, buf + (size_t)p * cp, w, bias, dd + (size_t)p * oc, last);
-                break;
+            case 4: PW_COLS(6, 4) break;
+            case 3: PW_COLS(8, 3) break;
+            case 2: PW_COLS(12, 2) break;
+            default: PW_COLS(12, 1) break;
         }
     }
 }
 
-LCN_AVX512 static void dwpw_rows(const lcn_dwpw *k, const float *src, float *dst, long r0, long r1) {
-    float *buf = __builtin_alloca(sizeof(float) * (size_t)k->ow * k->cpad + 64);
+LCN_AVX512 static void pw_row_none(const lcn_dwpw *k, const float *b, float *d, int np) {
+    pw_row_t(k, b, d, np, LCN_ACT_NONE);
+}
+LCN_AVX512 static void pw_row_relu(const lcn_dwpw *k, const float *b, float *d, int np) {
+    pw_row_t(k, b, d, np, LCN_ACT_RELU);
+}
+LCN_AVX512 static void pw_row_hswish(const lcn_dwpw *k, const float *b, float *d, int np) {
+    pw_row_t(k, b, d, np, LCN_ACT_HARDSWISH);
+}
+
+static void dw_row(const lcn_dwpw *k, const float *src, int oy, float *buf) {
+    switch (k->act1) {
+        case LCN_ACT_RELU: dw_row_relu(k, src, oy, buf); break;
+        case LCN_ACT_HARDSWISH: dw_row_hswish(k, src, oy, buf); break;
+        default: dw_row_none(k, src, oy, buf); break;
+    }
+}
+
+static void pw_rows(const lcn_dwpw *k, const float *buf, float *d, int np) {
+    switch (k->act2) {
+        case LCN_ACT_RELU: pw_row_relu(k, buf, d, np); break;
+        case LCN_ACT_HARDSWISH: pw_row_hswish(k, buf, d, np); break;
+        default: pw_row_none(k, buf, d, np); break;
+    }
+}
+
+/* Rows of the depthwise output per 1x1 step: at least 24 pixels when the
+ * buffer stays within 64 KiB, so that the 1x1 tiles are full. */
+static int chunk_rows(const lcn_dwpw *k) {
+    int r = (24 + k->ow - 1) / k->ow;
+    while (r > 1 && (size_t)r * k->ow * k->cpad * sizeof(float) > (64u << 10)) r--;
+    return r < k->oh ? r : k->oh;
+}
+
+static void dwpw_rows(const lcn_dwpw *k, const float *src, float *dst, long r0, long r1) {
+    int R = chunk_rows(k);
+    float *buf = __builtin_alloca(sizeof(float) * (size_t)R * k->ow * k->cpad + 64);
     buf = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     size_t in_img = (size_t)k->ih * k->iw * k->c, out_img = (size_t)k->oh * k->ow * k->oc;
-    for (long r = r0; r < r1; r++) {
+    size_t row = (size_t)k->ow * k->cpad;
+    for (long r = r0; r < r1;) {
         long b = r / k->oh;
-        int oy = (int)(r % k->oh);
-        dw_row(k, src + b * in_img, oy, buf);
-        pw_row(k, buf, dst + b * out_img + (size_t)oy * k->ow * k->oc);
+        int oy = (int)(r % k->oh), nr = R;
+        if (nr > k->oh - oy) nr = k->oh - oy;
+        if (nr > r1 - r) nr = (int)(r1 - r);
+        for (int j = 0; j < nr; j++) dw_row(k, src + b * in_img, oy + j, buf + j * row);
+        pw_rows(k, buf, dst + b * out_img + (size_t)oy * k->ow * k->oc, nr * k->ow);
+        r += nr;
     }
 }
 
