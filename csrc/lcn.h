@@ -10,7 +10,8 @@
  *             caller's reference, each instance holds one more.
  *   lcn_inst  per running instance state: stream, activations, scratchpad
  *             and primitives (built lazily per batch size). One thread at a
- *             time; create, run and destroy it on the same OS thread.
+ *             time; with threads > 1, create, run and destroy it on the
+ *             same OS thread (with 1 thread any OS thread will do).
  *
  * Every function returns an lcn_status. When it is not LCN_OK and err is not
  * NULL, *err (owned by the caller) says what failed. All memory handed to
@@ -137,7 +138,7 @@ lcn_status lcn_plan_layer_impl(const lcn_plan *p, int i, const char **out);
 lcn_status lcn_plan_destroy(lcn_plan *p);
 
 /* Creates an instance of a finalized plan (takes a plan reference).
- * Must be called on the OS thread that will run and destroy it. */
+ * With threads > 1, call it on the OS thread that will run and destroy it. */
 lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err);
 
 /* Runs one inference: in holds batch x C x H x W floats (NCHW), out receives

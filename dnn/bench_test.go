@@ -68,3 +68,44 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRunHandoff times a tiny network (per-run overhead dominates) on a
+// single-threaded instance, run on the calling goroutine's thread (direct)
+// or handed to an OS-locked worker goroutine (worker).
+//
+//	go test ./dnn -run '^$' -bench RunHandoff -benchtime 20000x
+func BenchmarkRunHandoff(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	net := &Net{InC: 8, InH: 4, InW: 4, Layers: []Layer{conv(r, "c", 8, 8, 1, 1, 1, 1, [4]int{}, 1, true, relu)}}
+	defer func() { directRuns = true }()
+	for _, direct := range []bool{true, false} {
+		name := map[bool]string{true: "direct", false: "worker"}[direct]
+		b.Run(name, func(b *testing.B) {
+			directRuns = direct
+			p, err := Compile(net, Options{Threads: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			inst, err := p.NewInstance()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer inst.Close()
+			in, out := make([]float32, 8*4*4), make([]float32, 8*4*4)
+			times := make([]time.Duration, 0, 1<<16)
+			for b.Loop() {
+				t0 := time.Now()
+				if err := inst.Run(in, 1, out); err != nil {
+					b.Fatal(err)
+				}
+				if len(times) < cap(times) {
+					times = append(times, time.Since(t0))
+				}
+			}
+			slices.Sort(times)
+			b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1000, "median-us")
+			b.ReportMetric(float64(times[0].Nanoseconds())/1000, "min-us")
+		})
+	}
+}

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e07d7244bef37a7f2424c9bc77e4b6a31a0f71f02d59f77c674c70e06538a1eb
+// csrc sha256: 3bdef8af2345ca3b94943cb31a47ced3ccf619380198714271c345dd93b1c4c5
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -311,8 +311,9 @@ func (p *Plan) Close() error {
 }
 
 // Instance is the running state of one Plan: activations, scratchpad,
-// stream and primitives (built per batch size on first use and cached), and
-// an OS-locked worker goroutine that creates and runs them.
+// stream and primitives (built per batch size on first use and cached).
+// With more than one thread, an OS-locked worker goroutine creates and runs
+// them; single-threaded instances run on the calling goroutine's thread.
 type Instance struct {
 	st *instState
 }
@@ -326,9 +327,11 @@ type runReq struct {
 type instState struct {
 	mu      sync.Mutex // one Run at a time; guards closed
 	closed  bool
-	req     chan runReq
+	req     chan runReq // worker mode
 	resp    chan error
-	inSize  int // per sample
+	direct  cInstance    // direct mode: run on the caller's thread
+	cerr    *C.lcn_error // direct mode: error details (C memory)
+	inSize  int          // per sample
 	outSize int
 	names   []string
 }
@@ -346,11 +349,18 @@ func (p *Plan) NewInstance() (*Instance, error) {
 		return nil, ErrClosed
 	}
 	plan := ps.h
-	st, err := startWorker(ps.in, ps.out, ps.names, func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
+	create := func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
 		var h *C.lcn_inst
 		rc := C.lcn_inst_create(plan, &h, cerr)
 		return fp32Inst{h}, rc
-	})
+	}
+	var st *instState
+	var err error
+	if ps.thr == 1 && directRuns {
+		st, err = startDirect(ps.in, ps.out, ps.names, create)
+	} else {
+		st, err = startWorker(ps.in, ps.out, ps.names, create)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -397,6 +407,37 @@ func startWorker(in, out shape, names []string, create func(*C.lcn_error) (cInst
 	return st, nil
 }
 
+// directRuns lets single-threaded instances run on the caller's thread
+// (tests and benchmarks turn it off to compare with the worker).
+var directRuns = true
+
+// startDirect makes an instance without a worker: for single-threaded
+// plans, every call runs on whatever OS thread the calling goroutine is on.
+// With one OpenMP thread nothing is tied to an OS thread (libgomp only keeps
+// a thread pool per OS thread for parallel regions of two or more threads,
+// and lcn_inst_run sets the thread count on every call), so this saves the
+// hand-off to a worker and back on every Run: two goroutine wake-ups, each
+// a futex wake of a parked OS thread when the worker's thread is locked.
+func startDirect(in, out shape, names []string, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	if cerr == nil {
+		return nil, fmt.Errorf("dnn: out of C memory")
+	}
+	h, rc := create(cerr)
+	if rc != C.LCN_OK {
+		err := cError(rc, cerr, names)
+		C.free(unsafe.Pointer(cerr))
+		return nil, err
+	}
+	return &instState{
+		direct:  h,
+		cerr:    cerr,
+		inSize:  in.c * in.h * in.w,
+		outSize: out.c * out.h * out.w,
+		names:   names,
+	}, nil
+}
+
 // loop is the worker: it owns the C instance and its OS thread. The thread
 // is never unlocked, so it exits with the goroutine (and libgomp's thread
 // pool of that thread with it).
@@ -437,6 +478,11 @@ func (s *instState) close() bool {
 		return false
 	}
 	s.closed = true
+	if s.direct != nil {
+		s.direct.destroy()
+		C.free(unsafe.Pointer(s.cerr))
+		return true
+	}
 	s.req <- runReq{quit: true}
 	<-s.resp
 	return true
@@ -457,6 +503,12 @@ func (s *instState) run(in []float32, batch int, out []float32) error {
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
+	}
+	if s.direct != nil {
+		if rc := s.direct.run(runReq{in: in, out: out, batch: batch}, s.cerr); rc != C.LCN_OK {
+			return cError(rc, s.cerr, s.names)
+		}
+		return nil
 	}
 	s.req <- runReq{in: in, out: out, batch: batch}
 	return <-s.resp
