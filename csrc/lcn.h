@@ -164,6 +164,11 @@ lcn_status lcn_test_dw_fusion(int mode);
  * 0 never, 1 whenever the kernel supports the pair. Process-wide. */
 lcn_status lcn_test_dwpw(int mode);
 
+/* Testing only: whether lcn_plan_finalize runs the first conv as a kernel
+ * reading the NCHW input directly: -1 when timing says so (the default), 0
+ * never, 1 whenever the kernel supports the layer. Process-wide. */
+lcn_status lcn_test_stem(int mode);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,14 +51,18 @@ struct lcn_plan {
     /* kern[i]: depthwise layer i and the 1x1 layer i+1 run as one
      * lcn_fp32_dwpw.c kernel (chosen by timing); NULL otherwise */
     lcn_dwpw **kern;
+    /* layer 0 as an lcn_fp32_stem.c kernel reading the NCHW input (chosen
+     * by timing), or NULL */
+    lcn_stem *stem;
 };
 
 enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
-enum { IO_COPY, IO_NHWC };
+enum { IO_COPY, IO_NHWC, IO_DIRECT /* the first step reads the caller's input */ };
 
 typedef struct lcn_step {
     dnnl_primitive_t prim;   /* NULL for a kern step */
     const lcn_dwpw *kern;    /* fused depthwise + 1x1 kernel, or NULL */
+    const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     int src_slot, dst_slot;  /* kern step: activations */
     size_t src_off, dst_off;
     int layer;
@@ -452,6 +456,16 @@ static int lcn_dwpw_mode = -1;
 lcn_status lcn_test_dwpw(int mode) {
     if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
     __atomic_store_n(&lcn_dwpw_mode, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
+/* -1: run the first conv as an lcn_fp32_stem.c kernel when timing says so;
+ * 0: never; 1: whenever the kernel supports it (tests). */
+static int lcn_stem_mode = -1;
+
+lcn_status lcn_test_stem(int mode) {
+    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
+    __atomic_store_n(&lcn_stem_mode, mode, __ATOMIC_SEQ_CST);
     return LCN_OK;
 }
 
@@ -1005,7 +1019,6 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
             if (a < tk) tk = a;
             if (b < tp) tp = b;
         }
-        if (getenv("LCN_DEBUG_DWPW")) fprintf(stderr, "dwpw layer %d: %.1f us vs %.1f us\n", i, tk * 1e6, tp * 1e6);
         if (tk < 0.97 * tp) {
             k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
             p->kern[i] = k;
@@ -1015,6 +1028,116 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
     if (pdw) dnnl_primitive_desc_destroy(pdw);
     if (ppw) dnnl_primitive_desc_destroy(ppw);
     lcn_dwpw_free(k);
+    return rc;
+}
+
+/* Can layer 0 run as the lcn_stem kernel? A conv reading up to 4 input
+ * channels, up to 64 outputs, not grouped, kernel up to 7x7, a plain act
+ * and nothing fused into it. */
+static int stem_candidate(const lcn_net *net) {
+    const lcn_layer *L = &net->layers[0];
+    const lcn_layer_desc *d = &L->d;
+    return lcn_dwpw_supported() && d->kind == LCN_LAYER_CONV && d->groups == 1 && L->ic <= 4 &&
+           L->oc <= 64 && d->kh <= 7 && d->kw <= 7 && d->pad_t < d->kh && d->pad_l < d->kw &&
+           simple_act(d->act.kind) && (net->n < 2 || net->layers[1].fused_into < 0);
+}
+
+/* Adds the step running the plan's stem kernel on the user input t. */
+static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
+    const lcn_stem *k = B->p->stem;
+    if (__atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST) == 0)
+        return dn_err(B->err, dnnl_unimplemented, 0, "convolution primitive_desc_create");
+    dnnl_memory_desc_t omd;
+    dnnl_dims_t od = {t->n, k->oc, k->oh, k->ow};
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "stem md");
+    lcn_tensor o;
+    dnnl_memory_t md;
+    next_place(B, t, &omd, &o);
+    o.n = t->n, o.c = k->oc, o.h = k->oh, o.w = k->ow;
+    TRY(tensor_mem(B, &o, &md));
+    B->c->in_mode = IO_DIRECT;
+    if (B->for_plan) {
+        lcn_layer *L = &B->p->net.layers[0];
+        if (k->us_kern > 0)
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_stem:avx512 (reads the NCHW input: %.0f us vs %.0f us for transpose + "
+                    "oneDNN)",
+                    k->us_kern, k->us_dnnl);
+        else
+            snprintf(L->impl, sizeof L->impl, "lcn_stem:avx512 (reads the NCHW input)");
+    } else {
+        lcn_bctx *c = B->c;
+        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
+        lcn_step *st = &c->steps[c->nsteps++];
+        memset(st, 0, sizeof *st);
+        st->layer = 0;
+        st->nthr = B->nthr;
+        st->stem = k;
+        st->dst_slot = o.slot, st->dst_off = o.off;
+    }
+    *t = o;
+    return LCN_OK;
+}
+
+/* Plan build: should layer 0 run as the lcn_stem kernel? Times it against
+ * what the normal path costs: the input copy or NCHW -> NHWC transpose plus
+ * the oneDNN primitive; keeps it when more than 3% faster. */
+static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_conv *cv) {
+    lcn_plan *p = B->p;
+    int mode = __atomic_load_n(&lcn_stem_mode, __ATOMIC_SEQ_CST);
+    if (mode == 0 || !t->virt) return LCN_OK;
+    lcn_stem *k = lcn_stem_new(&p->net.layers[0]);
+    if (!k) return NOMEM();
+    if (mode == 1) {
+        p->stem = k;
+        return LCN_OK;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    int oh, ow;
+    lcn_status rc = conv_pd(B, t, cv, &pd, &oh, &ow);
+    size_t ni = (size_t)k->ic * k->ih * k->iw, no = (size_t)k->oh * k->ow * k->oc;
+    float *a = lcn_aligned_alloc(ni * sizeof(float)), *b = lcn_aligned_alloc(ni * sizeof(float)),
+          *o = lcn_aligned_alloc(no * sizeof(float));
+    if (rc == LCN_OK && (!a || !b || !o)) rc = NOMEM();
+    if (rc == LCN_OK) {
+        memset(a, 0, ni * sizeof(float));
+        memset(b, 0, ni * sizeof(float));
+        memset(o, 0, no * sizeof(float));
+        int nhwc = md_is_tag(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), dnnl_acdb);
+        int cthr = ni * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : p->threads;
+        double tk = 1e30, td = 1e30;
+        for (int r = 0; r < 3; r++) {
+            double best_k = 1e30, best_c = 1e30;
+            for (int j = 0; j < 7; j++) {
+                struct timespec t0, t1, t2;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                lcn_stem_run(k, a, o, 1, B->nthr);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                if (nhwc)
+                    lcn_nchw_to_nhwc(a, b, 1, k->ic, k->ih * k->iw, cthr);
+                else
+                    memcpy(b, a, ni * sizeof(float));
+                clock_gettime(CLOCK_MONOTONIC, &t2);
+                double dk = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+                double dc = (double)(t2.tv_sec - t1.tv_sec) + 1e-9 * (double)(t2.tv_nsec - t1.tv_nsec);
+                if (j >= 2 && dk < best_k) best_k = dk;
+                if (j >= 2 && dc < best_c) best_c = dc;
+            }
+            double dd = best_c + time_pd(B, pd);
+            if (best_k < tk) tk = best_k;
+            if (dd < td) td = dd;
+        }
+        if (tk < 0.97 * td) {
+            k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
+            p->stem = k;
+            k = NULL;
+        }
+    }
+    free(a);
+    free(b);
+    free(o);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    lcn_stem_free(k);
     return rc;
 }
 
@@ -1232,6 +1355,11 @@ static lcn_status build_all(lcn_builder *B) {
                 lcn_conv cv = {d->out_c, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
                         d->pad_l, d->pad_b, d->pad_r, d->groups, i * 4, has_bias, &ops, NULL,
                         L->tuned, NULL};
+                if (i == 0 && B->for_plan && stem_candidate(net)) TRY(decide_stem(B, &t, &cv));
+                if (i == 0 && p->stem) {
+                    TRY(build_stem(B, &t));
+                    break;
+                }
                 if (B->for_plan && p->dw_in[i] < 0 && dwpw_candidate(net, i))
                     TRY(decide_dwpw(B, &t, i, &cv));
                 if (p->kern[i]) {
@@ -1380,6 +1508,7 @@ static void plan_free(lcn_plan *p) {
     free(p->dw_in);
     if (p->kern)
         for (int i = 0; i < p->net.n; i++) lcn_dwpw_free(p->kern[i]);
+    lcn_stem_free(p->stem);
     free(p->kern);
     lcn_net_free(&p->net);
     if (p->eng) dnnl_engine_destroy(p->eng);
@@ -1514,13 +1643,18 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
     if (c->in_mode == IO_NHWC)
         lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw,
                 in_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
-    else
+    else if (c->in_mode == IO_COPY)
         memcpy(c->slot[SLOT_B], in, in_len * sizeof(float));
     int nthr = s->plan->threads;
     dnnl_status_t e = dnnl_success;
     for (int i = 0; i < c->nsteps && e == dnnl_success; i++) {
         lcn_step *st = &c->steps[i];
         if (st->nthr != nthr) omp_set_num_threads(nthr = st->nthr);
+        if (st->stem) {
+            lcn_stem_run(st->stem, in, (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch,
+                    st->nthr);
+            continue;
+        }
         if (st->kern) {
             lcn_dwpw_run(st->kern, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);

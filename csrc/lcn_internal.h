@@ -72,4 +72,20 @@ void lcn_dwpw_free(lcn_dwpw *k);
  * OpenMP threads. */
 void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nthr);
 
+/* Direct convolution of a first layer with few input channels, reading the
+ * NCHW input and writing NHWC (lcn_fp32_stem.c, AVX-512). */
+typedef struct lcn_stem {
+    int ic, oc, kh, kw, sh, sw, pt, pl;
+    int ih, iw, oh, ow;
+    int act;          /* lcn_act_kind: NONE, RELU or HARDSWISH */
+    int ocpad;        /* oc rounded up to 16 */
+    float *w, *b;     /* [ic*kh*kw][ocpad], [ocpad] */
+    float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
+} lcn_stem;
+
+lcn_stem *lcn_stem_new(const lcn_layer *L); /* NULL when out of memory */
+void lcn_stem_free(lcn_stem *k);
+/* src: n x ic x ih x iw (NCHW), dst: n x oh x ow x oc (NHWC). */
+void lcn_stem_run(const lcn_stem *k, const float *src, float *dst, int n, int nthr);
+
 #endif

@@ -6,9 +6,10 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 3bdef8af2345ca3b94943cb31a47ced3ccf619380198714271c345dd93b1c4c5
+// csrc sha256: 4c26a905235ee5465378b1be9f49b102b20ff1029bf62f5f7f17370397afba1c
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
 #include "../csrc/lcn_fp32_dwpw.c"
+#include "../csrc/lcn_fp32_stem.c"
 #include "../csrc/lcn_int8_dnnl26.c"

@@ -82,6 +82,11 @@ func setDWFusion(mode int) { C.lcn_test_dw_fusion(C.int(mode)) }
 // never, 1 whenever the kernel supports the pair.
 func setDWPW(mode int) { C.lcn_test_dwpw(C.int(mode)) }
 
+// setStem sets when Compile runs the first conv as a kernel reading the
+// NCHW input directly (tests only): -1 when timing says so (the default), 0
+// never, 1 whenever the kernel supports the layer.
+func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
+
 // LeakedHandles returns how many Plans and Instances were freed by the
 // garbage-collector cleanup because they were never closed.
 func LeakedHandles() int64 { return leaked.Load() }

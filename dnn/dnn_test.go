@@ -232,6 +232,56 @@ func TestDWPW(t *testing.T) {
 	}
 }
 
+// TestStem checks the first-layer kernel reading the NCHW input, forced on
+// and off, against the reference.
+func TestStem(t *testing.T) {
+	defer setStem(-1)
+	r := rand.New(rand.NewPCG(9, 7))
+	p1 := [4]int{1, 1, 1, 1}
+	cases := []struct {
+		name string
+		net  *Net
+		ok   bool // the kernel takes the first layer when forced on
+	}{
+		{"c3-16/k3s2/hswish", &Net{InC: 3, InH: 30, InW: 34, Layers: []Layer{conv(r, "c", 3, 16, 3, 3, 2, 2, p1, 1, true, hswish)}}, true},
+		{"c3-8/k3s2/relu", &Net{InC: 3, InH: 31, InW: 29, Layers: []Layer{conv(r, "c", 3, 8, 3, 3, 2, 2, p1, 1, true, relu)}}, true},
+		{"c3-40/k3s2/hswish", &Net{InC: 3, InH: 24, InW: 40, Layers: []Layer{conv(r, "c", 3, 40, 3, 3, 2, 2, p1, 1, true, hswish)}}, true},
+		{"c1-64/k5s1/none/nobias", &Net{InC: 1, InH: 12, InW: 21, Layers: []Layer{conv(r, "c", 1, 64, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 1, false, Act{})}}, true},
+		{"c4-7/k7s21/asympad", &Net{InC: 4, InH: 17, InW: 26, Layers: []Layer{conv(r, "c", 4, 7, 7, 7, 2, 1, [4]int{3, 1, 2, 4}, 1, true, hswish)}}, true},
+		{"c2-33/k3s1/nopad", &Net{InC: 2, InH: 9, InW: 30, Layers: []Layer{conv(r, "c", 2, 33, 3, 3, 1, 1, [4]int{}, 1, true, relu)}}, true},
+		{"stem+dw+pw", &Net{InC: 3, InH: 40, InW: 36, Layers: []Layer{conv(r, "stem", 3, 16, 3, 3, 2, 2, p1, 1, true, hswish),
+			conv(r, "dw", 16, 16, 3, 3, 1, 1, p1, 16, true, hswish), conv(r, "pw", 16, 32, 1, 1, 1, 1, [4]int{}, 1, true, hswish)}}, true},
+		{"not/c5", &Net{InC: 5, InH: 9, InW: 9, Layers: []Layer{conv(r, "c", 5, 16, 3, 3, 2, 2, p1, 1, true, hswish)}}, false},
+		{"not/hsig", &Net{InC: 3, InH: 9, InW: 9, Layers: []Layer{conv(r, "c", 3, 16, 3, 3, 2, 2, p1, 1, true, hsig6)}}, false},
+		{"not/grouped", &Net{InC: 3, InH: 9, InW: 9, Layers: []Layer{conv(r, "c", 3, 6, 3, 3, 2, 2, p1, 3, true, hswish)}}, false},
+		{"not/scale-after", &Net{InC: 3, InH: 9, InW: 9, Layers: []Layer{conv(r, "c", 3, 16, 3, 3, 2, 2, p1, 1, true, hswish), {Kind: LayerScale, Factor: 0.5}}}, false},
+	}
+	for _, mode := range []int{1, 0} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				setStem(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				checkNet(t, tc.net, 2, 1, 3)
+				p, err := Compile(tc.net, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				impl := p.LayerImpls()[0]
+				if got := strings.HasPrefix(impl, "lcn_stem"); got != (tc.ok && mode == 1) {
+					t.Errorf("layer 0 impl %q, want the stem kernel %v", impl, tc.ok && mode == 1)
+				}
+			})
+		}
+	}
+	setStem(1)
+	for _, scale := range []float64{0.25, 1, 2.5} {
+		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 64, 48, 10)
+		checkNet(t, net, 1, 1, 3)
+		checkNet(t, net, 2, 1, 2)
+	}
+}
+
 func TestPPLCNetQuarter(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 224, 224, 1000)
 	checkNet(t, net, 1, 1, 2)
