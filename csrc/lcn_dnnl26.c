@@ -801,6 +801,55 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
     return LCN_OK;
 }
 
+/* Timed choices (fused kernel or not) are remembered per process, keyed by
+ * the layer shapes and thread count: compiling the same network twice then
+ * gives the same plan, hence bit-identical results, instead of two plans
+ * that timing noise may have made differently. */
+typedef struct {
+    char key[128];
+    int choice;
+    float a, b; /* the two times measured, us */
+} lcn_choice;
+
+enum { LCN_NCHOICES = 512 };
+static lcn_choice lcn_choices[LCN_NCHOICES];
+static int lcn_nchoices;
+static pthread_mutex_t lcn_choice_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int choice_get(const char *key, int *choice, float *a, float *b) {
+    int found = 0;
+    pthread_mutex_lock(&lcn_choice_mu);
+    for (int i = 0; i < lcn_nchoices && !found; i++)
+        if (!strcmp(lcn_choices[i].key, key)) {
+            *choice = lcn_choices[i].choice, *a = lcn_choices[i].a, *b = lcn_choices[i].b;
+            found = 1;
+        }
+    pthread_mutex_unlock(&lcn_choice_mu);
+    return found;
+}
+
+static void choice_put(const char *key, int choice, float a, float b) {
+    pthread_mutex_lock(&lcn_choice_mu);
+    int i = 0;
+    while (i < lcn_nchoices && strcmp(lcn_choices[i].key, key)) i++;
+    if (i == lcn_nchoices && lcn_nchoices < LCN_NCHOICES) lcn_nchoices++;
+    if (i < LCN_NCHOICES) {
+        snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
+        lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
+    }
+    pthread_mutex_unlock(&lcn_choice_mu);
+}
+
+/* "kind" + a layer's shape, for choice_get/choice_put. */
+static void layer_key(char *key, size_t cap, const char *kind, const lcn_layer *L, int threads) {
+    const lcn_layer_desc *d = &L->d;
+    size_t n = strlen(key);
+    snprintf(key + n, cap - n, "%s%s:%d,%d,%dx%d,%dx%d,%dx%d,s%d,%d,p%d,%d,%d,%d,g%d,a%d,b%d,t%d",
+            n ? "|" : "", kind, L->ic, L->oc, L->ih, L->iw, L->oh, L->ow, d->kh, d->kw,
+            d->stride_h, d->stride_w, d->pad_t, d->pad_l, d->pad_b, d->pad_r, d->groups,
+            d->act.kind, L->nw[1] > 0, threads);
+}
+
 /* The depthwise conv that could run as a post-op of layer i (a 1x1 conv,
  * stride 1, no padding, not grouped, spatial size > 1): the next layer not
  * fused into i, when it is a depthwise k x k conv (k odd, 3..7) with bias,
@@ -921,6 +970,14 @@ static lcn_status decide_dw_fusion(lcn_builder *B, const lcn_tensor *t, const lc
         *fuse = 1;
         goto out;
     }
+    char key[128] = "";
+    layer_key(key, sizeof key, "pw", &B->p->net.layers[B->layer], B->p->threads);
+    layer_key(key, sizeof key, "dw", D, B->p->threads);
+    float fa, fb;
+    if (choice_get(key, fuse, &fa, &fb)) {
+        *us_fused = fa, *us_pair = fb;
+        goto out;
+    }
     double tf = 1e30, tp = 1e30;
     for (int r = 0; r < 3; r++) { /* interleaved, best of three */
         double a = time_pd(B, pf), b = time_pd(B, ppw) + time_pd(B, pdw);
@@ -929,6 +986,7 @@ static lcn_status decide_dw_fusion(lcn_builder *B, const lcn_tensor *t, const lc
     }
     *us_fused = tf * 1e6, *us_pair = tp * 1e6;
     *fuse = tf < 0.97 * tp;
+    choice_put(key, *fuse, (float)*us_fused, (float)*us_pair);
 out:
     if (ppw) dnnl_primitive_desc_destroy(ppw);
     if (pdw) dnnl_primitive_desc_destroy(pdw);
@@ -995,6 +1053,20 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
         p->kern[i] = k;
         return LCN_OK;
     }
+    char key[128] = "";
+    layer_key(key, sizeof key, "dw", L, p->threads);
+    layer_key(key, sizeof key, "pw", P, p->threads);
+    int choice;
+    float ca, cb;
+    if (choice_get(key, &choice, &ca, &cb)) {
+        if (choice) {
+            k->us_kern = ca, k->us_pair = cb;
+            p->kern[i] = k;
+        } else {
+            lcn_dwpw_free(k);
+        }
+        return LCN_OK;
+    }
     dnnl_primitive_desc_t pdw = NULL, ppw = NULL;
     int oh, ow;
     lcn_status rc = conv_pd(B, t, cvd, &pdw, &oh, &ow);
@@ -1019,6 +1091,7 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
             if (a < tk) tk = a;
             if (b < tp) tp = b;
         }
+        choice_put(key, tk < 0.97 * tp, (float)(tk * 1e6), (float)(tp * 1e6));
         if (tk < 0.97 * tp) {
             k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
             p->kern[i] = k;
@@ -1092,6 +1165,19 @@ static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_con
         p->stem = k;
         return LCN_OK;
     }
+    char key[128] = "";
+    layer_key(key, sizeof key, "stem", &p->net.layers[0], p->threads);
+    int choice;
+    float ca, cb;
+    if (choice_get(key, &choice, &ca, &cb)) {
+        if (choice) {
+            k->us_kern = ca, k->us_dnnl = cb;
+            p->stem = k;
+        } else {
+            lcn_stem_free(k);
+        }
+        return LCN_OK;
+    }
     dnnl_primitive_desc_t pd = NULL;
     int oh, ow;
     lcn_status rc = conv_pd(B, t, cv, &pd, &oh, &ow);
@@ -1127,6 +1213,7 @@ static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_con
             if (best_k < tk) tk = best_k;
             if (dd < td) td = dd;
         }
+        choice_put(key, tk < 0.97 * td, (float)(tk * 1e6), (float)(td * 1e6));
         if (tk < 0.97 * td) {
             k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
             p->stem = k;

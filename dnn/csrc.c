@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 4c26a905235ee5465378b1be9f49b102b20ff1029bf62f5f7f17370397afba1c
+// csrc sha256: c3fde8ee1c8b57c270d897630fb36d44a949d6f3cfa6704280a424be1a830092
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -282,6 +282,38 @@ func TestStem(t *testing.T) {
 	}
 }
 
+// TestChoicesRepeat checks that compiling one network twice makes the same
+// timed choices (fused kernels or not), hence bit-identical outputs.
+func TestChoicesRepeat(t *testing.T) {
+	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 64, 48, 10)
+	in := randSlice(rand.New(rand.NewPCG(1, 2)), 3*64*48, 1)
+	var outs [2][]float32
+	var impls [2][]string
+	for k := range outs {
+		p, err := Compile(net, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := p.NewInstance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[k] = make([]float32, 10)
+		if err := inst.Run(in, 1, outs[k]); err != nil {
+			t.Fatal(err)
+		}
+		impls[k] = p.LayerImpls()
+		inst.Close()
+		p.Close()
+	}
+	if !slices.Equal(impls[0], impls[1]) {
+		t.Errorf("impls differ:\n%q\n%q", impls[0], impls[1])
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Errorf("outputs differ: %v vs %v", outs[0], outs[1])
+	}
+}
+
 func TestPPLCNetQuarter(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 224, 224, 1000)
 	checkNet(t, net, 1, 1, 2)
