@@ -690,6 +690,66 @@ static lcn_status bind_weight(lcn_builder *B, int wid, int ndims, const dnnl_dim
     return add_mem(B, *out);
 }
 
+/* Timed choices (fused kernel or not) are remembered per process, keyed by
+ * the layer shapes and thread count: compiling the same network twice then
+ * gives the same plan, hence bit-identical results, instead of two plans
+ * that timing noise may have made differently. */
+typedef struct {
+    char key[128];
+    int choice;
+    float a, b; /* the two times measured, us */
+    char name[LCN_TUNED_LEN]; /* or the implementation picked */
+} lcn_choice;
+
+enum { LCN_NCHOICES = 512 };
+static lcn_choice lcn_choices[LCN_NCHOICES];
+static int lcn_nchoices;
+static pthread_mutex_t lcn_choice_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int choice_get_name(const char *key, int *choice, float *a, float *b, char *name) {
+    int found = 0;
+    pthread_mutex_lock(&lcn_choice_mu);
+    for (int i = 0; i < lcn_nchoices && !found; i++)
+        if (!strcmp(lcn_choices[i].key, key)) {
+            *choice = lcn_choices[i].choice, *a = lcn_choices[i].a, *b = lcn_choices[i].b;
+            if (name) memcpy(name, lcn_choices[i].name, LCN_TUNED_LEN);
+            found = 1;
+        }
+    pthread_mutex_unlock(&lcn_choice_mu);
+    return found;
+}
+
+static int choice_get(const char *key, int *choice, float *a, float *b) {
+    return choice_get_name(key, choice, a, b, NULL);
+}
+
+static void choice_put_name(const char *key, int choice, float a, float b, const char *name) {
+    pthread_mutex_lock(&lcn_choice_mu);
+    int i = 0;
+    while (i < lcn_nchoices && strcmp(lcn_choices[i].key, key)) i++;
+    if (i == lcn_nchoices && lcn_nchoices < LCN_NCHOICES) lcn_nchoices++;
+    if (i < LCN_NCHOICES) {
+        snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
+        lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
+        snprintf(lcn_choices[i].name, sizeof lcn_choices[i].name, "%s", name ? name : "");
+    }
+    pthread_mutex_unlock(&lcn_choice_mu);
+}
+
+static void choice_put(const char *key, int choice, float a, float b) {
+    choice_put_name(key, choice, a, b, NULL);
+}
+
+/* "kind" + a layer's shape, for choice_get/choice_put. */
+static void layer_key(char *key, size_t cap, const char *kind, const lcn_layer *L, int threads) {
+    const lcn_layer_desc *d = &L->d;
+    size_t n = strlen(key);
+    snprintf(key + n, cap - n, "%s%s:%d,%d,%dx%d,%dx%d,%dx%d,s%d,%d,p%d,%d,%d,%d,g%d,a%d,b%d,t%d",
+            n ? "|" : "", kind, L->ic, L->oc, L->ih, L->iw, L->oh, L->ow, d->kh, d->kw,
+            d->stride_h, d->stride_w, d->pad_t, d->pad_l, d->pad_b, d->pad_r, d->groups,
+            d->act.kind, L->nw[1] > 0, threads);
+}
+
 typedef struct {
     int oc, kh, kw, sh, sw, pt, pl, pb, pr, g;
     int wid; /* weights wid, bias wid+1 when has_bias */
@@ -732,14 +792,25 @@ static lcn_status conv_pd(lcn_builder *B, const lcn_tensor *t, const lcn_conv *c
      * 8-16 channels), instances reuse the winner by name */
     const char *prefer = NULL;
     char *tuned = NULL;
+    char key[128] = "";
     if (conv_is_depthwise(cv, ic) && cv->tuned) {
-        if (B->for_plan)
-            tuned = cv->tuned;
-        else
+        if (B->for_plan) {
+            /* the same layer compiled before in this process: same pick */
+            int ch;
+            float ta, tb;
+            layer_key(key, sizeof key, "dwimpl", &B->p->net.layers[B->layer], B->p->threads);
+            if (!cv->dw && choice_get_name(key, &ch, &ta, &tb, cv->tuned) && cv->tuned[0])
+                prefer = cv->tuned;
+            else
+                tuned = cv->tuned;
+        } else {
             prefer = cv->tuned[0] ? cv->tuned : "jit_dw";
+        }
     }
     lcn_status rc = pick_pd(B, &cd, a, t, prefer, tuned, tuned ? LCN_TUNED_LEN : 0,
             "convolution primitive_desc_create", out);
+    if (rc == LCN_OK && tuned && key[0] && !cv->dw && cv->tuned[0])
+        choice_put_name(key, 1, 0, 0, cv->tuned);
     dnnl_primitive_attr_destroy(a);
     if (cv->dw) {
         oh = (oh - 1) / cv->dw->s + 1;
@@ -799,55 +870,6 @@ static lcn_status build_conv(lcn_builder *B, lcn_tensor *t, const lcn_conv *cv) 
     TRY(add_step(B, pd, cv->tag, na, args));
     *t = o;
     return LCN_OK;
-}
-
-/* Timed choices (fused kernel or not) are remembered per process, keyed by
- * the layer shapes and thread count: compiling the same network twice then
- * gives the same plan, hence bit-identical results, instead of two plans
- * that timing noise may have made differently. */
-typedef struct {
-    char key[128];
-    int choice;
-    float a, b; /* the two times measured, us */
-} lcn_choice;
-
-enum { LCN_NCHOICES = 512 };
-static lcn_choice lcn_choices[LCN_NCHOICES];
-static int lcn_nchoices;
-static pthread_mutex_t lcn_choice_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int choice_get(const char *key, int *choice, float *a, float *b) {
-    int found = 0;
-    pthread_mutex_lock(&lcn_choice_mu);
-    for (int i = 0; i < lcn_nchoices && !found; i++)
-        if (!strcmp(lcn_choices[i].key, key)) {
-            *choice = lcn_choices[i].choice, *a = lcn_choices[i].a, *b = lcn_choices[i].b;
-            found = 1;
-        }
-    pthread_mutex_unlock(&lcn_choice_mu);
-    return found;
-}
-
-static void choice_put(const char *key, int choice, float a, float b) {
-    pthread_mutex_lock(&lcn_choice_mu);
-    int i = 0;
-    while (i < lcn_nchoices && strcmp(lcn_choices[i].key, key)) i++;
-    if (i == lcn_nchoices && lcn_nchoices < LCN_NCHOICES) lcn_nchoices++;
-    if (i < LCN_NCHOICES) {
-        snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
-        lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
-    }
-    pthread_mutex_unlock(&lcn_choice_mu);
-}
-
-/* "kind" + a layer's shape, for choice_get/choice_put. */
-static void layer_key(char *key, size_t cap, const char *kind, const lcn_layer *L, int threads) {
-    const lcn_layer_desc *d = &L->d;
-    size_t n = strlen(key);
-    snprintf(key + n, cap - n, "%s%s:%d,%d,%dx%d,%dx%d,%dx%d,s%d,%d,p%d,%d,%d,%d,g%d,a%d,b%d,t%d",
-            n ? "|" : "", kind, L->ic, L->oc, L->ih, L->iw, L->oh, L->ow, d->kh, d->kw,
-            d->stride_h, d->stride_w, d->pad_t, d->pad_l, d->pad_b, d->pad_r, d->groups,
-            d->act.kind, L->nw[1] > 0, threads);
 }
 
 /* The depthwise conv that could run as a post-op of layer i (a 1x1 conv,
