@@ -14,7 +14,13 @@
  *     jit_dw for depthwise); a reorder step is inserted only when needed;
  *   - weights were reordered once by lcn_plan_finalize; an instance shares
  *     them unless a batch size wants another layout (then it keeps a copy);
- *   - act/scale layers following a conv or FC become eltwise post-ops.
+ *   - act/scale layers following a conv or FC become eltwise post-ops;
+ *   - three fusions are decided at plan build by timing, each kept only
+ *     where it wins (choices remembered per process, keyed by shapes, so
+ *     that compiling a network twice gives the same plan): a depthwise conv
+ *     + the 1x1 conv after it as one lcn_fp32_dwpw.c kernel; the first conv
+ *     as an lcn_fp32_stem.c kernel reading the NCHW input (no staging); a
+ *     1x1 conv + the depthwise conv after it as a oneDNN dw post-op.
  */
 #include <omp.h>
 #include <pthread.h>

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: bcc67ea84bf9d06a0e3d11bf4380b93b8329b63abeb7cb18ce12ccf18b8d0f8f
+// csrc sha256: c83fb927a4809e7818fbba73082ead4d1c447c0c352105e3b001e36bde5ac45e
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
