@@ -39,8 +39,18 @@ struct lcn_i8plan {
     dnnl_engine_t eng;
 };
 
+struct q8_step;
+
+/* A step this library computes itself (no oneDNN primitive): reads and
+ * writes the data handles of st->args at run time; kd holds its
+ * parameters. Returns LCN_OK or fills err. */
+typedef lcn_status (*q8_kernel)(const struct q8_step *st, int nthr, lcn_error *err);
+
 typedef struct q8_step {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim; /* NULL for a custom step */
+    q8_kernel fn;          /* custom step, or NULL */
+    void *kd;              /* custom step parameters (owned, freed with kd_free) */
+    void (*kd_free)(void *);
     int nargs;
     dnnl_exec_arg_t args[5];
 } q8_step;
@@ -163,8 +173,10 @@ static int q8_push_mem(q8_ctx *c, dnnl_memory_t m) {
 
 static void q8_ctx_free(q8_ctx *c) {
     if (!c) return;
-    for (int i = 0; i < c->nsteps; i++)
+    for (int i = 0; i < c->nsteps; i++) {
         if (c->steps[i].prim) dnnl_primitive_destroy(c->steps[i].prim);
+        if (c->steps[i].kd && c->steps[i].kd_free) c->steps[i].kd_free(c->steps[i].kd);
+    }
     free(c->steps);
     for (int i = 0; i < c->nmems; i++) dnnl_memory_destroy(c->mems[i]);
     free(c->mems);
@@ -233,6 +245,77 @@ static lcn_status q8_step_add(q8_b *B, dnnl_primitive_desc_t pd, int nargs, cons
     q8_step *st = &c->steps[c->nsteps];
     for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
     B->pds[c->nsteps++] = pd;
+    return LCN_OK;
+}
+
+/* Appends a custom step (takes kd: it is freed with kd_free on failure too). */
+static lcn_status q8_custom_add(q8_b *B, q8_kernel fn, void *kd, void (*kd_free)(void *), int nargs,
+        const dnnl_exec_arg_t *args) {
+    q8_ctx *c = B->c;
+    if (c->nsteps == B->cap) {
+        if (kd && kd_free) kd_free(kd);
+        return lcn_err_set(B->err, LCN_ERR_STATE, -1, "int8: too many steps");
+    }
+    q8_step *st = &c->steps[c->nsteps++];
+    st->fn = fn, st->kd = kd, st->kd_free = kd_free;
+    for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
+    return LCN_OK;
+}
+
+static void *q8_handle(dnnl_memory_t m) {
+    void *h = NULL;
+    dnnl_memory_get_data_handle(m, &h);
+    return h;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define Q8_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define Q8_CLONES
+#endif
+
+/* y = sat_s8(rint(x * s)) as oneDNN's reorders round (to nearest even). */
+static inline int8_t q8_sat(float v) {
+    v = rintf(v);
+    v = v < -128.f ? -128.f : v > 127.f ? 127.f : v;
+    return (int8_t)(int)v;
+}
+
+/* fp32 NCHW -> s8 NHWC with scale s: n samples of c x hw. */
+Q8_CLONES static void q8_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr) {
+    enum { BLK = 512 };
+    long nblk = (hw + BLK - 1) / BLK, total = nblk * n;
+#pragma omp parallel for num_threads(nthr) if (nthr > 1 && total > 8) schedule(static)
+    for (long k = 0; k < total; k++) {
+        long b = k / nblk;
+        int i0 = (int)(k % nblk) * BLK, i1 = i0 + BLK < hw ? i0 + BLK : hw;
+        const float *sp = src + (size_t)b * c * hw;
+        int8_t *d = dst + (size_t)b * c * hw;
+        if (c == 3) {
+            const float *s0 = sp, *s1 = sp + hw, *s2 = sp + 2 * (size_t)hw;
+            for (int i = i0; i < i1; i++) {
+                d[3 * (size_t)i] = q8_sat(s0[i] * s);
+                d[3 * (size_t)i + 1] = q8_sat(s1[i] * s);
+                d[3 * (size_t)i + 2] = q8_sat(s2[i] * s);
+            }
+            continue;
+        }
+        for (int ch = 0; ch < c; ch++)
+            for (int i = i0; i < i1; i++) d[(size_t)i * c + ch] = q8_sat(sp[(size_t)ch * hw + i] * s);
+    }
+}
+
+typedef struct q8_quant_kd {
+    int n, c, hw;
+    float s;
+} q8_quant_kd;
+
+static lcn_status q8_quantize_step(const q8_step *st, int nthr, lcn_error *err) {
+    (void)err;
+    const q8_quant_kd *k = st->kd;
+    q8_quantize_nchw(q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), k->n, k->c,
+            k->hw, k->s, nthr);
     return LCN_OK;
 }
 
@@ -468,7 +551,14 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
     /* quantize */
     dnnl_memory_t cur = NULL;
     Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_s8, dnnl_nhwc), -1, "md");
-    if ((rc = q8_reorder(&B, -1, "", c->user_in, &act, p->in_scale, &cur, 0)) != LCN_OK) goto done;
+    if ((rc = q8_new_mem(&B, &act, -1, &cur)) != LCN_OK) goto done;
+    {
+        q8_quant_kd *kd = malloc(sizeof *kd);
+        if (!kd) { rc = q8_oom(&B, -1); goto done; }
+        *kd = (q8_quant_kd){n, p->net.in_c, p->net.in_h * p->net.in_w, p->in_scale};
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, c->user_in}, {DNNL_ARG_TO, cur}};
+        if ((rc = q8_custom_add(&B, q8_quantize_step, kd, free, 2, args)) != LCN_OK) goto done;
+    }
 
     float s_x = p->in_scale;
     for (int i = 0; i < p->net.n; i++) {
@@ -525,6 +615,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         goto done;
     /* one scratchpad shared by the steps (they run one after the other) */
     for (int i = 0; i < c->nsteps; i++) {
+        if (!B.pds[i]) continue; /* custom step */
         const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz > scratch_max) scratch_max = sz;
@@ -534,6 +625,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         if (!c->scratch) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
     }
     for (int i = 0; i < c->nsteps; i++) {
+        if (!B.pds[i]) continue; /* custom step */
         const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz) {
@@ -653,8 +745,15 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
     dnnl_memory_set_data_handle_v2(x->user_in, (void *)in, s->strm);
     dnnl_memory_set_data_handle_v2(x->user_out, out, s->strm);
     for (int i = 0; i < x->nsteps; i++) {
-        dnnl_status_t st = dnnl_primitive_execute(x->steps[i].prim, s->strm, x->steps[i].nargs,
-                x->steps[i].args);
+        const q8_step *sp = &x->steps[i];
+        if (sp->fn) {
+            /* oneDNN's CPU stream runs in order on this thread: earlier
+             * primitives have finished (OpenMP runtime) */
+            lcn_status rc = sp->fn(sp, p->threads, err);
+            if (rc != LCN_OK) return rc;
+            continue;
+        }
+        dnnl_status_t st = dnnl_primitive_execute(sp->prim, s->strm, sp->nargs, sp->args);
         if (st != dnnl_success) return q8_dn(err, st, i - 1, "execute");
     }
     dnnl_status_t st = dnnl_stream_wait(s->strm);

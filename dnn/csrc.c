@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: ea7a3500b6c4b015b502abde8d4c037f8d91f77154768a7e501db77d5bb0f4b4
+// csrc sha256: 14da8da6f193ffe91850276c353c2f271c574749bd97c632b2063f54261bbe77
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
