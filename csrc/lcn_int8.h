@@ -82,6 +82,11 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
 /* Frees the instance and its plan reference. NULL is a no-op. */
 lcn_status lcn_i8inst_destroy(lcn_i8inst *s);
 
+/* Testing only: the input quantizer of the chain, fp32 NCHW (n x c x hw)
+ * -> s8 NHWC, sat_s8(rint(x * s)), on nthr threads. */
+lcn_status lcn_test_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr);
+
 #ifdef __cplusplus
 }
 #endif

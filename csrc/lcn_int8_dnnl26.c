@@ -347,6 +347,13 @@ Q8_CLONES static void q8_quantize_nchw(const float *src, int8_t *dst, int n, int
     }
 }
 
+lcn_status lcn_test_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr) {
+    if (!src || !dst || n <= 0 || c <= 0 || hw <= 0 || nthr <= 0) return LCN_ERR_INVALID;
+    q8_quantize_nchw(src, dst, n, c, hw, s, nthr);
+    return LCN_OK;
+}
+
 typedef struct q8_quant_kd {
     int n, c, hw;
     float s;

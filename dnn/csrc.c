@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 3f76f8aa7ab6fa15a254dc6c0d0072e6b378d58c7e7905d35cadc0a2cd07a758
+// csrc sha256: eace9a58890f24234d3228ae8394dcf7682d758b3b7df27de02e3ded930aab0a
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -195,3 +195,15 @@ func (inst *Int8Instance) Close() error {
 	inst.st.close()
 	return nil
 }
+
+// quantizeNCHW runs the int8 chain's input quantizer (tests): src is n×c×hw
+// fp32 NCHW, the result n×hw×c s8 NHWC, sat_s8(rint(x·s)).
+func quantizeNCHW(src []float32, n, c, hw int, s float32, threads int) []int8 {
+	dst := make([]int8, n*c*hw)
+	if len(src) != len(dst) || len(dst) == 0 {
+		panic("quantizeNCHW: bad lengths")
+	}
+	C.lcn_test_quantize_nchw((*C.float)(unsafe.Pointer(&src[0])), (*C.int8_t)(unsafe.Pointer(&dst[0])),
+		C.int(n), C.int(c), C.int(hw), C.float(s), C.int(threads))
+	return dst
+}

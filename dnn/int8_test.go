@@ -152,3 +152,47 @@ func TestInt8Invalid(t *testing.T) {
 		t.Error("softmax accepted")
 	}
 }
+
+// TestQuantizeInput checks the chain's input quantizer (AVX2 and scalar
+// paths, 3 channels and others, ties, saturation, NaN, odd sizes) against
+// math.RoundToEven.
+func TestQuantizeInput(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct{ n, c, hw, threads int }{
+		{1, 3, 224 * 224, 1}, {2, 3, 37, 1}, {1, 3, 7, 1}, {3, 3, 1031, 2}, {1, 1, 100, 1}, {2, 16, 49, 1}, {1, 5, 600, 2},
+	} {
+		const s = 20
+		src := make([]float32, tc.n*tc.c*tc.hw)
+		for i := range src {
+			switch i % 11 {
+			case 0: // exact ties: k + 0.5 quantized units
+				src[i] = (float32(r.IntN(40)-20) + 0.5) / s
+			case 1:
+				src[i] = float32(r.NormFloat64()) * 1e3 // saturates
+			default:
+				src[i] = (r.Float32()*2 - 1) * 7
+			}
+		}
+		src[len(src)-1] = float32(math.NaN())
+		got := quantizeNCHW(src, tc.n, tc.c, tc.hw, s, tc.threads)
+		bad := 0
+		for b := 0; b < tc.n; b++ {
+			for ch := 0; ch < tc.c; ch++ {
+				for i := 0; i < tc.hw; i++ {
+					x := src[(b*tc.c+ch)*tc.hw+i]
+					want := int8(-128)
+					if !math.IsNaN(float64(x)) {
+						v := math.RoundToEven(float64(x * s))
+						want = int8(max(-128, min(127, v)))
+					}
+					if g := got[(b*tc.hw+i)*tc.c+ch]; g != want {
+						if bad < 5 {
+							t.Errorf("n=%d c=%d hw=%d: [%d,%d,%d] x*s=%v got %d want %d", tc.n, tc.c, tc.hw, b, ch, i, x*s, g, want)
+						}
+						bad++
+					}
+				}
+			}
+		}
+	}
+}
