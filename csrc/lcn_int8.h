@@ -56,6 +56,14 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
         const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
         float out_scale, lcn_error *err);
 
+/* As lcn_i8plan_add_layer; with fp32 != 0 a CONV or FC runs in fp32 inside
+ * the chain (any activation): an int8 layer before it writes fp32, and the
+ * next int8 layer quantizes its output with out_scale (its calibrated
+ * scale), all in NHWC, so the chain is not cut. Also takes a SOFTMAX layer
+ * (fp32, over the channels). */
+lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0,
+        size_t n0, const float *w1, size_t n1, const float *w2, size_t n2, const float *w3,
+        size_t n3, float out_scale, int fp32, lcn_error *err);
 /* Builds the batch-1 primitives once (on the calling thread, with the plan's
  * thread count) to check that oneDNN has int8 kernels for every layer and to
  * record their names. */

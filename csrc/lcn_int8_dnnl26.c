@@ -32,6 +32,7 @@ struct lcn_i8plan {
     lcn_net net;      /* layers with fp32 weight copies (owned) */
     float in_scale;
     float *out_scale; /* per layer (owned) */
+    unsigned char *fp32; /* per layer: 1 = CONV/FC run in fp32 inside the chain (owned) */
     int cap_scale;
     int threads;
     int refs;
@@ -112,6 +113,12 @@ lcn_status lcn_i8plan_create(int in_c, int in_h, int in_w, int threads, float in
 lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0, size_t n0,
         const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
         float out_scale, lcn_error *err) {
+    return lcn_i8plan_add_layer_ex(p, d, w0, n0, w1, n1, w2, n2, w3, n3, out_scale, 0, err);
+}
+
+lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0,
+        size_t n0, const float *w1, size_t n1, const float *w2, size_t n2, const float *w3,
+        size_t n3, float out_scale, int fp32, lcn_error *err) {
     const float *w[4] = {w0, w1, w2, w3};
     size_t nw[4] = {n0, n1, n2, n3};
     if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
@@ -119,13 +126,14 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
     switch (d->kind) {
         case LCN_LAYER_CONV:
         case LCN_LAYER_FC:
-            if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU &&
+            if (!fp32 && d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU &&
                     d->act.kind != LCN_ACT_HARDSWISH)
                 return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: activation %d", d->act.kind);
             if (!(out_scale > 0) || !isfinite(out_scale))
                 return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: output scale %g", out_scale);
             break;
         case LCN_LAYER_GAP: break;
+        case LCN_LAYER_SOFTMAX: break;
         case LCN_LAYER_SE:
             if (d->gate.kind != LCN_ACT_HARDSIGMOID && d->gate.kind != LCN_ACT_SIGMOID &&
                     d->gate.kind != LCN_ACT_RELU && d->gate.kind != LCN_ACT_NONE)
@@ -144,11 +152,16 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
         int nc = p->cap_scale ? 2 * p->cap_scale : 16;
         float *ns = realloc(p->out_scale, sizeof *ns * nc);
         if (!ns) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
-        p->out_scale = ns, p->cap_scale = nc;
+        p->out_scale = ns;
+        unsigned char *nf = realloc(p->fp32, (size_t)nc);
+        if (!nf) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+        p->fp32 = nf, p->cap_scale = nc;
     }
     lcn_status rc = lcn_net_add(&p->net, d, w, nw, err);
     if (rc != LCN_OK) return rc;
-    p->out_scale[p->net.n - 1] = (d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC) ? out_scale : 0.f;
+    int conv = d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC;
+    p->out_scale[p->net.n - 1] = conv ? out_scale : 0.f;
+    p->fp32[p->net.n - 1] = (conv && fp32) || d->kind == LCN_LAYER_SOFTMAX;
     return LCN_OK;
 }
 
@@ -441,7 +454,8 @@ done:
     return rc;
 }
 
-/* Average pooling over the whole H x W of src (s8 NHWC) -> s8 [n,C,1,1]. */
+/* Average pooling over the whole H x W of src (NHWC, s8 or f32) -> [n,C,1,1]
+ * of the same type. */
 static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int C, int H,
         int W, dnnl_memory_t *dst, int record) {
     lcn_status rc = LCN_OK;
@@ -452,7 +466,7 @@ static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int
     dnnl_memory_get_memory_desc(src, &smdp);
     dnnl_memory_desc_t dmd;
     dnnl_dims_t dd = {n, C, 1, 1}, st = {1, 1}, ker = {H, W}, pad = {0, 0};
-    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_s8, dnnl_nhwc), i, "md");
+    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, smdp->data_type, dnnl_nhwc), i, "md");
     dnnl_pooling_desc_t pdsc;
     Q8CHK(dnnl_pooling_forward_desc_init(&pdsc, dnnl_forward_inference,
                   dnnl_pooling_avg_exclude_padding, smdp, &dmd, st, ker, pad, pad),
@@ -526,10 +540,16 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
     dnnl_primitive_attr_t attr = NULL;
     dnnl_memory_t pooled = NULL, pf = NULL, r = NULL, gte = NULL;
     if ((rc = q8_gap(B, i, "pool=", x, n, C, L->ih, L->iw, &pooled, record)) != LCN_OK) return rc;
-    dnnl_memory_desc_t fmd;
-    dnnl_dims_t fd = {n, C, 1, 1};
-    Q8CHK(dnnl_memory_desc_init_by_tag(&fmd, 4, fd, dnnl_f32, dnnl_nhwc), i, "md");
-    if ((rc = q8_reorder(B, i, "deq=", pooled, &fmd, 1.f / s_x, &pf, 0)) != LCN_OK) return rc;
+    const dnnl_memory_desc_t *pmd;
+    dnnl_memory_get_memory_desc(pooled, &pmd);
+    if (pmd->data_type == dnnl_f32) {
+        pf = pooled; /* x is fp32: no dequantizing */
+    } else {
+        dnnl_memory_desc_t fmd;
+        dnnl_dims_t fd = {n, C, 1, 1};
+        Q8CHK(dnnl_memory_desc_init_by_tag(&fmd, 4, fd, dnnl_f32, dnnl_nhwc), i, "md");
+        if ((rc = q8_reorder(B, i, "deq=", pooled, &fmd, 1.f / s_x, &pf, 0)) != LCN_OK) return rc;
+    }
     lcn_act relu = {LCN_ACT_RELU, 0.f, 0.f};
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &relu, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se post-ops"); goto done; }
@@ -565,6 +585,55 @@ done:
     return rc;
 }
 
+/* Softmax over the channels of src (f32 NHWC) into *dst (created unless given). */
+static lcn_status q8_softmax(q8_b *B, int i, dnnl_memory_t src, dnnl_memory_t *dst, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    const dnnl_memory_desc_t *smdp;
+    dnnl_memory_get_memory_desc(src, &smdp);
+    if (!*dst && (rc = q8_new_mem(B, smdp, i, dst)) != LCN_OK) return rc;
+    dnnl_softmax_desc_t sd;
+    Q8CHK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, smdp, 1), i, "softmax desc");
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    Q8CHK(dnnl_primitive_desc_create(&pd, &sd, attr, B->p->eng, NULL), i,
+            "softmax primitive_desc_create");
+    if (record) q8_impl_append(&B->p->net.layers[i], "f32 ", pd);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
+    rc = q8_step_add(B, pd, 2, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* Converts cur between s8 (scale s) and f32 NHWC: a reorder into a new
+ * memory. to_f32 dequantizes (x / s), else quantizes (x * s). */
+static lcn_status q8_convert(q8_b *B, int i, dnnl_memory_t *cur, float s, int to_f32) {
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(*cur, &md);
+    dnnl_memory_desc_t t = *md;
+    t.data_type = to_f32 ? dnnl_f32 : dnnl_s8;
+    dnnl_memory_desc_t want;
+    lcn_error *err = B->err;
+    lcn_status rc = LCN_OK;
+    Q8CHK(dnnl_memory_desc_init_by_tag(&want, 4, md->dims, t.data_type, dnnl_nhwc), i, "md");
+    dnnl_memory_t dst = NULL;
+    if ((rc = q8_reorder(B, i, "", *cur, &want, to_f32 ? 1.f / s : s, &dst, 0)) != LCN_OK) return rc;
+    *cur = dst;
+done:
+    return rc;
+}
+
+static int q8_is_f32(dnnl_memory_t m) {
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(m, &md);
+    return md->data_type == dnnl_f32;
+}
+
 /* Builds the context for batch n; record (n == 1 at finalize) stores the
  * implementation names. */
 static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **out, int record,
@@ -585,8 +654,9 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
 
     /* user memories (handles set per run) */
     const lcn_layer *last = &p->net.layers[p->net.n - 1];
-    int direct = (last->d.kind == LCN_LAYER_CONV || last->d.kind == LCN_LAYER_FC) && last->oh == 1 &&
-                 last->ow == 1;
+    int direct = (last->d.kind == LCN_LAYER_CONV || last->d.kind == LCN_LAYER_FC ||
+                         last->d.kind == LCN_LAYER_SOFTMAX) &&
+                 last->oh == 1 && last->ow == 1;
     dnnl_memory_desc_t uin, uout, act;
     dnnl_dims_t din = {n, p->net.in_c, p->net.in_h, p->net.in_w};
     dnnl_dims_t dout = {n, last->oc, last->oh, last->ow};
@@ -599,8 +669,13 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
     /* quantize */
     dnnl_memory_t cur = NULL;
     Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_s8, dnnl_nhwc), -1, "md");
-    if ((rc = q8_new_mem(&B, &act, -1, &cur)) != LCN_OK) goto done;
-    {
+    if (p->fp32[0]) {
+        /* an fp32 first layer reads the input as it is (transposed to NHWC) */
+        Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_f32, dnnl_nhwc), -1, "md");
+        if ((rc = q8_reorder(&B, -1, "", c->user_in, &act, 1.f, &cur, 0)) != LCN_OK) goto done;
+    } else if ((rc = q8_new_mem(&B, &act, -1, &cur)) != LCN_OK) {
+        goto done;
+    } else {
         q8_quant_kd *kd = malloc(sizeof *kd);
         if (!kd) { rc = q8_oom(&B, -1); goto done; }
         *kd = (q8_quant_kd){n, p->net.in_c, p->net.in_h * p->net.in_w, p->in_scale};
@@ -612,6 +687,14 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
     for (int i = 0; i < p->net.n; i++) {
         const lcn_layer *L = &p->net.layers[i];
         const lcn_layer_desc *d = &L->d;
+        int final = direct && i == p->net.n - 1;
+        if (d->kind == LCN_LAYER_SOFTMAX) {
+            if (!q8_is_f32(cur) && (rc = q8_convert(&B, i, &cur, s_x, 1)) != LCN_OK) goto done;
+            dnnl_memory_t dst = final ? c->user_out : NULL;
+            if ((rc = q8_softmax(&B, i, cur, &dst, record)) != LCN_OK) goto done;
+            cur = dst;
+            continue;
+        }
         if (d->kind == LCN_LAYER_SE) {
             if ((rc = q8_se(&B, i, cur, n, s_x, record)) != LCN_OK) goto done;
             continue;
@@ -623,6 +706,11 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             continue;
         }
         int fc = d->kind == LCN_LAYER_FC;
+        int fp = p->fp32[i];
+        if (fp != q8_is_f32(cur) && (rc = q8_convert(&B, i, &cur, s_x, fp)) != LCN_OK) goto done;
+        /* fp32 output for an fp32 consumer, the final 1x1 output, or an fp32 layer */
+        int nextf = i + 1 < p->net.n && p->fp32[i + 1];
+        int outf = fp || final || nextf;
         int g = fc ? 1 : d->groups, oc = L->oc, icg = L->ic / g;
         int kh = fc ? 1 : d->kh, kw = fc ? 1 : d->kw;
         /* per-channel weight scales */
@@ -634,32 +722,32 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         bq = calloc((size_t)oc, sizeof *bq);
         if (!scales || !bq) { rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
         float *ws = scales, *os = scales + oc;
-        int final = direct && i == p->net.n - 1;
-        float s_y = final ? 1.f : p->out_scale[i];
+        float s_y = outf ? 1.f : p->out_scale[i];
         int fold = d->act.kind == LCN_ACT_NONE;
         for (int o = 0; o < oc; o++) {
             float m = 0.f;
             for (size_t k = 0; k < per; k++) m = fmaxf(m, fabsf(w[o * per + k]));
             ws[o] = m > 0.f ? 127.f / m : 1.f;
             os[o] = (fold ? s_y : 1.f) / (s_x * ws[o]);
-            if (L->w[1]) bq[o] = L->w[1][o] * s_x * ws[o];
+            if (L->w[1]) bq[o] = fp ? L->w[1][o] : L->w[1][o] * s_x * ws[o];
         }
         if (!fold) {
             Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
             if (!q8_act_ops(po, &d->act, s_y)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 post-ops"); goto done; }
         }
         dnnl_memory_t dst = final ? c->user_out : NULL;
-        rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
+        rc = q8_conv(&B, i, fp ? "f32 " : "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
                 fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
-                fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, ws, os, po,
-                final ? dnnl_f32 : dnnl_s8, &dst, record);
+                fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, fp ? NULL : ws,
+                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record);
         if (po) dnnl_post_ops_destroy(po), po = NULL;
         if (rc != LCN_OK) goto done;
         cur = dst;
-        s_x = s_y;
+        s_x = p->out_scale[i]; /* the calibrated scale, for quantizing an fp32 output later */
     }
-    /* dequantize */
-    if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, 1.f / s_x, &c->user_out, 0)) != LCN_OK)
+    /* back to fp32 NCHW (dequantizing an s8 result) */
+    if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, q8_is_f32(cur) ? 1.f : 1.f / s_x,
+                            &c->user_out, 0)) != LCN_OK)
         goto done;
     /* one scratchpad shared by the steps (they run one after the other) */
     for (int i = 0; i < c->nsteps; i++) {
@@ -736,6 +824,7 @@ static void q8_plan_unref(lcn_i8plan *p) {
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     lcn_net_free(&p->net);
     free(p->out_scale);
+    free(p->fp32);
     dnnl_engine_destroy(p->eng);
     free(p);
     lcn_live_add(-1);

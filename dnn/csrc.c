@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: eace9a58890f24234d3228ae8394dcf7682d758b3b7df27de02e3ded930aab0a
+// csrc sha256: fdf19066d7a53bc770427035e33db6223bf1643a097dbf04f8a72e9d84e37f8b
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

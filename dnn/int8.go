@@ -60,7 +60,7 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 		names[i] = l.Name
 	}
 	h, err := onThrowawayThread(func() (*C.lcn_i8plan, error) {
-		return buildInt8(v, net.InScale, net.OutScales, names)
+		return buildInt8(v, net, names)
 	})
 	if err != nil {
 		return nil, err
@@ -82,7 +82,8 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 	return p, nil
 }
 
-func buildInt8(v *validated, inScale float32, outScales []float32, names []string) (*C.lcn_i8plan, error) {
+func buildInt8(v *validated, net *Int8Net, names []string) (*C.lcn_i8plan, error) {
+	inScale, outScales := net.InScale, net.OutScales
 	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
 	if cerr == nil {
 		return nil, fmt.Errorf("dnn: out of C memory")
@@ -94,9 +95,13 @@ func buildInt8(v *validated, inScale float32, outScales []float32, names []strin
 	}
 	for i := range v.layers {
 		d, ws := layerDesc(&v.layers[i])
-		rc := C.lcn_i8plan_add_layer(h, &d, fptr(ws[0]), C.size_t(len(ws[0])),
+		fp := C.int(0)
+		if net.fp32(i) {
+			fp = 1
+		}
+		rc := C.lcn_i8plan_add_layer_ex(h, &d, fptr(ws[0]), C.size_t(len(ws[0])),
 			fptr(ws[1]), C.size_t(len(ws[1])), fptr(ws[2]), C.size_t(len(ws[2])),
-			fptr(ws[3]), C.size_t(len(ws[3])), C.float(outScales[i]), cerr)
+			fptr(ws[3]), C.size_t(len(ws[3])), C.float(outScales[i]), fp, cerr)
 		if rc != C.LCN_OK {
 			err := cError(rc, cerr, names)
 			C.lcn_i8plan_destroy(h)
