@@ -13,6 +13,7 @@
  * unit with lcn_dnnl26.c (see ../dnn/csrc.c).
  */
 #include <math.h>
+#include <time.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,6 +388,120 @@ static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t 
     snprintf(L->impl + n, sizeof L->impl - n, "%s%s%s", n ? " " : "", tag, impl ? impl : "");
 }
 
+/* Times one execution of pd on scratch buffers (filled with a small
+ * constant): the best of a few runs, in seconds (huge when anything fails).
+ * A run slower than 3 x limit ends the timing early (a clear loser). */
+static double q8_time_pd(q8_b *B, const_dnnl_primitive_desc_t pd, double limit) {
+    static const struct {
+        dnnl_query_t q;
+        int idx, arg;
+    } io[] = {{dnnl_query_src_md, 0, DNNL_ARG_SRC}, {dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
+            {dnnl_query_weights_md, 1, DNNL_ARG_BIAS}, {dnnl_query_dst_md, 0, DNNL_ARG_DST},
+            {dnnl_query_scratchpad_md, 0, DNNL_ARG_SCRATCHPAD}};
+    enum { NIO = sizeof io / sizeof io[0] };
+    dnnl_exec_arg_t args[NIO];
+    void *bufs[NIO];
+    int na = 0;
+    double best = 1e30;
+    dnnl_primitive_t prim = NULL;
+    if (dnnl_primitive_create(&prim, pd) != dnnl_success) return best;
+    for (int k = 0; k < NIO; k++) {
+        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, io[k].q, io[k].idx);
+        size_t sz = md ? dnnl_memory_desc_get_size(md) : 0;
+        if (!sz) continue;
+        if (!(bufs[na] = lcn_aligned_alloc(sz))) goto out;
+        memset(bufs[na], 1, sz);
+        if (dnnl_memory_create(&args[na].memory, md, B->p->eng, bufs[na]) != dnnl_success) {
+            free(bufs[na]);
+            goto out;
+        }
+        args[na++].arg = io[k].arg;
+    }
+    for (int r = 0; r < 9; r++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (dnnl_primitive_execute(prim, B->strm, na, args) != dnnl_success ||
+                dnnl_stream_wait(B->strm) != dnnl_success) {
+            best = 1e30;
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (r >= 2 && dt < best) best = dt; /* two warm-up runs */
+        if (r >= 1 && dt > 3 * limit) {
+            best = dt;
+            break;
+        }
+    }
+out:
+    for (int k = 0; k < na; k++) {
+        dnnl_memory_destroy(args[k].memory);
+        free(bufs[k]);
+    }
+    dnnl_primitive_destroy(prim);
+    return best;
+}
+
+/* The implementation of op desc od to use: with tuned == NULL oneDNN's first
+ * choice; at plan finalize (timing != 0) the fastest non-reference one
+ * writing the same dst layout as the first, whose name goes to tuned; when
+ * building an instance, the one named tuned (the first if it is gone). */
+static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
+        char *tuned, size_t cap, int timing, dnnl_primitive_desc_t *out) {
+    *out = NULL;
+    if (!tuned) return dnnl_primitive_desc_create(out, od, attr, B->p->eng, NULL);
+    dnnl_primitive_desc_iterator_t it;
+    dnnl_status_t s = dnnl_primitive_desc_iterator_create(&it, od, attr, B->p->eng, NULL);
+    if (s != dnnl_success) return s;
+    dnnl_primitive_desc_t first = NULL, best = NULL;
+    double tbest = 1e30;
+    do {
+        dnnl_primitive_desc_t c = dnnl_primitive_desc_iterator_fetch(it);
+        if (!c) break;
+        const char *impl = "";
+        dnnl_primitive_desc_query(c, dnnl_query_impl_info_str, 0, &impl);
+        int keep = 0;
+        if (!first) {
+            first = c, keep = 1;
+        } else if (strncmp(impl, "ref", 3) != 0 &&
+                   dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(c, dnnl_query_dst_md, 0),
+                           dnnl_primitive_desc_query_md(first, dnnl_query_dst_md, 0))) {
+            keep = 2;
+        }
+        if (!timing) {
+            if (tuned[0] && !strcmp(impl, tuned)) {
+                if (c != first) dnnl_primitive_desc_destroy(first);
+                first = c;
+                break;
+            }
+            if (keep != 1) dnnl_primitive_desc_destroy(c);
+            continue;
+        }
+        if (keep) {
+            double t = strncmp(impl, "ref", 3) ? q8_time_pd(B, c, tbest) : 1e30;
+            if (t < tbest) {
+                if (best && best != first) dnnl_primitive_desc_destroy(best);
+                best = c, tbest = t;
+            } else if (c != first) {
+                dnnl_primitive_desc_destroy(c);
+            }
+        } else {
+            dnnl_primitive_desc_destroy(c);
+        }
+    } while (dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+    dnnl_primitive_desc_iterator_destroy(it);
+    if (timing && best) {
+        if (first && first != best) dnnl_primitive_desc_destroy(first);
+        first = best;
+        const char *impl = "";
+        dnnl_primitive_desc_query(first, dnnl_query_impl_info_str, 0, &impl);
+        snprintf(tuned, cap, "%s", impl);
+    }
+    if (!first) return dnnl_unimplemented;
+    *out = first;
+    return dnnl_success;
+}
+
 /* A convolution: src (s8 or f32 NHWC) -> dst of type ddt. w is OIHW
  * (grouped g); wscale: per-channel weight scales for int8 (NULL = f32 conv
  * with plain weights); os: output scales (count oc) or NULL; ops: post-ops
@@ -394,7 +509,7 @@ static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t 
 static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int ic, int ih,
         int iw, int oc, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl, int pb,
         int pr, int g, const float *w, const float *bias, const float *wscale, const float *os,
-        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record) {
+        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record, int tune) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
     lcn_i8plan *p = B->p;
@@ -421,7 +536,8 @@ static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, in
     Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
     if (os) Q8CHK(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, os), i, "output scales");
     if (ops) Q8CHK(dnnl_primitive_attr_set_post_ops(attr, ops), i, "post_ops");
-    Q8CHK(dnnl_primitive_desc_create(&pd, &cd, attr, p->eng, NULL), i,
+    lcn_layer *TL = &p->net.layers[i];
+    Q8CHK(q8_pick(B, &cd, attr, tune ? TL->tuned : NULL, sizeof TL->tuned, record, &pd), i,
             "convolution primitive_desc_create");
     dnnl_memory_desc_t wpl;
     Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
@@ -554,13 +670,13 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &relu, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se post-ops"); goto done; }
     rc = q8_conv(B, i, "fc1=", pf, n, C, 1, 1, R, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[0],
-            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record);
+            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record, 0);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &L->d.gate, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se gate"); goto done; }
     rc = q8_conv(B, i, "fc2=", r, n, R, 1, 1, C, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[2],
-            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record);
+            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record, 0);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     {
@@ -739,7 +855,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         rc = q8_conv(&B, i, fp ? "f32 " : "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
                 fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
                 fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, fp ? NULL : ws,
-                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record);
+                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, 1);
         if (po) dnnl_post_ops_destroy(po), po = NULL;
         if (rc != LCN_OK) goto done;
         cur = dst;

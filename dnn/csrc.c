@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: fdf19066d7a53bc770427035e33db6223bf1643a097dbf04f8a72e9d84e37f8b
+// csrc sha256: 4b19bc1d312c77bf5d174819bd7f9e8d44bd4daf99c720ec947053f4d6dc7c31
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
