@@ -381,8 +381,9 @@ func isConvOrFC(n *graph.Node) bool {
 
 // int8Backend compiles chains of calibrated convolutions to dnn.Int8Plan.
 type int8Backend struct {
-	cal     *Calibration
-	threads int
+	cal      *Calibration
+	threads  int
+	noTuning bool
 }
 
 func (int8Backend) name() string { return int8Name }
@@ -391,7 +392,7 @@ func (int8Backend) supports(*graph.Graph, *graph.Node) error { return nil }
 
 func (b int8Backend) compile(seg *graph.Graph) (program, error) {
 	in := seg.InputShape()
-	net := &dnn.Int8Net{}
+	net := &dnn.Int8Net{NoTuning: b.noTuning}
 	switch len(in) {
 	case 3:
 		net.InC, net.InH, net.InW = in[0], in[1], in[2]
@@ -666,7 +667,7 @@ func (m *Model) Sensitivity(cal *Calibration, inputs [][]float32, o *Sensitivity
 	}
 	eval := func(c *Calibration) (Agreement, string, error) {
 		rep.Evals++
-		q, err := New(m.src, &Options{Calibration: c, Threads: opt.Threads, MaxInstances: 1})
+		q, err := New(m.src, &Options{Calibration: c, Threads: opt.Threads, MaxInstances: 1, noTuning: true})
 		if err != nil {
 			return Agreement{}, "", err
 		}

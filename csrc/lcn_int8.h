@@ -64,6 +64,10 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
 lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0,
         size_t n0, const float *w1, size_t n1, const float *w2, size_t n2, const float *w3,
         size_t n3, float out_scale, int fp32, lcn_error *err);
+/* Whether lcn_i8plan_finalize times the candidate implementations of each
+ * convolution and keeps the fastest (on: the default) or takes oneDNN's
+ * first choice (off: faster to finalize). Call before finalize. */
+lcn_status lcn_i8plan_set_tuning(lcn_i8plan *p, int on);
 /* Builds the batch-1 primitives once (on the calling thread, with the plan's
  * thread count) to check that oneDNN has int8 kernels for every layer and to
  * record their names. */

@@ -38,6 +38,7 @@ struct lcn_i8plan {
     int threads;
     int refs;
     int finalized;
+    int no_tuning;
     dnnl_engine_t eng;
 };
 
@@ -855,7 +856,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         rc = q8_conv(&B, i, fp ? "f32 " : "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
                 fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
                 fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, fp ? NULL : ws,
-                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, 1);
+                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, !p->no_tuning);
         if (po) dnnl_post_ops_destroy(po), po = NULL;
         if (rc != LCN_OK) goto done;
         cur = dst;
@@ -902,6 +903,12 @@ done:
         return rc;
     }
     *out = c;
+    return LCN_OK;
+}
+
+lcn_status lcn_i8plan_set_tuning(lcn_i8plan *p, int on) {
+    if (!p || p->finalized) return LCN_ERR_STATE;
+    p->no_tuning = !on;
     return LCN_OK;
 }
 

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 4b19bc1d312c77bf5d174819bd7f9e8d44bd4daf99c720ec947053f4d6dc7c31
+// csrc sha256: e7be2fe5326f59229d1cbd76b0a8043f0e62934ccd46395b7d88dbab37f6c203
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -108,6 +108,9 @@ func buildInt8(v *validated, net *Int8Net, names []string) (*C.lcn_i8plan, error
 			return nil, err
 		}
 	}
+	if net.NoTuning {
+		C.lcn_i8plan_set_tuning(h, 0)
+	}
 	if rc := C.lcn_i8plan_finalize(h, cerr); rc != C.LCN_OK {
 		err := cError(rc, cerr, names)
 		C.lcn_i8plan_destroy(h)

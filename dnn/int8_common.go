@@ -29,6 +29,10 @@ type Int8Net struct {
 	Layers        []Layer
 	OutScales     []float32
 	FP32          []bool
+	// NoTuning takes oneDNN's first implementation of each convolution
+	// instead of timing the candidates when compiling (faster compiles,
+	// e.g. for accuracy searches; kernels maybe slower).
+	NoTuning bool
 }
 
 func (n *Int8Net) fp32(i int) bool { return n.FP32 != nil && n.FP32[i] }
