@@ -443,10 +443,21 @@ out:
     return best;
 }
 
+/* Whether impl names the same ISA as pd's implementation ("x:avx512_core_vnni"):
+ * kernels for older ISAs and gemm-based ones are not worth the time of
+ * compiling and timing them. */
+static int q8_same_isa(const char *impl, const_dnnl_primitive_desc_t pd) {
+    const char *f = "";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &f);
+    const char *a = strrchr(impl, ':'), *b = strrchr(f, ':');
+    return a && b && !strcmp(a, b);
+}
+
 /* The implementation of op desc od to use: with tuned == NULL oneDNN's first
- * choice; at plan finalize (timing != 0) the fastest non-reference one
- * writing the same dst layout as the first, whose name goes to tuned; when
- * building an instance, the one named tuned (the first if it is gone). */
+ * choice; at plan finalize (timing != 0) the fastest non-reference one for
+ * the same ISA writing the same dst layout as the first, whose name goes to
+ * tuned; when building an instance, the one named tuned (the first if it
+ * is gone). */
 static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
         char *tuned, size_t cap, int timing, dnnl_primitive_desc_t *out) {
     *out = NULL;
@@ -464,7 +475,7 @@ static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primit
         int keep = 0;
         if (!first) {
             first = c, keep = 1;
-        } else if (strncmp(impl, "ref", 3) != 0 &&
+        } else if (strncmp(impl, "ref", 3) != 0 && q8_same_isa(impl, first) &&
                    dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(c, dnnl_query_dst_md, 0),
                            dnnl_primitive_desc_query_md(first, dnnl_query_dst_md, 0))) {
             keep = 2;

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e7be2fe5326f59229d1cbd76b0a8043f0e62934ccd46395b7d88dbab37f6c203
+// csrc sha256: 1f4b1c86f5bf57ee5d8120a9a4ac1dbd5df00c38cf7fdc42aa5e293e13d96f3e
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
