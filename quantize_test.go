@@ -46,6 +46,29 @@ func argmax(x []float32) int {
 	return b
 }
 
+// agreement runs the fp32 model m and the int8 model q on inputs: how many
+// argmaxes agree and the largest |p_q - p_m|.
+func agreement(t *testing.T, m, q *Model, inputs [][]float32) (agree int, worst float64) {
+	t.Helper()
+	for _, x := range inputs {
+		a, err := m.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := q.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if argmax(a) == argmax(b) {
+			agree++
+		}
+		for i := range a {
+			worst = max(worst, math.Abs(float64(a[i]-b[i])))
+		}
+	}
+	return agree, worst
+}
+
 func TestQuantizeRoundTrip(t *testing.T) {
 	if !dnn.Available() {
 		t.Skip("needs oneDNN")
@@ -95,23 +118,7 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	// 64 — synthetic weights give flat, close-call distributions), and
 	// max probability difference < 0.05.
 	test := smoothInputs(64, s[1], s[2], 99)
-	agree, worst := 0, 0.0
-	for _, x := range test {
-		a, err := m.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := q.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if argmax(a) == argmax(b) {
-			agree++
-		}
-		for i := range a {
-			worst = max(worst, math.Abs(float64(a[i]-b[i])))
-		}
-	}
+	agree, worst := agreement(t, m, q, test)
 	t.Logf("top-1 agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
 	if agree < len(test)-1 || worst >= 0.05 {
 		t.Errorf("int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
@@ -351,23 +358,7 @@ func TestInt8MixedChain(t *testing.T) {
 		}
 	}
 	test := smoothInputs(32, s[1], s[2], 99)
-	agree, worst := 0, 0.0
-	for _, x := range test {
-		a, err := m.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := q.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if argmax(a) == argmax(b) {
-			agree++
-		}
-		for i := range a {
-			worst = max(worst, math.Abs(float64(a[i]-b[i])))
-		}
-	}
+	agree, worst := agreement(t, m, q, test)
 	t.Logf("top-1 agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
 	if agree < len(test)-1 || worst >= 0.05 {
 		t.Errorf("mixed int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
