@@ -2,6 +2,7 @@ package lcnet
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -325,7 +326,33 @@ func TestInt8MixedChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep := []string{"blocks3.1.dw_conv.conv", "blocks5.2.pw_conv.conv", "last_conv", "fc"}
+	// a hand-picked set, then random ones (every conv but the first may
+	// be kept in fp32: the chain starts at the first int8 node)
+	sets := [][]string{{"blocks3.1.dw_conv.conv", "blocks5.2.pw_conv.conv", "last_conv", "fc"}}
+	r := rand.New(rand.NewPCG(5, 5))
+	var convs []string
+	for _, n := range m.opt.Nodes[1:] {
+		if isConvOrFC(n) {
+			convs = append(convs, n.Name)
+		}
+	}
+	for range 3 {
+		var set []string
+		for _, c := range convs {
+			if r.IntN(3) == 0 {
+				set = append(set, c)
+			}
+		}
+		sets = append(sets, set)
+	}
+	for k, keep := range sets {
+		t.Run(fmt.Sprintf("set=%d", k), func(t *testing.T) { testMixedChain(t, m, cal, keep) })
+	}
+}
+
+func testMixedChain(t *testing.T, m *Model, base *Calibration, keep []string) {
+	s := m.InputShape()
+	cal := copyCalibration(base)
 	for _, name := range keep {
 		e, ok := cal.Nodes[name]
 		if !ok {
