@@ -6,8 +6,9 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 1f4b1c86f5bf57ee5d8120a9a4ac1dbd5df00c38cf7fdc42aa5e293e13d96f3e
+// csrc sha256: ff3179b07093e06a2305799850ec14c727d4bdd8a0dde1b907ecc1a28ad11791
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
+#include "../csrc/lcn_dw8.c"
 #include "../csrc/lcn_int8_dnnl26.c"
