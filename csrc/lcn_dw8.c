@@ -37,13 +37,17 @@ struct lcn_dw8 {
     int ncb;         /* 16-channel blocks */
     int ng;          /* groups of 4 taps per kernel row: ceil(kw/4) */
     int wr;          /* positions in a padded row */
+    int st;          /* step between the window starts kept: gcd(sw, 4) */
+    int npos;        /* window starts per interleaved row */
+    int clamp;       /* |v| may reach 2^30: clamp before converting */
     int8_t *wq;      /* packed [ncb][kh][ng][16 ch][4 taps] */
     int8_t *wref;    /* [C][kh][kw] */
     int32_t *comp;   /* [ncb*16] = -128 * sum wq[c] */
     float *M, *A, *G, *H; /* [ncb*16] epilogue constants */
-    uint8_t *padrow; /* wr*16 bytes of 0x80 */
-    uint8_t *scratch; /* threads x kh padded rows */
-    size_t ring;     /* bytes of one thread's ring */
+    uint8_t *padrow; /* npos*64 bytes of 0x80 (an interleaved row of padding) */
+    uint8_t *scratch; /* per thread: a padded row, then kh interleaved rows */
+    size_t prow;     /* bytes of the padded row */
+    size_t ring;     /* bytes of one thread's scratch */
 };
 
 static int dw8_forced_ref;
@@ -113,13 +117,16 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
     k->ncb = (C + 15) / 16;
     k->ng = (kw + 3) / 4;
     k->wr = (ow - 1) * d->sw + 4 * k->ng;
+    k->st = d->sw % 4 == 0 ? 4 : d->sw % 2 == 0 ? 2 : 1;
+    k->npos = ((ow - 1) * d->sw + 4 * (k->ng - 1)) / k->st + 1;
     size_t cp = (size_t)k->ncb * 16;
     k->wq = lcn_aligned_alloc((size_t)k->ncb * kh * k->ng * 64);
     k->wref = malloc((size_t)C * taps);
     k->comp = lcn_aligned_alloc(cp * sizeof *k->comp);
     k->M = lcn_aligned_alloc(4 * cp * sizeof *k->M);
-    k->padrow = lcn_aligned_alloc((size_t)k->wr * 16 + 64);
-    k->ring = ((size_t)kh * k->wr * 16 + 64 + 63) / 64 * 64;
+    k->padrow = lcn_aligned_alloc((size_t)k->npos * 64);
+    k->prow = ((size_t)k->wr * 16 + 64 + 63) / 64 * 64;
+    k->ring = k->prow + (size_t)kh * k->npos * 64;
     k->scratch = lcn_aligned_alloc(k->ring * d->threads);
     if (!k->wq || !k->wref || !k->comp || !k->M || !k->padrow || !k->scratch) {
         lcn_dw8_destroy(k);
@@ -129,14 +136,14 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
     memset(k->wq, 0, (size_t)k->ncb * kh * k->ng * 64);
     memset(k->comp, 0, cp * sizeof *k->comp);
     memset(k->M, 0, 4 * cp * sizeof *k->M);
-    memset(k->padrow, 0x80, (size_t)k->wr * 16 + 64);
+    memset(k->padrow, 0x80, (size_t)k->npos * 64);
     float sy = d->out_f32 ? 1.f : s_y;
     for (int c = 0; c < C; c++) {
         const float *wc = w + (size_t)c * taps;
         float m = 0.f;
         for (int t = 0; t < taps; t++) m = fmaxf(m, fabsf(wc[t]));
         float ws = m > 0.f ? 127.f / m : 1.f;
-        int32_t sum = 0;
+        int32_t sum = 0, asum = 0;
         int cb = c / 16, cl = c % 16;
         for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++) {
@@ -144,6 +151,7 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
                 k->wref[(size_t)c * taps + ky * kw + kx] = q;
                 k->wq[(((size_t)cb * kh + ky) * k->ng + kx / 4) * 64 + cl * 4 + kx % 4] = q;
                 sum += q;
+                asum += q < 0 ? -q : q;
             }
         k->comp[c] = -128 * sum;
         float bc = b ? b[c] : 0.f;
@@ -152,6 +160,7 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
         k->A[c] = bc * sy;
         k->G[c] = os / 6.f;
         k->H[c] = bc / 6.f + 0.5f;
+        if ((double)asum * 128 * fabs(k->M[c]) + fabs(k->A[c]) >= 1073741824.0) k->clamp = 1;
     }
     *out = k;
     return LCN_OK;
@@ -233,6 +242,22 @@ DW8_TGT static void dw8_build_row(const lcn_dw8 *k, const int8_t *img, int iy, i
     for (int xp = x1; xp < wr; xp++) _mm_storeu_si128((__m128i *)(dst + xp * 16), x80);
 }
 
+DW8_TGT static inline __m512i dw8_idx(void) {
+    /* byte 4c+t <- byte 16t+c: four positions x 16 channels -> 16 lanes of 4 taps */
+    return _mm512_set_epi8(63, 47, 31, 15, 62, 46, 30, 14, 61, 45, 29, 13, 60, 44, 28, 12, 59, 43,
+            27, 11, 58, 42, 26, 10, 57, 41, 25, 9, 56, 40, 24, 8, 55, 39, 23, 7, 54, 38, 22, 6, 53, 37,
+            21, 5, 52, 36, 20, 4, 51, 35, 19, 3, 50, 34, 18, 2, 49, 33, 17, 1, 48, 32, 16, 0);
+}
+
+/* Interleaved row from a padded row: ir[q] = 4 positions q*st..q*st+3. */
+DW8_TGT static void dw8_interleave(const lcn_dw8 *k, const uint8_t *prow, uint8_t *ir) {
+    const __m512i idx = dw8_idx();
+    const int npos = k->npos, st = k->st;
+    for (int q = 0; q < npos; q++)
+        _mm512_store_si512(ir + (size_t)q * 64,
+                _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(prow + (size_t)q * st * 16)));
+}
+
 #define DW8_EPI(acc, dstp)                                                            \
     do {                                                                              \
         __m512 a_ = _mm512_cvtepi32_ps(acc);                                          \
@@ -244,21 +269,22 @@ DW8_TGT static void dw8_build_row(const lcn_dw8 *k, const int8_t *img, int iy, i
             v_ = _mm512_mul_ps(v_, g_);                                               \
         }                                                                             \
         if (f32) _mm512_mask_storeu_ps((float *)(dstp), m, v_);                       \
-        else _mm512_mask_cvtsepi32_storeu_epi8((int8_t *)(dstp), m,                   \
-                _mm512_cvtps_epi32(_mm512_min_ps(v_, c127)));                          \
+        else {                                                                        \
+            if (clamp) v_ = _mm512_min_ps(v_, c127);                                  \
+            _mm512_mask_cvtsepi32_storeu_epi8((int8_t *)(dstp), m, _mm512_cvtps_epi32(v_)); \
+        }                                                                             \
     } while (0)
 
-/* One output row of one channel block; rows[ky] are padded rows. The
+/* One output row of one channel block; rows[ky] are interleaved rows. The
  * constant arguments specialise when inlined. */
 DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 *k,
-        const uint8_t *const *rows, int cb, char *yrow, int kh, int ng, int sw, int act, int f32) {
-    const int C = k->d.c, OW = k->ow;
+        const uint8_t *const *rows, int cb, char *yrow, int kh, int ng, int sw, int st, int act,
+        int f32) {
+    const int C = k->d.c, OW = k->ow, clamp = k->clamp;
     const size_t es = f32 ? 4 : 1, ps = (size_t)C * es;
+    const size_t xs = (size_t)(sw / st) * 64, gs = (size_t)(4 / st) * 64;
     int rem = C - cb * 16;
     const __mmask16 m = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
-    const __m512i idx = _mm512_set_epi8(63, 47, 31, 15, 62, 46, 30, 14, 61, 45, 29, 13, 60, 44, 28, 12,
-            59, 43, 27, 11, 58, 42, 26, 10, 57, 41, 25, 9, 56, 40, 24, 8, 55, 39, 23, 7, 54, 38, 22, 6,
-            53, 37, 21, 5, 52, 36, 20, 4, 51, 35, 19, 3, 50, 34, 18, 2, 49, 33, 17, 1, 48, 32, 16, 0);
     const int8_t *wp = k->wq + (size_t)cb * kh * ng * 64;
     const __m512i comp = _mm512_load_si512(k->comp + cb * 16);
     const __m512 M = _mm512_load_ps(k->M + cb * 16), A = _mm512_load_ps(k->A + cb * 16);
@@ -269,14 +295,14 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     for (; ox + 4 <= OW; ox += 4) {
         __m512i a0 = comp, a1 = comp, a2 = comp, a3 = comp;
         for (int ky = 0; ky < kh; ky++) {
-            const uint8_t *r = rows[ky] + (size_t)ox * sw * 16;
+            const uint8_t *r = rows[ky] + (size_t)ox * xs;
             for (int g = 0; g < ng; g++) {
                 __m512i wv = _mm512_load_si512(wp + (ky * ng + g) * 64);
-                const uint8_t *rg = r + g * 64;
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(rg)), wv);
-                a1 = _mm512_dpbusd_epi32(a1, _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(rg + sw * 16)), wv);
-                a2 = _mm512_dpbusd_epi32(a2, _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(rg + 2 * sw * 16)), wv);
-                a3 = _mm512_dpbusd_epi32(a3, _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(rg + 3 * sw * 16)), wv);
+                const uint8_t *rg = r + g * gs;
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(rg), wv);
+                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(rg + xs), wv);
+                a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(rg + 2 * xs), wv);
+                a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(rg + 3 * xs), wv);
             }
         }
         DW8_EPI(a0, yp + (size_t)ox * ps);
@@ -287,32 +313,32 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     for (; ox < OW; ox++) {
         __m512i a0 = comp;
         for (int ky = 0; ky < kh; ky++) {
-            const uint8_t *r = rows[ky] + (size_t)ox * sw * 16;
+            const uint8_t *r = rows[ky] + (size_t)ox * xs;
             for (int g = 0; g < ng; g++)
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(r + g * 64)),
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r + g * gs),
                         _mm512_load_si512(wp + (ky * ng + g) * 64));
         }
         DW8_EPI(a0, yp + (size_t)ox * ps);
     }
 }
 
-#define DW8_ACTS(KH, NG, SW)                                                                       \
+#define DW8_ACTS(KH, NG, SW, ST)                                                                   \
     switch (act * 2 + f32) {                                                                     \
-        case 0: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_NONE, 0); break;                  \
-        case 1: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_NONE, 1); break;                  \
-        case 2: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_RELU, 0); break;                  \
-        case 3: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_RELU, 1); break;                  \
-        case 4: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_HARDSWISH, 0); break;             \
-        default: dw8_row(k, rows, cb, yrow, KH, NG, SW, LCN_ACT_HARDSWISH, 1); break;            \
+        case 0: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_NONE, 0); break;              \
+        case 1: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_NONE, 1); break;              \
+        case 2: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_RELU, 0); break;              \
+        case 3: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_RELU, 1); break;              \
+        case 4: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_HARDSWISH, 0); break;         \
+        default: dw8_row(k, rows, cb, yrow, KH, NG, SW, ST, LCN_ACT_HARDSWISH, 1); break;        \
     }
 
 DW8_TGT static void dw8_row_any(const lcn_dw8 *k, const uint8_t *const *rows, int cb, char *yrow) {
-    const int kh = k->d.kh, ng = k->ng, sw = k->d.sw, act = k->d.act, f32 = k->d.out_f32;
-    if (kh == 3 && ng == 1 && sw == 1) { DW8_ACTS(3, 1, 1) }
-    else if (kh == 3 && ng == 1 && sw == 2) { DW8_ACTS(3, 1, 2) }
-    else if (kh == 5 && ng == 2 && sw == 1) { DW8_ACTS(5, 2, 1) }
-    else if (kh == 5 && ng == 2 && sw == 2) { DW8_ACTS(5, 2, 2) }
-    else { DW8_ACTS(kh, ng, sw) }
+    const int kh = k->d.kh, ng = k->ng, sw = k->d.sw, st = k->st, act = k->d.act, f32 = k->d.out_f32;
+    if (kh == 3 && ng == 1 && sw == 1) { DW8_ACTS(3, 1, 1, 1) }
+    else if (kh == 3 && ng == 1 && sw == 2) { DW8_ACTS(3, 1, 2, 2) }
+    else if (kh == 5 && ng == 2 && sw == 1) { DW8_ACTS(5, 2, 1, 1) }
+    else if (kh == 5 && ng == 2 && sw == 2) { DW8_ACTS(5, 2, 2, 2) }
+    else { DW8_ACTS(kh, ng, sw, st) }
 }
 
 DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int n, int nthr) {
@@ -326,12 +352,12 @@ DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int 
     for (int it = 0; it < items; it++) {
         int ch = it % nch, cb = (it / nch) % ncb, img = it / (nch * ncb);
         int oy0 = (int)((long)OH * ch / nch), oy1 = (int)((long)OH * (ch + 1) / nch);
-        uint8_t *ring = k->scratch + k->ring * (size_t)omp_get_thread_num();
+        uint8_t *scr = k->scratch + k->ring * (size_t)omp_get_thread_num();
+        uint8_t *prow = scr;
         int tag[64];
         uint8_t *slotp[64];
         const uint8_t *rows[64];
-        int nslot = kh < 64 ? kh : 64;
-        for (int s = 0; s < nslot; s++) tag[s] = -1, slotp[s] = ring + (size_t)s * k->wr * 16;
+        for (int s = 0; s < kh; s++) tag[s] = -1, slotp[s] = scr + k->prow + (size_t)s * k->npos * 64;
         const int8_t *xi = x + isz * img;
         char *yi = (char *)y + orow * OH * img;
         for (int oy = oy0; oy < oy1; oy++) {
@@ -343,7 +369,8 @@ DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int 
                 }
                 int s = iy % kh;
                 if (tag[s] != iy) {
-                    dw8_build_row(k, xi, iy, cb, slotp[s]);
+                    dw8_build_row(k, xi, iy, cb, prow);
+                    dw8_interleave(k, prow, slotp[s]);
                     tag[s] = iy;
                 }
                 rows[ky] = slotp[s];

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: ff3179b07093e06a2305799850ec14c727d4bdd8a0dde1b907ecc1a28ad11791
+// csrc sha256: e9d291eba93c3e7392c60986d94c78b34f4844c3ec3142557d87d01654992b14
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
