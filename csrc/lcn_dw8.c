@@ -44,8 +44,8 @@ struct lcn_dw8 {
     int8_t *wref;    /* [C][kh][kw] */
     int32_t *comp;   /* [ncb*16] = -128 * sum wq[c] */
     float *M, *A, *G, *H; /* [ncb*16] epilogue constants */
-    uint8_t *padrow; /* npos*64 bytes of 0x80 (an interleaved row of padding) */
-    uint8_t *scratch; /* per thread: a padded row, then kh interleaved rows */
+    uint8_t *padrow; /* ncb*npos*64 bytes of 0x80 (an interleaved row of padding) */
+    uint8_t *scratch; /* per thread: a padded row [ncb][wr][16], then kh interleaved rows [ncb][npos][64] */
     size_t prow;     /* bytes of the padded row */
     size_t ring;     /* bytes of one thread's scratch */
 };
@@ -124,9 +124,9 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
     k->wref = malloc((size_t)C * taps);
     k->comp = lcn_aligned_alloc(cp * sizeof *k->comp);
     k->M = lcn_aligned_alloc(4 * cp * sizeof *k->M);
-    k->padrow = lcn_aligned_alloc((size_t)k->npos * 64);
-    k->prow = ((size_t)k->wr * 16 + 64 + 63) / 64 * 64;
-    k->ring = k->prow + (size_t)kh * k->npos * 64;
+    k->padrow = lcn_aligned_alloc((size_t)k->ncb * k->npos * 64);
+    k->prow = ((size_t)k->ncb * k->wr * 16 + 64 + 63) / 64 * 64;
+    k->ring = k->prow + (size_t)kh * k->ncb * k->npos * 64;
     k->scratch = lcn_aligned_alloc(k->ring * d->threads);
     if (!k->wq || !k->wref || !k->comp || !k->M || !k->padrow || !k->scratch) {
         lcn_dw8_destroy(k);
@@ -136,7 +136,7 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
     memset(k->wq, 0, (size_t)k->ncb * kh * k->ng * 64);
     memset(k->comp, 0, cp * sizeof *k->comp);
     memset(k->M, 0, 4 * cp * sizeof *k->M);
-    memset(k->padrow, 0x80, (size_t)k->npos * 64);
+    memset(k->padrow, 0x80, (size_t)k->ncb * k->npos * 64);
     float sy = d->out_f32 ? 1.f : s_y;
     for (int c = 0; c < C; c++) {
         const float *wc = w + (size_t)c * taps;
@@ -211,35 +211,35 @@ void lcn_dw8_run_ref(const lcn_dw8 *k, const int8_t *x, void *y, int n) {
 /* ---- AVX-512 VNNI ---- */
 #ifdef DW8_X86
 
-/* Padded row iy of image img, channel block cb: wr positions x 16 bytes. */
-DW8_TGT static void dw8_build_row(const lcn_dw8 *k, const int8_t *img, int iy, int cb, uint8_t *dst) {
+/* Padded row iy of image img, all channel blocks: [ncb][wr][16] s8, 0 in the
+ * pads and past C. */
+DW8_TGT static void dw8_build_row(const lcn_dw8 *k, const int8_t *img, int iy, uint8_t *dst) {
     const lcn_dw8_desc *d = &k->d;
-    int C = d->c, W = d->w, pl = d->pl, wr = k->wr;
-    int rem = C - cb * 16;
-    __mmask16 m = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
-    const __m128i x80 = _mm_set1_epi8((char)0x80);
-    const int8_t *src = img + (size_t)iy * W * C + cb * 16;
-    int x0 = pl < wr ? pl : wr, x1 = pl + W < wr ? pl + W : wr;
-    for (int xp = 0; xp < x0; xp++) _mm_storeu_si128((__m128i *)(dst + xp * 16), x80);
-    if (m == 0xffff && C == 16) {
-        int xp = x0;
-        for (; xp + 4 <= x1; xp += 4) {
-            __m512i v = _mm512_loadu_si512(src + (size_t)(xp - pl) * 16);
-            _mm512_storeu_si512(dst + xp * 16, _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)));
+    const int C = d->c, W = d->w, pl = d->pl, wr = k->wr;
+    const __m128i z = _mm_setzero_si128();
+    const int8_t *src = img + (size_t)iy * W * C;
+    const int x0 = pl < wr ? pl : wr, x1 = pl + W < wr ? pl + W : wr;
+    for (int cb = 0; cb < k->ncb; cb++) {
+        uint8_t *dc = dst + (size_t)cb * wr * 16;
+        const int8_t *sc = src + cb * 16;
+        int rem = C - cb * 16;
+        for (int xp = 0; xp < x0; xp++) _mm_store_si128((__m128i *)(dc + xp * 16), z);
+        if (C == 16) {
+            int xp = x0;
+            for (; xp + 4 <= x1; xp += 4)
+                _mm512_storeu_si512(dc + xp * 16, _mm512_loadu_si512(sc + (size_t)(xp - pl) * 16));
+            for (; xp < x1; xp++)
+                _mm_store_si128((__m128i *)(dc + xp * 16), _mm_loadu_si128((const __m128i *)(sc + (size_t)(xp - pl) * 16)));
+        } else if (rem >= 16) {
+            for (int xp = x0; xp < x1; xp++)
+                _mm_store_si128((__m128i *)(dc + xp * 16), _mm_loadu_si128((const __m128i *)(sc + (size_t)(xp - pl) * C)));
+        } else {
+            __mmask16 m = (__mmask16)((1u << rem) - 1);
+            for (int xp = x0; xp < x1; xp++)
+                _mm_store_si128((__m128i *)(dc + xp * 16), _mm_maskz_loadu_epi8(m, sc + (size_t)(xp - pl) * C));
         }
-        for (; xp < x1; xp++)
-            _mm_storeu_si128((__m128i *)(dst + xp * 16),
-                    _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + (size_t)(xp - pl) * 16)), x80));
-    } else if (m == 0xffff) {
-        for (int xp = x0; xp < x1; xp++)
-            _mm_storeu_si128((__m128i *)(dst + xp * 16),
-                    _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + (size_t)(xp - pl) * C)), x80));
-    } else {
-        for (int xp = x0; xp < x1; xp++)
-            _mm_storeu_si128((__m128i *)(dst + xp * 16),
-                    _mm_xor_si128(_mm_maskz_loadu_epi8(m, src + (size_t)(xp - pl) * C), x80));
+        for (int xp = x1; xp < wr; xp++) _mm_store_si128((__m128i *)(dc + xp * 16), z);
     }
-    for (int xp = x1; xp < wr; xp++) _mm_storeu_si128((__m128i *)(dst + xp * 16), x80);
 }
 
 DW8_TGT static inline __m512i dw8_idx(void) {
@@ -249,13 +249,18 @@ DW8_TGT static inline __m512i dw8_idx(void) {
             21, 5, 52, 36, 20, 4, 51, 35, 19, 3, 50, 34, 18, 2, 49, 33, 17, 1, 48, 32, 16, 0);
 }
 
-/* Interleaved row from a padded row: ir[q] = 4 positions q*st..q*st+3. */
+/* Interleaved row from a padded row: ir[cb][q] = 4 positions q*st..q*st+3,
+ * made unsigned (x ^ 0x80). */
 DW8_TGT static void dw8_interleave(const lcn_dw8 *k, const uint8_t *prow, uint8_t *ir) {
-    const __m512i idx = dw8_idx();
+    const __m512i idx = dw8_idx(), x80 = _mm512_set1_epi8((char)0x80);
     const int npos = k->npos, st = k->st;
-    for (int q = 0; q < npos; q++)
-        _mm512_store_si512(ir + (size_t)q * 64,
-                _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(prow + (size_t)q * st * 16)));
+    for (int cb = 0; cb < k->ncb; cb++) {
+        const uint8_t *pc = prow + (size_t)cb * k->wr * 16;
+        uint8_t *ic = ir + (size_t)cb * npos * 64;
+        for (int q = 0; q < npos; q++)
+            _mm512_store_si512(ic + (size_t)q * 64, _mm512_xor_si512(x80,
+                    _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(pc + (size_t)q * st * 16))));
+    }
 }
 
 #define DW8_EPI(acc, dstp)                                                            \
@@ -286,6 +291,7 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     int rem = C - cb * 16;
     const __mmask16 m = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
     const int8_t *wp = k->wq + (size_t)cb * kh * ng * 64;
+    const size_t cboff = (size_t)cb * k->npos * 64;
     const __m512i comp = _mm512_load_si512(k->comp + cb * 16);
     const __m512 M = _mm512_load_ps(k->M + cb * 16), A = _mm512_load_ps(k->A + cb * 16);
     const __m512 G = _mm512_load_ps(k->G + cb * 16), Hh = _mm512_load_ps(k->H + cb * 16);
@@ -295,7 +301,7 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     for (; ox + 4 <= OW; ox += 4) {
         __m512i a0 = comp, a1 = comp, a2 = comp, a3 = comp;
         for (int ky = 0; ky < kh; ky++) {
-            const uint8_t *r = rows[ky] + (size_t)ox * xs;
+            const uint8_t *r = rows[ky] + cboff + (size_t)ox * xs;
             for (int g = 0; g < ng; g++) {
                 __m512i wv = _mm512_load_si512(wp + (ky * ng + g) * 64);
                 const uint8_t *rg = r + g * gs;
@@ -313,7 +319,7 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     for (; ox < OW; ox++) {
         __m512i a0 = comp;
         for (int ky = 0; ky < kh; ky++) {
-            const uint8_t *r = rows[ky] + (size_t)ox * xs;
+            const uint8_t *r = rows[ky] + cboff + (size_t)ox * xs;
             for (int g = 0; g < ng; g++)
                 a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r + g * gs),
                         _mm512_load_si512(wp + (ky * ng + g) * 64));
@@ -344,20 +350,20 @@ DW8_TGT static void dw8_row_any(const lcn_dw8 *k, const uint8_t *const *rows, in
 DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int n, int nthr) {
     const lcn_dw8_desc *d = &k->d;
     const int kh = d->kh, H = d->h, OH = k->oh, ncb = k->ncb;
-    const size_t isz = (size_t)H * d->w * d->c;
+    const size_t isz = (size_t)H * d->w * d->c, irow = (size_t)ncb * k->npos * 64;
     const size_t es = d->out_f32 ? 4 : 1, orow = (size_t)k->ow * d->c * es;
     int nch = nthr > 1 ? (OH < nthr ? OH : nthr) : 1;
-    int items = n * ncb * nch;
+    int items = n * nch;
 #pragma omp parallel for num_threads(nthr) if (nthr > 1) schedule(static)
     for (int it = 0; it < items; it++) {
-        int ch = it % nch, cb = (it / nch) % ncb, img = it / (nch * ncb);
+        int ch = it % nch, img = it / nch;
         int oy0 = (int)((long)OH * ch / nch), oy1 = (int)((long)OH * (ch + 1) / nch);
         uint8_t *scr = k->scratch + k->ring * (size_t)omp_get_thread_num();
         uint8_t *prow = scr;
         int tag[64];
         uint8_t *slotp[64];
         const uint8_t *rows[64];
-        for (int s = 0; s < kh; s++) tag[s] = -1, slotp[s] = scr + k->prow + (size_t)s * k->npos * 64;
+        for (int s = 0; s < kh; s++) tag[s] = -1, slotp[s] = scr + k->prow + (size_t)s * irow;
         const int8_t *xi = x + isz * img;
         char *yi = (char *)y + orow * OH * img;
         for (int oy = oy0; oy < oy1; oy++) {
@@ -369,13 +375,13 @@ DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int 
                 }
                 int s = iy % kh;
                 if (tag[s] != iy) {
-                    dw8_build_row(k, xi, iy, cb, prow);
+                    dw8_build_row(k, xi, iy, prow);
                     dw8_interleave(k, prow, slotp[s]);
                     tag[s] = iy;
                 }
                 rows[ky] = slotp[s];
             }
-            dw8_row_any(k, rows, cb, yi + orow * oy);
+            for (int cb = 0; cb < ncb; cb++) dw8_row_any(k, rows, cb, yi + orow * oy);
         }
     }
 }

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e9d291eba93c3e7392c60986d94c78b34f4844c3ec3142557d87d01654992b14
+// csrc sha256: cd70bf8c760a79e471b369a110b40778b14211397fd2286dbf0cded527464bf0
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
