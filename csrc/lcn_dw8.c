@@ -263,7 +263,8 @@ DW8_TGT static void dw8_interleave(const lcn_dw8 *k, const uint8_t *prow, uint8_
     }
 }
 
-#define DW8_EPI(acc, dstp)                                                            \
+/* act(v) of an accumulator (s_y included), clamped when needed for s8 */
+#define DW8_VAL(acc, out)                                                             \
     do {                                                                              \
         __m512 a_ = _mm512_cvtepi32_ps(acc);                                          \
         __m512 v_ = _mm512_fmadd_ps(a_, M, A);                                        \
@@ -273,11 +274,16 @@ DW8_TGT static void dw8_interleave(const lcn_dw8 *k, const uint8_t *prow, uint8_
             g_ = _mm512_min_ps(_mm512_max_ps(g_, zero), one);                         \
             v_ = _mm512_mul_ps(v_, g_);                                               \
         }                                                                             \
-        if (f32) _mm512_mask_storeu_ps((float *)(dstp), m, v_);                       \
-        else {                                                                        \
-            if (clamp) v_ = _mm512_min_ps(v_, c127);                                  \
-            _mm512_mask_cvtsepi32_storeu_epi8((int8_t *)(dstp), m, _mm512_cvtps_epi32(v_)); \
-        }                                                                             \
+        if (!f32 && clamp) v_ = _mm512_min_ps(v_, c127);                              \
+        out = v_;                                                                     \
+    } while (0)
+
+#define DW8_EPI(acc, dstp)                                                            \
+    do {                                                                              \
+        __m512 e_;                                                                    \
+        DW8_VAL(acc, e_);                                                             \
+        if (f32) _mm512_mask_storeu_ps((float *)(dstp), m, e_);                       \
+        else _mm512_mask_cvtsepi32_storeu_epi8((int8_t *)(dstp), m, _mm512_cvtps_epi32(e_)); \
     } while (0)
 
 /* One output row of one channel block; rows[ky] are interleaved rows. The
@@ -297,24 +303,44 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
     const __m512 G = _mm512_load_ps(k->G + cb * 16), Hh = _mm512_load_ps(k->H + cb * 16);
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f), c127 = _mm512_set1_ps(127.f);
     char *yp = yrow + (size_t)cb * 16 * es;
+    const __m512i perm = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+#define DW8_BLOCK(OX, D1, D2, D3, O1, O2, O3, PACK)                                         \
+    do {                                                                                    \
+        __m512i a0 = comp, a1 = comp, a2 = comp, a3 = comp;                                 \
+        for (int ky = 0; ky < kh; ky++) {                                                   \
+            const uint8_t *r = rows[ky] + cboff + (size_t)(OX) * xs;                        \
+            for (int g = 0; g < ng; g++) {                                                  \
+                __m512i wv = _mm512_load_si512(wp + (ky * ng + g) * 64);                    \
+                const uint8_t *rg = r + g * gs;                                             \
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(rg), wv);                    \
+                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(rg + (D1)), wv);             \
+                a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(rg + (D2)), wv);             \
+                a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(rg + (D3)), wv);             \
+            }                                                                               \
+        }                                                                                   \
+        if (PACK) {                                                                         \
+            __m512 v0, v1, v2, v3;                                                          \
+            DW8_VAL(a0, v0);                                                                \
+            DW8_VAL(a1, v1);                                                                \
+            DW8_VAL(a2, v2);                                                                \
+            DW8_VAL(a3, v3);                                                                \
+            __m512i p01 = _mm512_packs_epi32(_mm512_cvtps_epi32(v0), _mm512_cvtps_epi32(v1)); \
+            __m512i p23 = _mm512_packs_epi32(_mm512_cvtps_epi32(v2), _mm512_cvtps_epi32(v3)); \
+            _mm512_storeu_si512(yp + (size_t)(OX) * 16,                                     \
+                    _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(p01, p23)));          \
+        } else {                                                                            \
+            DW8_EPI(a0, yp + (size_t)(OX) * ps);                                            \
+            DW8_EPI(a1, yp + (size_t)(O1) * ps);                                            \
+            DW8_EPI(a2, yp + (size_t)(O2) * ps);                                            \
+            DW8_EPI(a3, yp + (size_t)(O3) * ps);                                            \
+        }                                                                                   \
+    } while (0)
+    /* 4 pixels at a time, then one at a time */
+    const int pack = !f32 && C == 16;
     int ox = 0;
     for (; ox + 4 <= OW; ox += 4) {
-        __m512i a0 = comp, a1 = comp, a2 = comp, a3 = comp;
-        for (int ky = 0; ky < kh; ky++) {
-            const uint8_t *r = rows[ky] + cboff + (size_t)ox * xs;
-            for (int g = 0; g < ng; g++) {
-                __m512i wv = _mm512_load_si512(wp + (ky * ng + g) * 64);
-                const uint8_t *rg = r + g * gs;
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(rg), wv);
-                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(rg + xs), wv);
-                a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(rg + 2 * xs), wv);
-                a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(rg + 3 * xs), wv);
-            }
-        }
-        DW8_EPI(a0, yp + (size_t)ox * ps);
-        DW8_EPI(a1, yp + (size_t)(ox + 1) * ps);
-        DW8_EPI(a2, yp + (size_t)(ox + 2) * ps);
-        DW8_EPI(a3, yp + (size_t)(ox + 3) * ps);
+        if (pack) DW8_BLOCK(ox, xs, 2 * xs, 3 * xs, ox + 1, ox + 2, ox + 3, 1);
+        else DW8_BLOCK(ox, xs, 2 * xs, 3 * xs, ox + 1, ox + 2, ox + 3, 0);
     }
     for (; ox < OW; ox++) {
         __m512i a0 = comp;
@@ -326,6 +352,7 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
         }
         DW8_EPI(a0, yp + (size_t)ox * ps);
     }
+#undef DW8_BLOCK
 }
 
 #define DW8_ACTS(KH, NG, SW, ST)                                                                   \

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: cd70bf8c760a79e471b369a110b40778b14211397fd2286dbf0cded527464bf0
+// csrc sha256: 3af35e5afe083b214d836feb6d22360b3bf03cbaa2baf353e8f743732f265338
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
