@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 3af35e5afe083b214d836feb6d22360b3bf03cbaa2baf353e8f743732f265338
+// csrc sha256: f0eac4faa6fb4b7c0a4cd6bbbe3490fa443c03925a0cb21f27efa51a1084f11d
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
