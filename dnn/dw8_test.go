@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -360,4 +361,107 @@ func TestDW8Invalid(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.close()
+}
+
+// TestInt8DW8MatchesDNNL compiles int8 chains of one depthwise conv each
+// twice, with lcn_dw8 and with oneDNN's int8 depthwise (LCNET_NO_DW8=1), and
+// compares: the dequantized outputs may differ by one quantization step
+// (rounding of v near .5) and rarely do.
+func TestInt8DW8MatchesDNNL(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	if dw8ISA() != "avx512_vnni" {
+		t.Skip("lcn_dw8 is only used with AVX-512 VNNI")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	rnd := func(n int, s float32) []float32 {
+		w := make([]float32, n)
+		for i := range w {
+			w[i] = (r.Float32()*2 - 1) * s
+		}
+		return w
+	}
+	type tc struct {
+		c, h, w, k, sh, sw int
+		act                ActKind
+		fp32Next           bool // an fp32 layer follows: the dw writes fp32
+	}
+	diff, total := 0, 0
+	for _, c := range []tc{
+		{16, 23, 21, 3, 1, 1, ActHardSwish, false},
+		{32, 20, 19, 3, 2, 2, ActHardSwish, false},
+		{17, 9, 30, 3, 2, 1, ActReLU, false},
+		{64, 14, 14, 5, 1, 1, ActHardSwish, false},
+		{40, 14, 13, 5, 2, 2, ActNone, false},
+		{24, 11, 11, 3, 1, 1, ActHardSwish, true},
+	} {
+		layers := []Layer{{Kind: LayerConv, Name: "dw", OutC: c.c, KH: c.k, KW: c.k, StrideH: c.sh, StrideW: c.sw,
+			PadTop: c.k / 2, PadLeft: c.k / 2, PadBottom: c.k / 2, PadRight: c.k / 2, Groups: c.c,
+			Weight: rnd(c.c*c.k*c.k, 0.5), Bias: rnd(c.c, 0.3), Act: Act{Kind: c.act}}}
+		var fp []bool
+		if c.fp32Next {
+			layers = append(layers, Layer{Kind: LayerConv, Name: "pw", OutC: 8, KH: 1, KW: 1, Weight: rnd(8*c.c, 0.3)})
+			fp = []bool{false, true}
+		}
+		const batch = 2
+		in := make([]float32, batch*c.c*c.h*c.w)
+		for i := range in {
+			in[i] = r.Float32()*4 - 2
+		}
+		q := &Int8Net{InC: c.c, InH: c.h, InW: c.w, InScale: 127 / maxAbs(in), Layers: layers, FP32: fp}
+		for k := 1; k <= len(layers); k++ {
+			ref := runFP32(t, &Net{InC: c.c, InH: c.h, InW: c.w, Layers: layers[:k]}, in)
+			q.OutScales = append(q.OutScales, 127/maxAbs(ref))
+		}
+		run := func(noDW8 string) ([]float32, []string) {
+			t.Setenv("LCNET_NO_DW8", noDW8)
+			p, err := CompileInt8(q, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			inst, err := p.NewInstance()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close()
+			s := p.OutputShape()
+			out := make([]float32, batch*s[0]*s[1]*s[2])
+			if err := inst.Run(in, batch, out); err != nil {
+				t.Fatal(err)
+			}
+			return out, p.LayerImpls()
+		}
+		a, ia := run("")
+		b, ib := run("1")
+		if !strings.HasPrefix(ia[0], "lcn_dw8:") || strings.Contains(ib[0], "lcn_dw8") {
+			t.Fatalf("%+v: impls %q with lcn_dw8, %q without", c, ia[0], ib[0])
+		}
+		// one output step of the dw layer (or, with an fp32 layer after
+		// it, a bound from the fp32 path)
+		step := 1 / float64(q.OutScales[0])
+		lim := 1.001 * step
+		if c.fp32Next {
+			lim = 1e-3 * float64(maxAbs(b))
+		}
+		nd := 0
+		for i := range a {
+			e := math.Abs(float64(a[i] - b[i]))
+			if e > lim {
+				t.Fatalf("%+v: output %d: lcn_dw8 %g, oneDNN %g (limit %g)", c, i, a[i], b[i], lim)
+			}
+			if e > 1e-6*step {
+				nd++
+			}
+		}
+		if !c.fp32Next {
+			diff += nd
+			total += len(a)
+			if nd > len(a)/100+1 {
+				t.Errorf("%+v: %d of %d outputs differ by a step", c, nd, len(a))
+			}
+		}
+	}
+	t.Logf("s8 chains: %d of %d outputs differ by one step between lcn_dw8 and oneDNN", diff, total)
 }
