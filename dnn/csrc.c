@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: f0eac4faa6fb4b7c0a4cd6bbbe3490fa443c03925a0cb21f27efa51a1084f11d
+// csrc sha256: 757e3db212404eb55d7491bb73b61ac7c8e78c9713f40edf3e1d34ee3eb12f92
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
