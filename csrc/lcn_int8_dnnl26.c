@@ -764,7 +764,9 @@ static int q8_is_f32(dnnl_memory_t m) {
 }
 
 /* Depthwise int8 convolutions run on lcn_dw8 (faster than oneDNN 2.6's
- * int8 depthwise on AVX-512 VNNI); LCNET_NO_DW8=1 keeps oneDNN's. */
+ * int8 depthwise on AVX-512 VNNI: 0.45-0.9x its time on the PP-LCNet
+ * shapes); with tuning, only where it measured faster at plan finalize.
+ * LCNET_NO_DW8=1 keeps oneDNN's. */
 typedef struct q8_dw8_kd {
     lcn_dw8 *k;
     int n;
@@ -783,10 +785,42 @@ static lcn_status q8_dw8_step(const q8_step *st, int nthr, lcn_error *err) {
     return LCN_OK;
 }
 
+/* Best of 7 runs (after 2 warm-up runs) of lcn_dw8 k (dnnl == NULL) or of
+ * oneDNN's int8 depthwise dnnl on scratch buffers, in seconds. */
+static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
+        size_t out_bytes) {
+    double best = 1e30;
+    int8_t *x = lcn_aligned_alloc(in_bytes);
+    void *y = lcn_aligned_alloc(out_bytes);
+    if (x && y) {
+        memset(x, 1, in_bytes);
+        for (int r = 0; r < 9; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (dnnl) {
+                if (lcn_dw8_dnnl_run(dnnl, x, y, NULL) != LCN_OK) {
+                    best = 1e30;
+                    break;
+                }
+            } else {
+                lcn_dw8_run(k, x, y, n, nthr);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
+}
+
 /* Adds layer i (a depthwise conv on the s8 NHWC src) as an lcn_dw8 step;
- * *used = 0 (and LCN_OK) when the kernel does not apply. */
+ * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
+ * oneDNN's int8 depthwise was faster at plan finalize (record: both are
+ * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
 static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
-        dnnl_memory_t *dst, int record, int *used) {
+        dnnl_memory_t *dst, int record, int tune, int *used) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
     lcn_i8plan *p = B->p;
@@ -827,6 +861,27 @@ static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, fl
     if (oh != L->oh || ow != L->ow) {
         lcn_dw8_destroy(k);
         return LCN_OK;
+    }
+    if (tune) {
+        lcn_layer *TL = &p->net.layers[i];
+        if (record) {
+            size_t ib = (size_t)n * L->ih * L->iw * L->ic, ob = (size_t)n * oh * ow * L->ic * (outf ? 4 : 1);
+            double t8 = q8_time_dw8(k, NULL, n, p->threads, ib, ob), td = 1e30;
+            lcn_dw8_dnnl *h = NULL;
+            if (lcn_dw8_dnnl_create(&dd8, n, L->w[0], L->w[1], s_x, s_y, &h, NULL) == LCN_OK) {
+                td = q8_time_dw8(NULL, h, n, p->threads, ib, ob);
+                lcn_dw8_dnnl_destroy(h);
+            }
+            TL->tuned[0] = 0;
+            if (!(t8 <= td)) {
+                lcn_dw8_destroy(k);
+                return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
+            }
+            snprintf(TL->tuned, sizeof TL->tuned, "lcn_dw8");
+        } else if (strcmp(TL->tuned, "lcn_dw8") != 0) {
+            lcn_dw8_destroy(k);
+            return LCN_OK;
+        }
     }
     q8_dw8_kd *kd = malloc(sizeof *kd);
     if (!kd) {
@@ -954,7 +1009,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         dnnl_memory_t dst = final ? c->user_out : NULL;
         if (!fp && !fc) {
             int used = 0;
-            rc = q8_dw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, &used);
+            rc = q8_dw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, &used);
             if (rc != LCN_OK) goto done;
             if (used) {
                 if (po) dnnl_post_ops_destroy(po), po = NULL;

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 757e3db212404eb55d7491bb73b61ac7c8e78c9713f40edf3e1d34ee3eb12f92
+// csrc sha256: bb261cf838bb12eb3fa441662f2c4d7c26026a122b8c7f14bdfae8820b468c3d
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
