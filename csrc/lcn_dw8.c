@@ -2,14 +2,16 @@
  * lcn_dw8.c: int8 depthwise convolution (see lcn_dw8.h).
  *
  * The AVX-512 kernel works on blocks of 16 channels. Each input row it needs
- * is copied once into a small ring of "padded rows" (16 bytes per position,
- * made unsigned by x ^ 0x80, 0x80 = real 0 in the pads). A VNNI vpdpbusd then
- * does four taps of one kernel row at once: one unaligned 64-byte load of
- * four consecutive positions and a vpermb that interleaves them so that each
- * 32-bit lane holds the 4 taps of one channel; the weights are packed the
+ * is made into an "interleaved row" once: the row is copied with its pads
+ * (16 bytes per position and channel block), then for every window start q
+ * a vpermb turns the 64 bytes of positions q..q+3 into 16 lanes of 4 taps
+ * of one channel, made unsigned (x ^ 0x80; 0x80 = real 0 in the pads). A
+ * ring of kh such rows serves kh output rows. A VNNI vpdpbusd then does four
+ * taps of one kernel row from one aligned load; the weights are packed the
  * same way (zero past kw). The +128 of the inputs is removed by starting the
  * accumulator at -128 * sum(wq[c]) (exact int32). A 3x3 row is one vpdpbusd,
- * a 5x5 row two. Output pixels are processed 4 at a time along W.
+ * a 5x5 row two. Output pixels go 4 at a time along W (one at a time for the
+ * rest); the channel blocks are done in groups whose ring fits in L1.
  *
  * All statics are prefixed dw8_: this file is compiled in one translation
  * unit with the other csrc files (see ../dnn/csrc.c).

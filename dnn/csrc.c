@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: bb261cf838bb12eb3fa441662f2c4d7c26026a122b8c7f14bdfae8820b468c3d
+// csrc sha256: b0f2f0b0a07f5a3a6d94ca77615cc16ec9e7f1df6a402c412a9b3ddc7acdfb9f
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
