@@ -63,6 +63,10 @@ type Options struct {
 	Calibration *Calibration
 	// NoInt8 runs fp32 even when Calibration is set.
 	NoInt8 bool
+
+	// noTuning skips timing int8 kernel candidates at plan time
+	// (Sensitivity builds many short-lived plans).
+	noTuning bool
 }
 
 // Errors returned by Model methods.

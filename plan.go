@@ -75,7 +75,15 @@ func newPlan(g *graph.Graph, o Options) (*plan, error) {
 	}
 	if o.Calibration != nil && !o.NoInt8 {
 		p.int8Active, p.int8Note = markInt8(g, o.Calibration, p.nodeBackend, pref.name())
-		p.int8BE = int8Backend{cal: o.Calibration, threads: o.Threads}
+		p.int8BE = int8Backend{cal: o.Calibration, threads: o.Threads, noTuning: o.noTuning}
+		for i, n := range g.Nodes {
+			if e := o.Calibration.Nodes[n.Name]; p.nodeBackend[i] == int8Name && isConvOrFC(n) && !e.Int8 {
+				p.nodeWhy[i] = "fp32 inside the int8 chain"
+				if e.Why != "" {
+					p.nodeWhy[i] += ": " + e.Why
+				}
+			}
+		}
 	}
 	// A node the preferred backend accepted but then failed to compile
 	// (a validation rule supports() does not know, a primitive oneDNN does

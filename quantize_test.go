@@ -2,6 +2,7 @@ package lcnet
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -46,6 +47,29 @@ func argmax(x []float32) int {
 	return b
 }
 
+// agreement runs the fp32 model m and the int8 model q on inputs: how many
+// argmaxes agree and the largest |p_q - p_m|.
+func agreement(t *testing.T, m, q *Model, inputs [][]float32) (agree int, worst float64) {
+	t.Helper()
+	for _, x := range inputs {
+		a, err := m.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := q.Run(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if argmax(a) == argmax(b) {
+			agree++
+		}
+		for i := range a {
+			worst = max(worst, math.Abs(float64(a[i]-b[i])))
+		}
+	}
+	return agree, worst
+}
+
 func TestQuantizeRoundTrip(t *testing.T) {
 	if !dnn.Available() {
 		t.Skip("needs oneDNN")
@@ -80,7 +104,8 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	}
 	n8 := 0
 	for _, l := range q.Layers() {
-		if l.Backend == int8Name {
+		// the softmax ends the int8 chain in fp32 ("f32 " impl)
+		if l.Backend == int8Name && !strings.HasPrefix(l.Impl, "f32 ") {
 			n8++
 			if !strings.Contains(l.Impl, "vnni") && !strings.Contains(l.Impl, "bf16") && !strings.Contains(l.Impl, "amx") {
 				t.Logf("layer %s: impl %q", l.Name, l.Impl)
@@ -94,23 +119,7 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	// 64 — synthetic weights give flat, close-call distributions), and
 	// max probability difference < 0.05.
 	test := smoothInputs(64, s[1], s[2], 99)
-	agree, worst := 0, 0.0
-	for _, x := range test {
-		a, err := m.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := q.Run(x, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if argmax(a) == argmax(b) {
-			agree++
-		}
-		for i := range a {
-			worst = max(worst, math.Abs(float64(a[i]-b[i])))
-		}
-	}
+	agree, worst := agreement(t, m, q, test)
 	t.Logf("top-1 agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
 	if agree < len(test)-1 || worst >= 0.05 {
 		t.Errorf("int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
@@ -295,3 +304,90 @@ func TestQuantizeSensitivityTextline(t *testing.T) {
 }
 
 const quantTextlineModel = "third_party/models/pplcnet_x0_25_textline_ori/paddle"
+
+// TestInt8MixedChain keeps some convolutions of the table in fp32: after
+// the first int8 node they run in fp32 inside the int8 chain, so the whole
+// network stays one segment (no NCHW fp32 boundaries), Layers says so, and
+// the outputs still agree with fp32.
+func TestInt8MixedChain(t *testing.T) {
+	if !dnn.Available() {
+		t.Skip("needs oneDNN")
+	}
+	if ok, why := dnn.Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	m, err := BuiltIn("pplcnet_x0_25", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.InputShape()
+	cal, err := m.Calibrate(smoothInputs(16, s[1], s[2], 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a hand-picked set, then random ones (every conv but the first may
+	// be kept in fp32: the chain starts at the first int8 node)
+	sets := [][]string{{"blocks3.1.dw_conv.conv", "blocks5.2.pw_conv.conv", "last_conv", "fc"}}
+	r := rand.New(rand.NewPCG(5, 5))
+	var convs []string
+	for _, n := range m.opt.Nodes[1:] {
+		if isConvOrFC(n) {
+			convs = append(convs, n.Name)
+		}
+	}
+	for range 3 {
+		var set []string
+		for _, c := range convs {
+			if r.IntN(3) == 0 {
+				set = append(set, c)
+			}
+		}
+		sets = append(sets, set)
+	}
+	for k, keep := range sets {
+		t.Run(fmt.Sprintf("set=%d", k), func(t *testing.T) { testMixedChain(t, m, cal, keep) })
+	}
+}
+
+func testMixedChain(t *testing.T, m *Model, base *Calibration, keep []string) {
+	s := m.InputShape()
+	cal := copyCalibration(base)
+	for _, name := range keep {
+		e, ok := cal.Nodes[name]
+		if !ok {
+			t.Fatalf("no calibration entry %q", name)
+		}
+		e.Int8, e.Why = false, "test"
+		cal.Nodes[name] = e
+	}
+	q, err := New(m.src, &Options{Calibration: cal, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if n := len(q.plan.segs); n != 1 {
+		t.Errorf("%d segments, want 1 int8 chain", n)
+	}
+	kept := map[string]bool{}
+	for _, n := range keep {
+		kept[n] = true
+	}
+	for _, l := range q.Layers() {
+		if l.Backend != int8Name {
+			t.Errorf("layer %s on %s", l.Name, l.Backend)
+		}
+		if kept[l.Name] != strings.HasPrefix(l.Why, "fp32 inside the int8 chain") {
+			t.Errorf("layer %s: why %q", l.Name, l.Why)
+		}
+		if kept[l.Name] && !strings.HasPrefix(l.Impl, "f32 ") {
+			t.Errorf("layer %s kept in fp32 has impl %q", l.Name, l.Impl)
+		}
+	}
+	test := smoothInputs(32, s[1], s[2], 99)
+	agree, worst := agreement(t, m, q, test)
+	t.Logf("top-1 agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
+	if agree < len(test)-1 || worst >= 0.05 {
+		t.Errorf("mixed int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
+	}
+}

@@ -56,6 +56,18 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
         const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
         float out_scale, lcn_error *err);
 
+/* As lcn_i8plan_add_layer; with fp32 != 0 a CONV or FC runs in fp32 inside
+ * the chain (any activation): an int8 layer before it writes fp32, and the
+ * next int8 layer quantizes its output with out_scale (its calibrated
+ * scale), all in NHWC, so the chain is not cut. Also takes a SOFTMAX layer
+ * (fp32, over the channels). */
+lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0,
+        size_t n0, const float *w1, size_t n1, const float *w2, size_t n2, const float *w3,
+        size_t n3, float out_scale, int fp32, lcn_error *err);
+/* Whether lcn_i8plan_finalize times the candidate implementations of each
+ * convolution and keeps the fastest (on: the default) or takes oneDNN's
+ * first choice (off: faster to finalize). Call before finalize. */
+lcn_status lcn_i8plan_set_tuning(lcn_i8plan *p, int on);
 /* Builds the batch-1 primitives once (on the calling thread, with the plan's
  * thread count) to check that oneDNN has int8 kernels for every layer and to
  * record their names. */
@@ -81,6 +93,11 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
 
 /* Frees the instance and its plan reference. NULL is a no-op. */
 lcn_status lcn_i8inst_destroy(lcn_i8inst *s);
+
+/* Testing only: the input quantizer of the chain, fp32 NCHW (n x c x hw)
+ * -> s8 NHWC, sat_s8(rint(x * s)), on nthr threads. */
+lcn_status lcn_test_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr);
 
 #ifdef __cplusplus
 }

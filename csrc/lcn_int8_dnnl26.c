@@ -13,6 +13,7 @@
  * unit with lcn_dnnl26.c (see ../dnn/csrc.c).
  */
 #include <math.h>
+#include <time.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "oneapi/dnnl/dnnl.h"
 #include "oneapi/dnnl/dnnl_debug.h"
 
+#include "lcn_dw8.h"
 #include "lcn_int8.h"
 #include "lcn_internal.h"
 
@@ -32,15 +34,27 @@ struct lcn_i8plan {
     lcn_net net;      /* layers with fp32 weight copies (owned) */
     float in_scale;
     float *out_scale; /* per layer (owned) */
+    unsigned char *fp32; /* per layer: 1 = CONV/FC run in fp32 inside the chain (owned) */
     int cap_scale;
     int threads;
     int refs;
     int finalized;
+    int no_tuning;
     dnnl_engine_t eng;
 };
 
+struct q8_step;
+
+/* A step this library computes itself (no oneDNN primitive): reads and
+ * writes the data handles of st->args at run time; kd holds its
+ * parameters. Returns LCN_OK or fills err. */
+typedef lcn_status (*q8_kernel)(const struct q8_step *st, int nthr, lcn_error *err);
+
 typedef struct q8_step {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim; /* NULL for a custom step */
+    q8_kernel fn;          /* custom step, or NULL */
+    void *kd;              /* custom step parameters (owned, freed with kd_free) */
+    void (*kd_free)(void *);
     int nargs;
     dnnl_exec_arg_t args[5];
 } q8_step;
@@ -102,6 +116,12 @@ lcn_status lcn_i8plan_create(int in_c, int in_h, int in_w, int threads, float in
 lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0, size_t n0,
         const float *w1, size_t n1, const float *w2, size_t n2, const float *w3, size_t n3,
         float out_scale, lcn_error *err) {
+    return lcn_i8plan_add_layer_ex(p, d, w0, n0, w1, n1, w2, n2, w3, n3, out_scale, 0, err);
+}
+
+lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const float *w0,
+        size_t n0, const float *w1, size_t n1, const float *w2, size_t n2, const float *w3,
+        size_t n3, float out_scale, int fp32, lcn_error *err) {
     const float *w[4] = {w0, w1, w2, w3};
     size_t nw[4] = {n0, n1, n2, n3};
     if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
@@ -109,13 +129,14 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
     switch (d->kind) {
         case LCN_LAYER_CONV:
         case LCN_LAYER_FC:
-            if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU &&
+            if (!fp32 && d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU &&
                     d->act.kind != LCN_ACT_HARDSWISH)
                 return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: activation %d", d->act.kind);
             if (!(out_scale > 0) || !isfinite(out_scale))
                 return lcn_err_set(err, LCN_ERR_INVALID, p->net.n, "int8: output scale %g", out_scale);
             break;
         case LCN_LAYER_GAP: break;
+        case LCN_LAYER_SOFTMAX: break;
         case LCN_LAYER_SE:
             if (d->gate.kind != LCN_ACT_HARDSIGMOID && d->gate.kind != LCN_ACT_SIGMOID &&
                     d->gate.kind != LCN_ACT_RELU && d->gate.kind != LCN_ACT_NONE)
@@ -134,11 +155,16 @@ lcn_status lcn_i8plan_add_layer(lcn_i8plan *p, const lcn_layer_desc *d, const fl
         int nc = p->cap_scale ? 2 * p->cap_scale : 16;
         float *ns = realloc(p->out_scale, sizeof *ns * nc);
         if (!ns) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
-        p->out_scale = ns, p->cap_scale = nc;
+        p->out_scale = ns;
+        unsigned char *nf = realloc(p->fp32, (size_t)nc);
+        if (!nf) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+        p->fp32 = nf, p->cap_scale = nc;
     }
     lcn_status rc = lcn_net_add(&p->net, d, w, nw, err);
     if (rc != LCN_OK) return rc;
-    p->out_scale[p->net.n - 1] = (d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC) ? out_scale : 0.f;
+    int conv = d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC;
+    p->out_scale[p->net.n - 1] = conv ? out_scale : 0.f;
+    p->fp32[p->net.n - 1] = (conv && fp32) || d->kind == LCN_LAYER_SOFTMAX;
     return LCN_OK;
 }
 
@@ -163,8 +189,10 @@ static int q8_push_mem(q8_ctx *c, dnnl_memory_t m) {
 
 static void q8_ctx_free(q8_ctx *c) {
     if (!c) return;
-    for (int i = 0; i < c->nsteps; i++)
+    for (int i = 0; i < c->nsteps; i++) {
         if (c->steps[i].prim) dnnl_primitive_destroy(c->steps[i].prim);
+        if (c->steps[i].kd && c->steps[i].kd_free) c->steps[i].kd_free(c->steps[i].kd);
+    }
     free(c->steps);
     for (int i = 0; i < c->nmems; i++) dnnl_memory_destroy(c->mems[i]);
     free(c->mems);
@@ -236,11 +264,255 @@ static lcn_status q8_step_add(q8_b *B, dnnl_primitive_desc_t pd, int nargs, cons
     return LCN_OK;
 }
 
+/* Appends a custom step (takes kd: it is freed with kd_free on failure too). */
+static lcn_status q8_custom_add(q8_b *B, q8_kernel fn, void *kd, void (*kd_free)(void *), int nargs,
+        const dnnl_exec_arg_t *args) {
+    q8_ctx *c = B->c;
+    if (c->nsteps == B->cap) {
+        if (kd && kd_free) kd_free(kd);
+        return lcn_err_set(B->err, LCN_ERR_STATE, -1, "int8: too many steps");
+    }
+    q8_step *st = &c->steps[c->nsteps++];
+    st->fn = fn, st->kd = kd, st->kd_free = kd_free;
+    for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
+    return LCN_OK;
+}
+
+static void *q8_handle(dnnl_memory_t m) {
+    void *h = NULL;
+    dnnl_memory_get_data_handle(m, &h);
+    return h;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define Q8_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define Q8_CLONES
+#endif
+
+/* y = sat_s8(rint(x * s)) as oneDNN's reorders round (to nearest even):
+ * after clamping, adding and subtracting 1.5 * 2^23 rounds to nearest even
+ * in fp32 arithmetic (this file is not built with -ffast-math), which the
+ * compiler vectorizes (rintf it does not). A NaN becomes -128 (oneDNN's
+ * conversion gives some saturated value too). */
+static inline int8_t q8_sat(float v) {
+    v = v > -128.f ? v : -128.f;
+    v = v < 127.f ? v : 127.f;
+    v = (v + 12582912.f) - 12582912.f;
+    return (int8_t)(int)v;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* Pixels i0..i1 of a 3-channel image, 8 at a time with AVX2: round to
+ * nearest even (MXCSR default) after clamping, pack the three bytes of a
+ * pixel into one 32-bit lane, squeeze 4 lanes into 12 bytes. Returns the
+ * first pixel left for the scalar loop. */
+__attribute__((target("avx2"))) static int q8_quant3_avx2(const float *s0, const float *s1,
+        const float *s2, int8_t *d, int i0, int i1, float s) {
+    const __m256 vs = _mm256_set1_ps(s), lo = _mm256_set1_ps(-128.f), hi = _mm256_set1_ps(127.f);
+    const __m256i m = _mm256_set1_epi32(0xff);
+    const __m128i sh = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    int i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 a = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(s0 + i), vs), lo), hi);
+        __m256 b = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(s1 + i), vs), lo), hi);
+        __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(s2 + i), vs), lo), hi);
+        __m256i w = _mm256_or_si256(
+                _mm256_or_si256(_mm256_and_si256(_mm256_cvtps_epi32(a), m),
+                        _mm256_slli_epi32(_mm256_and_si256(_mm256_cvtps_epi32(b), m), 8)),
+                _mm256_slli_epi32(_mm256_and_si256(_mm256_cvtps_epi32(c), m), 16));
+        __m128i w0 = _mm_shuffle_epi8(_mm256_castsi256_si128(w), sh);
+        __m128i w1 = _mm_shuffle_epi8(_mm256_extracti128_si256(w, 1), sh);
+        memcpy(d + 3 * (size_t)i, &w0, 12);
+        memcpy(d + 3 * (size_t)i + 12, &w1, 12);
+    }
+    return i;
+}
+#endif
+
+/* fp32 NCHW -> s8 NHWC with scale s: n samples of c x hw. */
+Q8_CLONES static void q8_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr) {
+    enum { BLK = 512 };
+    long nblk = (hw + BLK - 1) / BLK, total = nblk * n;
+#if defined(__GNUC__) && defined(__x86_64__)
+    int avx2 = __builtin_cpu_supports("avx2");
+#endif
+#pragma omp parallel for num_threads(nthr) if (nthr > 1 && total > 8) schedule(static)
+    for (long k = 0; k < total; k++) {
+        long b = k / nblk;
+        int i0 = (int)(k % nblk) * BLK, i1 = i0 + BLK < hw ? i0 + BLK : hw;
+        const float *sp = src + (size_t)b * c * hw;
+        int8_t *d = dst + (size_t)b * c * hw;
+        if (c == 3) {
+            const float *s0 = sp, *s1 = sp + hw, *s2 = sp + 2 * (size_t)hw;
+            int i = i0;
+#if defined(__GNUC__) && defined(__x86_64__)
+            if (avx2) i = q8_quant3_avx2(s0, s1, s2, d, i0, i1, s);
+#endif
+            for (; i < i1; i++) {
+                d[3 * (size_t)i] = q8_sat(s0[i] * s);
+                d[3 * (size_t)i + 1] = q8_sat(s1[i] * s);
+                d[3 * (size_t)i + 2] = q8_sat(s2[i] * s);
+            }
+            continue;
+        }
+        for (int ch = 0; ch < c; ch++)
+            for (int i = i0; i < i1; i++) d[(size_t)i * c + ch] = q8_sat(sp[(size_t)ch * hw + i] * s);
+    }
+}
+
+lcn_status lcn_test_quantize_nchw(const float *src, int8_t *dst, int n, int c, int hw, float s,
+        int nthr) {
+    if (!src || !dst || n <= 0 || c <= 0 || hw <= 0 || nthr <= 0) return LCN_ERR_INVALID;
+    q8_quantize_nchw(src, dst, n, c, hw, s, nthr);
+    return LCN_OK;
+}
+
+typedef struct q8_quant_kd {
+    int n, c, hw;
+    float s;
+} q8_quant_kd;
+
+static lcn_status q8_quantize_step(const q8_step *st, int nthr, lcn_error *err) {
+    (void)err;
+    const q8_quant_kd *k = st->kd;
+    q8_quantize_nchw(q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), k->n, k->c,
+            k->hw, k->s, nthr);
+    return LCN_OK;
+}
+
 static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     size_t n = strlen(L->impl);
     snprintf(L->impl + n, sizeof L->impl - n, "%s%s%s", n ? " " : "", tag, impl ? impl : "");
+}
+
+/* Times one execution of pd on scratch buffers (filled with a small
+ * constant): the best of a few runs, in seconds (huge when anything fails).
+ * A run slower than 3 x limit ends the timing early (a clear loser). */
+static double q8_time_pd(q8_b *B, const_dnnl_primitive_desc_t pd, double limit) {
+    static const struct {
+        dnnl_query_t q;
+        int idx, arg;
+    } io[] = {{dnnl_query_src_md, 0, DNNL_ARG_SRC}, {dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
+            {dnnl_query_weights_md, 1, DNNL_ARG_BIAS}, {dnnl_query_dst_md, 0, DNNL_ARG_DST},
+            {dnnl_query_scratchpad_md, 0, DNNL_ARG_SCRATCHPAD}};
+    enum { NIO = sizeof io / sizeof io[0] };
+    dnnl_exec_arg_t args[NIO];
+    void *bufs[NIO];
+    int na = 0;
+    double best = 1e30;
+    dnnl_primitive_t prim = NULL;
+    if (dnnl_primitive_create(&prim, pd) != dnnl_success) return best;
+    for (int k = 0; k < NIO; k++) {
+        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, io[k].q, io[k].idx);
+        size_t sz = md ? dnnl_memory_desc_get_size(md) : 0;
+        if (!sz) continue;
+        if (!(bufs[na] = lcn_aligned_alloc(sz))) goto out;
+        memset(bufs[na], 1, sz);
+        if (dnnl_memory_create(&args[na].memory, md, B->p->eng, bufs[na]) != dnnl_success) {
+            free(bufs[na]);
+            goto out;
+        }
+        args[na++].arg = io[k].arg;
+    }
+    for (int r = 0; r < 9; r++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (dnnl_primitive_execute(prim, B->strm, na, args) != dnnl_success ||
+                dnnl_stream_wait(B->strm) != dnnl_success) {
+            best = 1e30;
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (r >= 2 && dt < best) best = dt; /* two warm-up runs */
+        if (r >= 1 && dt > 3 * limit) {
+            best = dt;
+            break;
+        }
+    }
+out:
+    for (int k = 0; k < na; k++) {
+        dnnl_memory_destroy(args[k].memory);
+        free(bufs[k]);
+    }
+    dnnl_primitive_destroy(prim);
+    return best;
+}
+
+/* Whether impl names the same ISA as pd's implementation ("x:avx512_core_vnni"):
+ * kernels for older ISAs and gemm-based ones are not worth the time of
+ * compiling and timing them. */
+static int q8_same_isa(const char *impl, const_dnnl_primitive_desc_t pd) {
+    const char *f = "";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &f);
+    const char *a = strrchr(impl, ':'), *b = strrchr(f, ':');
+    return a && b && !strcmp(a, b);
+}
+
+/* The implementation of op desc od to use: with tuned == NULL oneDNN's first
+ * choice; at plan finalize (timing != 0) the fastest non-reference one for
+ * the same ISA writing the same dst layout as the first, whose name goes to
+ * tuned; when building an instance, the one named tuned (the first if it
+ * is gone). */
+static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
+        char *tuned, size_t cap, int timing, dnnl_primitive_desc_t *out) {
+    *out = NULL;
+    if (!tuned) return dnnl_primitive_desc_create(out, od, attr, B->p->eng, NULL);
+    dnnl_primitive_desc_iterator_t it;
+    dnnl_status_t s = dnnl_primitive_desc_iterator_create(&it, od, attr, B->p->eng, NULL);
+    if (s != dnnl_success) return s;
+    dnnl_primitive_desc_t first = NULL, best = NULL;
+    double tbest = 1e30;
+    do {
+        dnnl_primitive_desc_t c = dnnl_primitive_desc_iterator_fetch(it);
+        if (!c) break;
+        const char *impl = "";
+        dnnl_primitive_desc_query(c, dnnl_query_impl_info_str, 0, &impl);
+        int keep = 0;
+        if (!first) {
+            first = c, keep = 1;
+        } else if (strncmp(impl, "ref", 3) != 0 && q8_same_isa(impl, first) &&
+                   dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(c, dnnl_query_dst_md, 0),
+                           dnnl_primitive_desc_query_md(first, dnnl_query_dst_md, 0))) {
+            keep = 2;
+        }
+        if (!timing) {
+            if (tuned[0] && !strcmp(impl, tuned)) {
+                if (c != first) dnnl_primitive_desc_destroy(first);
+                first = c;
+                break;
+            }
+            if (keep != 1) dnnl_primitive_desc_destroy(c);
+            continue;
+        }
+        if (keep) {
+            double t = strncmp(impl, "ref", 3) ? q8_time_pd(B, c, tbest) : 1e30;
+            if (t < tbest) {
+                if (best && best != first) dnnl_primitive_desc_destroy(best);
+                best = c, tbest = t;
+            } else if (c != first) {
+                dnnl_primitive_desc_destroy(c);
+            }
+        } else {
+            dnnl_primitive_desc_destroy(c);
+        }
+    } while (dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+    dnnl_primitive_desc_iterator_destroy(it);
+    if (timing && best) {
+        if (first && first != best) dnnl_primitive_desc_destroy(first);
+        first = best;
+        const char *impl = "";
+        dnnl_primitive_desc_query(first, dnnl_query_impl_info_str, 0, &impl);
+        snprintf(tuned, cap, "%s", impl);
+    }
+    if (!first) return dnnl_unimplemented;
+    *out = first;
+    return dnnl_success;
 }
 
 /* A convolution: src (s8 or f32 NHWC) -> dst of type ddt. w is OIHW
@@ -250,7 +522,7 @@ static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t 
 static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int ic, int ih,
         int iw, int oc, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl, int pb,
         int pr, int g, const float *w, const float *bias, const float *wscale, const float *os,
-        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record) {
+        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record, int tune) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
     lcn_i8plan *p = B->p;
@@ -277,7 +549,8 @@ static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, in
     Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
     if (os) Q8CHK(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, os), i, "output scales");
     if (ops) Q8CHK(dnnl_primitive_attr_set_post_ops(attr, ops), i, "post_ops");
-    Q8CHK(dnnl_primitive_desc_create(&pd, &cd, attr, p->eng, NULL), i,
+    lcn_layer *TL = &p->net.layers[i];
+    Q8CHK(q8_pick(B, &cd, attr, tune ? TL->tuned : NULL, sizeof TL->tuned, record, &pd), i,
             "convolution primitive_desc_create");
     dnnl_memory_desc_t wpl;
     Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
@@ -310,7 +583,8 @@ done:
     return rc;
 }
 
-/* Average pooling over the whole H x W of src (s8 NHWC) -> s8 [n,C,1,1]. */
+/* Average pooling over the whole H x W of src (NHWC, s8 or f32) -> [n,C,1,1]
+ * of the same type. */
 static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int C, int H,
         int W, dnnl_memory_t *dst, int record) {
     lcn_status rc = LCN_OK;
@@ -321,7 +595,7 @@ static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int
     dnnl_memory_get_memory_desc(src, &smdp);
     dnnl_memory_desc_t dmd;
     dnnl_dims_t dd = {n, C, 1, 1}, st = {1, 1}, ker = {H, W}, pad = {0, 0};
-    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, dnnl_s8, dnnl_nhwc), i, "md");
+    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, smdp->data_type, dnnl_nhwc), i, "md");
     dnnl_pooling_desc_t pdsc;
     Q8CHK(dnnl_pooling_forward_desc_init(&pdsc, dnnl_forward_inference,
                   dnnl_pooling_avg_exclude_padding, smdp, &dmd, st, ker, pad, pad),
@@ -395,21 +669,27 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
     dnnl_primitive_attr_t attr = NULL;
     dnnl_memory_t pooled = NULL, pf = NULL, r = NULL, gte = NULL;
     if ((rc = q8_gap(B, i, "pool=", x, n, C, L->ih, L->iw, &pooled, record)) != LCN_OK) return rc;
-    dnnl_memory_desc_t fmd;
-    dnnl_dims_t fd = {n, C, 1, 1};
-    Q8CHK(dnnl_memory_desc_init_by_tag(&fmd, 4, fd, dnnl_f32, dnnl_nhwc), i, "md");
-    if ((rc = q8_reorder(B, i, "deq=", pooled, &fmd, 1.f / s_x, &pf, 0)) != LCN_OK) return rc;
+    const dnnl_memory_desc_t *pmd;
+    dnnl_memory_get_memory_desc(pooled, &pmd);
+    if (pmd->data_type == dnnl_f32) {
+        pf = pooled; /* x is fp32: no dequantizing */
+    } else {
+        dnnl_memory_desc_t fmd;
+        dnnl_dims_t fd = {n, C, 1, 1};
+        Q8CHK(dnnl_memory_desc_init_by_tag(&fmd, 4, fd, dnnl_f32, dnnl_nhwc), i, "md");
+        if ((rc = q8_reorder(B, i, "deq=", pooled, &fmd, 1.f / s_x, &pf, 0)) != LCN_OK) return rc;
+    }
     lcn_act relu = {LCN_ACT_RELU, 0.f, 0.f};
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &relu, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se post-ops"); goto done; }
     rc = q8_conv(B, i, "fc1=", pf, n, C, 1, 1, R, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[0],
-            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record);
+            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record, 0);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &L->d.gate, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se gate"); goto done; }
     rc = q8_conv(B, i, "fc2=", r, n, R, 1, 1, C, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[2],
-            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record);
+            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record, 0);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     {
@@ -434,6 +714,197 @@ done:
     return rc;
 }
 
+/* Softmax over the channels of src (f32 NHWC) into *dst (created unless given). */
+static lcn_status q8_softmax(q8_b *B, int i, dnnl_memory_t src, dnnl_memory_t *dst, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    const dnnl_memory_desc_t *smdp;
+    dnnl_memory_get_memory_desc(src, &smdp);
+    if (!*dst && (rc = q8_new_mem(B, smdp, i, dst)) != LCN_OK) return rc;
+    dnnl_softmax_desc_t sd;
+    Q8CHK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, smdp, 1), i, "softmax desc");
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    Q8CHK(dnnl_primitive_desc_create(&pd, &sd, attr, B->p->eng, NULL), i,
+            "softmax primitive_desc_create");
+    if (record) q8_impl_append(&B->p->net.layers[i], "f32 ", pd);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
+    rc = q8_step_add(B, pd, 2, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* Converts cur between s8 (scale s) and f32 NHWC: a reorder into a new
+ * memory. to_f32 dequantizes (x / s), else quantizes (x * s). */
+static lcn_status q8_convert(q8_b *B, int i, dnnl_memory_t *cur, float s, int to_f32) {
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(*cur, &md);
+    dnnl_memory_desc_t t = *md;
+    t.data_type = to_f32 ? dnnl_f32 : dnnl_s8;
+    dnnl_memory_desc_t want;
+    lcn_error *err = B->err;
+    lcn_status rc = LCN_OK;
+    Q8CHK(dnnl_memory_desc_init_by_tag(&want, 4, md->dims, t.data_type, dnnl_nhwc), i, "md");
+    dnnl_memory_t dst = NULL;
+    if ((rc = q8_reorder(B, i, "", *cur, &want, to_f32 ? 1.f / s : s, &dst, 0)) != LCN_OK) return rc;
+    *cur = dst;
+done:
+    return rc;
+}
+
+static int q8_is_f32(dnnl_memory_t m) {
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(m, &md);
+    return md->data_type == dnnl_f32;
+}
+
+/* Depthwise int8 convolutions run on lcn_dw8 (faster than oneDNN 2.6's
+ * int8 depthwise on AVX-512 VNNI: 0.45-0.9x its time on the PP-LCNet
+ * shapes); with tuning, only where it measured faster at plan finalize.
+ * LCNET_NO_DW8=1 keeps oneDNN's. */
+typedef struct q8_dw8_kd {
+    lcn_dw8 *k;
+    int n;
+} q8_dw8_kd;
+
+static void q8_dw8_free(void *p) {
+    q8_dw8_kd *kd = p;
+    if (kd) lcn_dw8_destroy(kd->k);
+    free(kd);
+}
+
+static lcn_status q8_dw8_step(const q8_step *st, int nthr, lcn_error *err) {
+    (void)err;
+    const q8_dw8_kd *kd = st->kd;
+    lcn_dw8_run(kd->k, q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), kd->n, nthr);
+    return LCN_OK;
+}
+
+/* Best of 7 runs (after 2 warm-up runs) of lcn_dw8 k (dnnl == NULL) or of
+ * oneDNN's int8 depthwise dnnl on scratch buffers, in seconds. */
+static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
+        size_t out_bytes) {
+    double best = 1e30;
+    int8_t *x = lcn_aligned_alloc(in_bytes);
+    void *y = lcn_aligned_alloc(out_bytes);
+    if (x && y) {
+        memset(x, 1, in_bytes);
+        for (int r = 0; r < 9; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (dnnl) {
+                if (lcn_dw8_dnnl_run(dnnl, x, y, NULL) != LCN_OK) {
+                    best = 1e30;
+                    break;
+                }
+            } else {
+                lcn_dw8_run(k, x, y, n, nthr);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
+}
+
+/* Adds layer i (a depthwise conv on the s8 NHWC src) as an lcn_dw8 step;
+ * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
+ * oneDNN's int8 depthwise was faster at plan finalize (record: both are
+ * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
+static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
+        dnnl_memory_t *dst, int record, int tune, int *used) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    lcn_i8plan *p = B->p;
+    const lcn_layer *L = &p->net.layers[i];
+    const lcn_layer_desc *d = &L->d;
+    *used = 0;
+    const char *off = getenv("LCNET_NO_DW8");
+    if (off && *off && strcmp(off, "0") != 0) return LCN_OK;
+    if (d->kind != LCN_LAYER_CONV || d->groups != L->ic || L->oc != L->ic || d->groups <= 1 ||
+            strcmp(lcn_dw8_isa(), "avx512_vnni") != 0)
+        return LCN_OK;
+    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
+        return LCN_OK;
+    /* the input must be plain s8 NHWC */
+    const dnnl_memory_desc_t *smd;
+    dnnl_memory_get_memory_desc(src, &smd);
+    dnnl_memory_desc_t want;
+    dnnl_dims_t din = {n, L->ic, L->ih, L->iw};
+    Q8CHK(dnnl_memory_desc_init_by_tag(&want, 4, din, dnnl_s8, dnnl_nhwc), i, "md");
+    if (!dnnl_memory_desc_equal(smd, &want)) return LCN_OK;
+    dnnl_memory_desc_t dmd;
+    dnnl_dims_t dd = {n, L->oc, L->oh, L->ow};
+    Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, outf ? dnnl_f32 : dnnl_s8, dnnl_nhwc), i, "md");
+    if (*dst) {
+        const dnnl_memory_desc_t *umd;
+        dnnl_memory_get_memory_desc(*dst, &umd);
+        if (!dnnl_memory_desc_equal(umd, &dmd)) return LCN_OK;
+    }
+    lcn_dw8_desc dd8 = {L->ic, L->ih, L->iw, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
+            d->pad_l, d->pad_b, d->pad_r, d->act.kind, outf, p->threads};
+    lcn_dw8 *k = NULL;
+    if ((rc = lcn_dw8_create(&dd8, L->w[0], L->w[1], s_x, s_y, &k, err)) != LCN_OK) {
+        if (err) err->layer = i;
+        return rc;
+    }
+    int oh, ow;
+    lcn_dw8_out_shape(k, &oh, &ow);
+    if (oh != L->oh || ow != L->ow) {
+        lcn_dw8_destroy(k);
+        return LCN_OK;
+    }
+    if (tune) {
+        lcn_layer *TL = &p->net.layers[i];
+        if (record) {
+            size_t ib = (size_t)n * L->ih * L->iw * L->ic, ob = (size_t)n * oh * ow * L->ic * (outf ? 4 : 1);
+            double t8 = q8_time_dw8(k, NULL, n, p->threads, ib, ob), td = 1e30;
+            lcn_dw8_dnnl *h = NULL;
+            if (lcn_dw8_dnnl_create(&dd8, n, L->w[0], L->w[1], s_x, s_y, &h, NULL) == LCN_OK) {
+                td = q8_time_dw8(NULL, h, n, p->threads, ib, ob);
+                lcn_dw8_dnnl_destroy(h);
+            }
+            TL->tuned[0] = 0;
+            if (!(t8 <= td)) {
+                lcn_dw8_destroy(k);
+                return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
+            }
+            snprintf(TL->tuned, sizeof TL->tuned, "lcn_dw8");
+        } else if (strcmp(TL->tuned, "lcn_dw8") != 0) {
+            lcn_dw8_destroy(k);
+            return LCN_OK;
+        }
+    }
+    q8_dw8_kd *kd = malloc(sizeof *kd);
+    if (!kd) {
+        lcn_dw8_destroy(k);
+        return q8_oom(B, i);
+    }
+    kd->k = k, kd->n = n;
+    if (!*dst && (rc = q8_new_mem(B, &dmd, i, dst)) != LCN_OK) {
+        q8_dw8_free(kd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
+    if ((rc = q8_custom_add(B, q8_dw8_step, kd, q8_dw8_free, 2, args)) != LCN_OK) return rc;
+    if (record) {
+        lcn_layer *Lw = &p->net.layers[i];
+        size_t len = strlen(Lw->impl);
+        snprintf(Lw->impl + len, sizeof Lw->impl - len, "%slcn_dw8:%s", len ? " " : "", lcn_dw8_isa());
+    }
+    *used = 1;
+done:
+    return rc;
+}
+
 /* Builds the context for batch n; record (n == 1 at finalize) stores the
  * implementation names. */
 static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **out, int record,
@@ -454,8 +925,9 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
 
     /* user memories (handles set per run) */
     const lcn_layer *last = &p->net.layers[p->net.n - 1];
-    int direct = (last->d.kind == LCN_LAYER_CONV || last->d.kind == LCN_LAYER_FC) && last->oh == 1 &&
-                 last->ow == 1;
+    int direct = (last->d.kind == LCN_LAYER_CONV || last->d.kind == LCN_LAYER_FC ||
+                         last->d.kind == LCN_LAYER_SOFTMAX) &&
+                 last->oh == 1 && last->ow == 1;
     dnnl_memory_desc_t uin, uout, act;
     dnnl_dims_t din = {n, p->net.in_c, p->net.in_h, p->net.in_w};
     dnnl_dims_t dout = {n, last->oc, last->oh, last->ow};
@@ -468,12 +940,32 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
     /* quantize */
     dnnl_memory_t cur = NULL;
     Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_s8, dnnl_nhwc), -1, "md");
-    if ((rc = q8_reorder(&B, -1, "", c->user_in, &act, p->in_scale, &cur, 0)) != LCN_OK) goto done;
+    if (p->fp32[0]) {
+        /* an fp32 first layer reads the input as it is (transposed to NHWC) */
+        Q8CHK(dnnl_memory_desc_init_by_tag(&act, 4, din, dnnl_f32, dnnl_nhwc), -1, "md");
+        if ((rc = q8_reorder(&B, -1, "", c->user_in, &act, 1.f, &cur, 0)) != LCN_OK) goto done;
+    } else if ((rc = q8_new_mem(&B, &act, -1, &cur)) != LCN_OK) {
+        goto done;
+    } else {
+        q8_quant_kd *kd = malloc(sizeof *kd);
+        if (!kd) { rc = q8_oom(&B, -1); goto done; }
+        *kd = (q8_quant_kd){n, p->net.in_c, p->net.in_h * p->net.in_w, p->in_scale};
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, c->user_in}, {DNNL_ARG_TO, cur}};
+        if ((rc = q8_custom_add(&B, q8_quantize_step, kd, free, 2, args)) != LCN_OK) goto done;
+    }
 
     float s_x = p->in_scale;
     for (int i = 0; i < p->net.n; i++) {
         const lcn_layer *L = &p->net.layers[i];
         const lcn_layer_desc *d = &L->d;
+        int final = direct && i == p->net.n - 1;
+        if (d->kind == LCN_LAYER_SOFTMAX) {
+            if (!q8_is_f32(cur) && (rc = q8_convert(&B, i, &cur, s_x, 1)) != LCN_OK) goto done;
+            dnnl_memory_t dst = final ? c->user_out : NULL;
+            if ((rc = q8_softmax(&B, i, cur, &dst, record)) != LCN_OK) goto done;
+            cur = dst;
+            continue;
+        }
         if (d->kind == LCN_LAYER_SE) {
             if ((rc = q8_se(&B, i, cur, n, s_x, record)) != LCN_OK) goto done;
             continue;
@@ -485,6 +977,11 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             continue;
         }
         int fc = d->kind == LCN_LAYER_FC;
+        int fp = p->fp32[i];
+        if (fp != q8_is_f32(cur) && (rc = q8_convert(&B, i, &cur, s_x, fp)) != LCN_OK) goto done;
+        /* fp32 output for an fp32 consumer, the final 1x1 output, or an fp32 layer */
+        int nextf = i + 1 < p->net.n && p->fp32[i + 1];
+        int outf = fp || final || nextf;
         int g = fc ? 1 : d->groups, oc = L->oc, icg = L->ic / g;
         int kh = fc ? 1 : d->kh, kw = fc ? 1 : d->kw;
         /* per-channel weight scales */
@@ -496,35 +993,47 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         bq = calloc((size_t)oc, sizeof *bq);
         if (!scales || !bq) { rc = lcn_err_set(err, LCN_ERR_NOMEM, i, "oom"); goto done; }
         float *ws = scales, *os = scales + oc;
-        int final = direct && i == p->net.n - 1;
-        float s_y = final ? 1.f : p->out_scale[i];
+        float s_y = outf ? 1.f : p->out_scale[i];
         int fold = d->act.kind == LCN_ACT_NONE;
         for (int o = 0; o < oc; o++) {
             float m = 0.f;
             for (size_t k = 0; k < per; k++) m = fmaxf(m, fabsf(w[o * per + k]));
             ws[o] = m > 0.f ? 127.f / m : 1.f;
             os[o] = (fold ? s_y : 1.f) / (s_x * ws[o]);
-            if (L->w[1]) bq[o] = L->w[1][o] * s_x * ws[o];
+            if (L->w[1]) bq[o] = fp ? L->w[1][o] : L->w[1][o] * s_x * ws[o];
         }
         if (!fold) {
             Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
             if (!q8_act_ops(po, &d->act, s_y)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 post-ops"); goto done; }
         }
         dnnl_memory_t dst = final ? c->user_out : NULL;
-        rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
+        if (!fp && !fc) {
+            int used = 0;
+            rc = q8_dw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, &used);
+            if (rc != LCN_OK) goto done;
+            if (used) {
+                if (po) dnnl_post_ops_destroy(po), po = NULL;
+                cur = dst;
+                s_x = p->out_scale[i];
+                continue;
+            }
+        }
+        rc = q8_conv(&B, i, fp ? "f32 " : "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
                 fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
-                fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, ws, os, po,
-                final ? dnnl_f32 : dnnl_s8, &dst, record);
+                fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, fp ? NULL : ws,
+                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, !p->no_tuning);
         if (po) dnnl_post_ops_destroy(po), po = NULL;
         if (rc != LCN_OK) goto done;
         cur = dst;
-        s_x = s_y;
+        s_x = p->out_scale[i]; /* the calibrated scale, for quantizing an fp32 output later */
     }
-    /* dequantize */
-    if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, 1.f / s_x, &c->user_out, 0)) != LCN_OK)
+    /* back to fp32 NCHW (dequantizing an s8 result) */
+    if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, q8_is_f32(cur) ? 1.f : 1.f / s_x,
+                            &c->user_out, 0)) != LCN_OK)
         goto done;
     /* one scratchpad shared by the steps (they run one after the other) */
     for (int i = 0; i < c->nsteps; i++) {
+        if (!B.pds[i]) continue; /* custom step */
         const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz > scratch_max) scratch_max = sz;
@@ -534,6 +1043,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         if (!c->scratch) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
     }
     for (int i = 0; i < c->nsteps; i++) {
+        if (!B.pds[i]) continue; /* custom step */
         const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz) {
@@ -558,6 +1068,12 @@ done:
         return rc;
     }
     *out = c;
+    return LCN_OK;
+}
+
+lcn_status lcn_i8plan_set_tuning(lcn_i8plan *p, int on) {
+    if (!p || p->finalized) return LCN_ERR_STATE;
+    p->no_tuning = !on;
     return LCN_OK;
 }
 
@@ -596,6 +1112,7 @@ static void q8_plan_unref(lcn_i8plan *p) {
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     lcn_net_free(&p->net);
     free(p->out_scale);
+    free(p->fp32);
     dnnl_engine_destroy(p->eng);
     free(p);
     lcn_live_add(-1);
@@ -653,8 +1170,15 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
     dnnl_memory_set_data_handle_v2(x->user_in, (void *)in, s->strm);
     dnnl_memory_set_data_handle_v2(x->user_out, out, s->strm);
     for (int i = 0; i < x->nsteps; i++) {
-        dnnl_status_t st = dnnl_primitive_execute(x->steps[i].prim, s->strm, x->steps[i].nargs,
-                x->steps[i].args);
+        const q8_step *sp = &x->steps[i];
+        if (sp->fn) {
+            /* oneDNN's CPU stream runs in order on this thread: earlier
+             * primitives have finished (OpenMP runtime) */
+            lcn_status rc = sp->fn(sp, p->threads, err);
+            if (rc != LCN_OK) return rc;
+            continue;
+        }
+        dnnl_status_t st = dnnl_primitive_execute(sp->prim, s->strm, sp->nargs, sp->args);
         if (st != dnnl_success) return q8_dn(err, st, i - 1, "execute");
     }
     dnnl_status_t st = dnnl_stream_wait(s->strm);

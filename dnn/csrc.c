@@ -6,10 +6,11 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: c83fb927a4809e7818fbba73082ead4d1c447c0c352105e3b001e36bde5ac45e
+// csrc sha256: 00aae0ccfa3fb4520c903c0b747bef85c620cd03d57d9a9a02027da94bc3ede9
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
+#include "../csrc/lcn_dw8.c"
 #include "../csrc/lcn_fp32_dwpw.c"
 #include "../csrc/lcn_fp32_stem.c"
 #include "../csrc/lcn_int8_dnnl26.c"

@@ -60,7 +60,7 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 		names[i] = l.Name
 	}
 	h, err := onThrowawayThread(func() (*C.lcn_i8plan, error) {
-		return buildInt8(v, net.InScale, net.OutScales, names)
+		return buildInt8(v, net, names)
 	})
 	if err != nil {
 		return nil, err
@@ -82,7 +82,8 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 	return p, nil
 }
 
-func buildInt8(v *validated, inScale float32, outScales []float32, names []string) (*C.lcn_i8plan, error) {
+func buildInt8(v *validated, net *Int8Net, names []string) (*C.lcn_i8plan, error) {
+	inScale, outScales := net.InScale, net.OutScales
 	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
 	if cerr == nil {
 		return nil, fmt.Errorf("dnn: out of C memory")
@@ -94,14 +95,21 @@ func buildInt8(v *validated, inScale float32, outScales []float32, names []strin
 	}
 	for i := range v.layers {
 		d, ws := layerDesc(&v.layers[i])
-		rc := C.lcn_i8plan_add_layer(h, &d, fptr(ws[0]), C.size_t(len(ws[0])),
+		fp := C.int(0)
+		if net.fp32(i) {
+			fp = 1
+		}
+		rc := C.lcn_i8plan_add_layer_ex(h, &d, fptr(ws[0]), C.size_t(len(ws[0])),
 			fptr(ws[1]), C.size_t(len(ws[1])), fptr(ws[2]), C.size_t(len(ws[2])),
-			fptr(ws[3]), C.size_t(len(ws[3])), C.float(outScales[i]), cerr)
+			fptr(ws[3]), C.size_t(len(ws[3])), C.float(outScales[i]), fp, cerr)
 		if rc != C.LCN_OK {
 			err := cError(rc, cerr, names)
 			C.lcn_i8plan_destroy(h)
 			return nil, err
 		}
+	}
+	if net.NoTuning {
+		C.lcn_i8plan_set_tuning(h, 0)
 	}
 	if rc := C.lcn_i8plan_finalize(h, cerr); rc != C.LCN_OK {
 		err := cError(rc, cerr, names)
@@ -194,4 +202,16 @@ func (inst *Int8Instance) Close() error {
 	}
 	inst.st.close()
 	return nil
+}
+
+// quantizeNCHW runs the int8 chain's input quantizer (tests): src is n×c×hw
+// fp32 NCHW, the result n×hw×c s8 NHWC, sat_s8(rint(x·s)).
+func quantizeNCHW(src []float32, n, c, hw int, s float32, threads int) []int8 {
+	dst := make([]int8, n*c*hw)
+	if len(src) != len(dst) || len(dst) == 0 {
+		panic("quantizeNCHW: bad lengths")
+	}
+	C.lcn_test_quantize_nchw((*C.float)(unsafe.Pointer(&src[0])), (*C.int8_t)(unsafe.Pointer(&dst[0])),
+		C.int(n), C.int(c), C.int(hw), C.float(s), C.int(threads))
+	return dst
 }

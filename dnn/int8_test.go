@@ -83,11 +83,62 @@ func TestInt8MatchesFP32(t *testing.T) {
 	if ok, why := Int8Supported(); !ok {
 		t.Skip(why)
 	}
-	t.Run("convs", func(t *testing.T) { testInt8Net(t, int8Chain(rand.New(rand.NewPCG(1, 2)))) })
-	t.Run("se-head", func(t *testing.T) { testInt8Net(t, int8Head(rand.New(rand.NewPCG(1, 2)))) })
+	t.Run("convs", func(t *testing.T) { testInt8Net(t, int8Chain(rand.New(rand.NewPCG(1, 2))), nil, 0.05) })
+	t.Run("se-head", func(t *testing.T) { testInt8Net(t, int8Head(rand.New(rand.NewPCG(1, 2))), nil, 0.05) })
 }
 
-func testInt8Net(t *testing.T, net *Net) {
+// TestInt8MixedMatchesFP32 runs chains where some convolutions stay fp32
+// inside the int8 chain (s8 <-> f32 conversions in NHWC), a softmax ends
+// it, and an fp32 layer has an activation int8 does not take.
+func TestInt8MixedMatchesFP32(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	head := func() *Net { return int8Head(rand.New(rand.NewPCG(1, 2))) }
+	for _, tc := range []struct {
+		name  string
+		net   func() *Net
+		fp32  []string
+		limit float64 // max |int8 - fp32| as a fraction of the output range
+	}{
+		{"first-fp32", head, []string{"dw1"}, 0.05},
+		{"middle-fp32", head, []string{"pw1", "dw2"}, 0.05},
+		{"se-input-fp32", head, []string{"pw2"}, 0.05},
+		{"tail-fp32", head, []string{"pw3", "head", "fc"}, 0.05},
+		{"alternating", head, []string{"dw1", "dw2", "pw3", "fc"}, 0.05},
+		{"softmax", func() *Net {
+			n := head()
+			n.Layers = append(n.Layers, Layer{Kind: LayerSoftmax, Name: "softmax"})
+			return n
+		}, []string{"head"}, 0.05},
+		{"hardsigmoid-fp32", func() *Net {
+			n := int8Chain(rand.New(rand.NewPCG(1, 2)))
+			n.Layers[1].Act = Act{Kind: ActHardSigmoid, Alpha: 0.2, Beta: 0.5}
+			return n
+		}, []string{"pw1"}, 0.05},
+		// every conv fp32: no quantization at all, so fp32 accuracy
+		{"all-fp32", head, []string{"dw1", "pw1", "dw2", "pw2", "pw3", "head", "fc"}, 1e-5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			net := tc.net()
+			fp := make([]bool, len(net.Layers))
+			for _, name := range tc.fp32 {
+				found := false
+				for i, l := range net.Layers {
+					if l.Name == name {
+						fp[i], found = true, true
+					}
+				}
+				if !found {
+					t.Fatalf("no layer %q", name)
+				}
+			}
+			testInt8Net(t, net, fp, tc.limit)
+		})
+	}
+}
+
+func testInt8Net(t *testing.T, net *Net, fp32 []bool, limit float64) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const batch = 2
 	in := make([]float32, batch*net.InC*net.InH*net.InW)
@@ -95,7 +146,7 @@ func testInt8Net(t *testing.T, net *Net) {
 		in[i] = r.Float32()*4 - 2
 	}
 	// calibrate: max |x| of every layer's output (prefix chains in fp32)
-	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / maxAbs(in), Layers: net.Layers}
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / maxAbs(in), Layers: net.Layers, FP32: fp32}
 	var ref []float32
 	for k := 1; k <= len(net.Layers); k++ {
 		ref = runFP32(t, &Net{InC: net.InC, InH: net.InH, InW: net.InW, Layers: net.Layers[:k]}, in)
@@ -123,9 +174,9 @@ func testInt8Net(t *testing.T, net *Net) {
 		for i, v := range out {
 			worst = max(worst, math.Abs(float64(v-ref[i])))
 		}
-		t.Logf("batch %d: max |int8 - fp32| = %.4f (output range %.3f, %.1f%%)", b, worst, rng, 100*worst/float64(rng))
-		if worst > 0.05*float64(rng) {
-			t.Errorf("batch %d: max error %.4f over 5%% of the output range %.3f", b, worst, rng)
+		t.Logf("batch %d: max |int8 - fp32| = %.4g (output range %.3f, %.3g%%)", b, worst, rng, 100*worst/float64(rng))
+		if worst > limit*float64(rng) {
+			t.Errorf("batch %d: max error %.4g over %g of the output range %.3f", b, worst, limit, rng)
 		}
 	}
 	in1 := in[:len(in)/batch]
@@ -147,8 +198,67 @@ func TestInt8Invalid(t *testing.T) {
 		t.Error("wrong number of scales accepted")
 	}
 	q.OutScales = []float32{1, 1, 1, 1}
-	q.Layers = append([]Layer{{Kind: LayerSoftmax}}, q.Layers[1:]...)
+	layers := q.Layers
+	q.Layers = append([]Layer{{Kind: LayerScale, Factor: 2}}, layers[1:]...)
 	if _, err := CompileInt8(q, Options{}); err == nil {
-		t.Error("softmax accepted")
+		t.Error("scale layer accepted")
+	}
+	q.Layers = layers
+	q.FP32 = []bool{true}
+	if _, err := CompileInt8(q, Options{}); err == nil {
+		t.Error("1 FP32 flag for 4 layers accepted")
+	}
+	q.Layers[1].Act = Act{Kind: ActHardSigmoid, Alpha: 0.2, Beta: 0.5}
+	q.FP32 = nil
+	if _, err := CompileInt8(q, Options{}); err == nil {
+		t.Error("int8 layer with hardsigmoid accepted")
+	}
+	q.FP32 = []bool{false, true, false, false}
+	if _, err := CompileInt8(q, Options{}); err != nil {
+		t.Errorf("fp32 layer with hardsigmoid: %v", err)
+	}
+}
+
+// TestQuantizeInput checks the chain's input quantizer (AVX2 and scalar
+// paths, 3 channels and others, ties, saturation, NaN, odd sizes) against
+// math.RoundToEven.
+func TestQuantizeInput(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct{ n, c, hw, threads int }{
+		{1, 3, 224 * 224, 1}, {2, 3, 37, 1}, {1, 3, 7, 1}, {3, 3, 1031, 2}, {1, 1, 100, 1}, {2, 16, 49, 1}, {1, 5, 600, 2},
+	} {
+		const s = 20
+		src := make([]float32, tc.n*tc.c*tc.hw)
+		for i := range src {
+			switch i % 11 {
+			case 0: // exact ties: k + 0.5 quantized units
+				src[i] = (float32(r.IntN(40)-20) + 0.5) / s
+			case 1:
+				src[i] = float32(r.NormFloat64()) * 1e3 // saturates
+			default:
+				src[i] = (r.Float32()*2 - 1) * 7
+			}
+		}
+		src[len(src)-1] = float32(math.NaN())
+		got := quantizeNCHW(src, tc.n, tc.c, tc.hw, s, tc.threads)
+		bad := 0
+		for b := 0; b < tc.n; b++ {
+			for ch := 0; ch < tc.c; ch++ {
+				for i := 0; i < tc.hw; i++ {
+					x := src[(b*tc.c+ch)*tc.hw+i]
+					want := int8(-128)
+					if !math.IsNaN(float64(x)) {
+						v := math.RoundToEven(float64(x * s))
+						want = int8(max(-128, min(127, v)))
+					}
+					if g := got[(b*tc.hw+i)*tc.c+ch]; g != want {
+						if bad < 5 {
+							t.Errorf("n=%d c=%d hw=%d: [%d,%d,%d] x*s=%v got %d want %d", tc.n, tc.c, tc.hw, b, ch, i, x*s, g, want)
+						}
+						bad++
+					}
+				}
+			}
+		}
 	}
 }

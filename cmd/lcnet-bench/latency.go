@@ -140,7 +140,7 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		med, lo, hi := summarize(lat)
-		r = latencyResult{Model: mf.model, Backend: m.Backend(), Threads: mf.threads, Batch: cfg.batch, Concurrency: cfg.concurrency,
+		r = latencyResult{Model: mf.model, Backend: backendLabel(m), Threads: mf.threads, Batch: cfg.batch, Concurrency: cfg.concurrency,
 			Runs: len(lat), MedianMS: med, MinMS: lo, MaxMS: hi, ImagesPerS: float64(len(lat)*cfg.batch) / wall.Seconds()}
 	}
 	if err != nil {
@@ -164,6 +164,14 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// backendLabel is m's backend, "+int8" when it runs int8 layers.
+func backendLabel(m *lcnet.Model) string {
+	if on, _ := m.Int8(); on {
+		return m.Backend() + "+int8"
+	}
+	return m.Backend()
+}
+
 func printLatency(w io.Writer, r latencyResult) {
 	fmt.Fprintf(w, "%s backend=%s threads=%d batch=%d concurrency=%d runs=%d: median %.3f ms, min %.3f ms, max %.3f ms, %.1f images/s\n",
 		r.Model, r.Backend, r.Threads, r.Batch, r.Concurrency, r.Runs, r.MedianMS, r.MinMS, r.MaxMS, r.ImagesPerS)
@@ -174,11 +182,12 @@ func printLatency(w io.Writer, r latencyResult) {
 // the error is reported in the result.
 func latencyWithPeer(m *lcnet.Model, mf modelFlags, cfg latencyConfig, peer peerSpec, stderr io.Writer) (latencyResult, peerRun, error) {
 	pr := peerRun{spec: peer}
+	pr.int8, _ = m.Int8()
 	pr.version, pr.initErr = initPeer(peer)
 	g := m.Graph()
 	in := randomInput(cfg.batch*graph.Numel(g.InputShape()), mf.seed)
 	out := make([]float32, cfg.batch*graph.Numel(g.OutputShape()))
-	ts := []*target{{backend: m.Backend(), threads: mf.threads, label: mf.model, run: func() error { return m.RunInto(in, cfg.batch, out) }}}
+	ts := []*target{{backend: backendLabel(m), threads: mf.threads, label: mf.model, run: func() error { return m.RunInto(in, cfg.batch, out) }}}
 	var res latencyResult
 	if pr.initErr != nil {
 		res.PeerError = pr.initErr.Error()
@@ -195,8 +204,8 @@ func latencyWithPeer(m *lcnet.Model, mf modelFlags, cfg latencyConfig, peer peer
 			}
 			d := relDiff(out, ps.output())
 			pr.maxDiff, res.MaxRel = d, &d
-			if d > agreeTol {
-				err = fmt.Errorf("outputs disagree: max |ours - %s| / max |ours| = %.2g > %g", peerName, d, agreeTol)
+			if d > pr.tol() {
+				err = fmt.Errorf("outputs disagree: max |ours - %s| / max |ours| = %.2g > %g", peerName, d, pr.tol())
 			}
 			ts = append(ts, &target{backend: peerName, threads: mf.threads, label: peerName, run: ps.run})
 		}

@@ -113,6 +113,15 @@ type peerRun struct {
 	initErr error
 	errs    []string // per scale and thread count, after a successful load
 	maxDiff float64
+	int8    bool // ours ran int8 layers: compared with ORT's fp32 at int8Tol
+}
+
+// tol is the largest max |ours - peer| / max |ours| accepted for this run.
+func (p *peerRun) tol() float64 {
+	if p.int8 {
+		return int8Tol
+	}
+	return agreeTol
 }
 
 func (p *peerRun) ok() bool     { return p.spec.name != "" && p.initErr == nil }

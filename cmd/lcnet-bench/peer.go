@@ -25,6 +25,11 @@ const peerName = "onnxruntime"
 // agreeTol is the largest max |ours - peer| / max |ours| accepted.
 const agreeTol = 1e-4
 
+// int8Tol is agreeTol for an int8 model (ours) against ORT running the same
+// network in fp32: quantization moves outputs by a few percent of their
+// range; more means a broken int8 path, not rounding.
+const int8Tol = 0.05
+
 // parsePeer reads --peer onnxruntime=PATH. An empty flag gives a zero spec.
 func parsePeer(s string) (peerSpec, error) {
 	if s == "" {

@@ -148,7 +148,10 @@ func writePeerNote(w io.Writer, pr *peerRun) {
 		fmt.Fprintf(w, "- **peer error**: %v. The table above is without it.\n", pr.initErr)
 	default:
 		fmt.Fprintf(w, "- ORT: ONNX Runtime %s, CPU execution provider, intra-op threads = t, inter-op threads 1, default graph optimizations, running the engine's own ONNX export (opset %d) of the same network and weights; ratio = our median / ORT's median (below 1: we are faster). Outputs agree to %.2g (max |ours - ORT| / max |ours|; limit %g).\n",
-			pr.version, peerExportOpset, pr.maxDiff, agreeTol)
+			pr.version, peerExportOpset, pr.maxDiff, pr.tol())
+		if pr.int8 {
+			fmt.Fprintf(w, "- ours ran the model's int8 layers (calibration table in the file); ORT ran the same network in fp32.\n")
+		}
 		for _, e := range pr.errs {
 			fmt.Fprintf(w, "- **peer error**: %s\n", e)
 		}
