@@ -108,11 +108,11 @@ func Load(path string, o *OpenOptions) (m *Model, err error) {
 		opts = *o
 	}
 	defer recoverLoad(path, &err)
-	g, cfg, err := importGraph(path, &opts)
+	g, cfg, md, err := importGraph(path, &opts)
 	if err != nil {
 		return nil, err
 	}
-	labels, err := loadInt8Meta(path, &opts, &cfg)
+	labels, err := applyInt8Meta(path, md, &opts, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,8 @@ func LoadGraph(path string, o *OpenOptions) (g *graph.Graph, cfg *preprocess.Con
 		opts = *o
 	}
 	defer recoverLoad(path, &err)
-	return importGraph(path, &opts)
+	g, cfg, _, err = importGraph(path, &opts)
+	return g, cfg, err
 }
 
 // recoverLoad turns a panic in an importer or the planner (a bug: they
@@ -150,14 +151,14 @@ func recoverLoad(path string, err *error) {
 	}
 }
 
-func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config, error) {
+func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config, map[string]string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lcnet: %w", err)
+		return nil, nil, nil, fmt.Errorf("lcnet: %w", err)
 	}
 	limit := o.maxBytes()
 	if !st.IsDir() && st.Size() > limit {
-		return nil, nil, fmt.Errorf("%w: %s is %d bytes, over the limit of %d (OpenOptions.MaxBytes)", ErrTooLarge, path, st.Size(), limit)
+		return nil, nil, nil, fmt.Errorf("%w: %s is %d bytes, over the limit of %d (OpenOptions.MaxBytes)", ErrTooLarge, path, st.Size(), limit)
 	}
 	popt := paddle.Options{InputH: o.InputH, InputW: o.InputW, TextLine: o.TextLine, MaxBytes: limit}
 	dir := filepath.Dir(path)
@@ -169,24 +170,25 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 			if alt := soleModelFile(path); alt != "" {
 				return importGraph(alt, o)
 			}
-			return nil, nil, importErr(path, err)
+			return nil, nil, nil, importErr(path, err)
 		}
 		files := sizeOf(filepath.Join(dir, "inference.json"), filepath.Join(dir, "inference.pdmodel"), filepath.Join(dir, "inference.pdiparams"))
 		if err := checkWeights(g, path, files); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg, err := dirConfig(dir)
-		return g, cfg, err
+		return g, cfg, nil, err
 	}
 	head, err := readHead(path, 256)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	f, ok := Sniff(head)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: %s is not a Paddle, ONNX or safetensors model", ErrUnknownFormat, path)
+		return nil, nil, nil, fmt.Errorf("%w: %s is not a Paddle, ONNX or safetensors model", ErrUnknownFormat, path)
 	}
 	var g *graph.Graph
+	var md map[string]string // ONNX metadata_props
 	switch f {
 	case FormatPIR:
 		g, err = paddle.LoadPIR(path, paramsBeside(path), popt)
@@ -195,27 +197,27 @@ func importGraph(path string, o *OpenOptions) (*graph.Graph, *preprocess.Config,
 	case FormatPdparams:
 		g, err = paddle.LoadPdparams(path, popt)
 	case FormatONNX:
-		g, err = onnx.Load(path, onnx.Options{InputH: o.InputH, InputW: o.InputW, MaxBytes: limit})
+		g, md, err = onnx.LoadWithMetadata(path, onnx.Options{InputH: o.InputH, InputW: o.InputW, MaxBytes: limit})
 	case FormatSafetensors:
 		g, err = loadSafetensors(path, o)
 	}
 	if err != nil {
-		return nil, nil, importErr(path, err)
+		return nil, nil, nil, importErr(path, err)
 	}
 	files := st.Size()
 	if f == FormatPIR || f == FormatProgram {
 		files += sizeOf(paramsBeside(path))
 	}
 	if err := checkWeights(g, path, files); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var cfg *preprocess.Config
 	if f == FormatPIR || f == FormatProgram {
 		if cfg, err = dirConfig(dir); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return g, cfg, nil
+	return g, cfg, md, nil
 }
 
 // importErr prefixes an importer's error with the path, and makes a size

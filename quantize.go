@@ -487,13 +487,10 @@ func (d int8Instance) run(_ context.Context, in []float32, batch int, out []floa
 
 func (d int8Instance) close() error { return d.i.Close() }
 
-// readInt8Metadata returns the calibration table, preprocessing and labels
-// of an ONNX file written by SaveInt8 (nil table when it has none).
-func readInt8Metadata(path string) (*Calibration, []byte, []string, error) {
-	md, err := onnx.LoadMetadata(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// parseInt8Metadata returns the calibration table, preprocessing and
+// labels in the metadata of an ONNX file written by SaveInt8 (nil table
+// when it has none).
+func parseInt8Metadata(path string, md map[string]string) (*Calibration, []byte, []string, error) {
 	var cal *Calibration
 	if s, ok := md[MetaInt8]; ok {
 		cal = &Calibration{}
@@ -515,18 +512,14 @@ func readInt8Metadata(path string) (*Calibration, []byte, []string, error) {
 	return cal, pp, labels, nil
 }
 
-// loadInt8Meta applies the metadata of a file written by SaveInt8: the
-// calibration table (unless o already has one) and the preprocessing; it
-// returns the labels.
-func loadInt8Meta(path string, o *OpenOptions, cfg **preprocess.Config) ([]string, error) {
-	head, err := readHead(path, 256)
-	if err != nil {
-		return nil, nil // a directory
-	}
-	if f, ok := Sniff(head); !ok || f != FormatONNX {
+// applyInt8Meta applies the metadata of an ONNX file written by SaveInt8
+// (md: its metadata_props, nil for other formats): the calibration table
+// (unless o already has one) and the preprocessing; it returns the labels.
+func applyInt8Meta(path string, md map[string]string, o *OpenOptions, cfg **preprocess.Config) ([]string, error) {
+	if md == nil {
 		return nil, nil
 	}
-	cal, pp, labels, err := readInt8Metadata(path)
+	cal, pp, labels, err := parseInt8Metadata(path, md)
 	if err != nil {
 		return nil, err
 	}

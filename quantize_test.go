@@ -102,6 +102,15 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	if on, note := q.Int8(); !on {
 		t.Fatalf("loaded model does not run int8: %s", note)
 	}
+	// a directory holding the file alone loads the same, metadata included
+	qd, err := Load(filepath.Dir(path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, note := qd.Int8(); !on {
+		t.Errorf("model loaded from its directory does not run int8: %s", note)
+	}
+	qd.Close()
 	n8 := 0
 	for _, l := range q.Layers() {
 		// the softmax ends the int8 chain in fp32 ("f32 " impl)

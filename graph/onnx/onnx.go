@@ -66,28 +66,50 @@ func (o Options) withDefaults() Options {
 
 // Load reads the ONNX model at path.
 func Load(path string, opt Options) (*graph.Graph, error) {
+	g, _, err := LoadWithMetadata(path, opt)
+	return g, err
+}
+
+// LoadWithMetadata is Load that also returns the model's metadata_props
+// (see ReadMetadata), reading the file once.
+func LoadWithMetadata(path string, opt Options) (*graph.Graph, map[string]string, error) {
 	opt = opt.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
+		return nil, nil, fmt.Errorf("onnx: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
+		return nil, nil, fmt.Errorf("onnx: %w", err)
 	}
 	if st.Size() > opt.MaxBytes {
-		return nil, fmt.Errorf("onnx: %s: %w: %d bytes, limit %d", path, ErrTooLarge, st.Size(), opt.MaxBytes)
+		return nil, nil, fmt.Errorf("onnx: %s: %w: %d bytes, limit %d", path, ErrTooLarge, st.Size(), opt.MaxBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, opt.MaxBytes+1))
+	var data []byte
+	if st.Mode().IsRegular() {
+		// one allocation of the size Stat reports (checked against
+		// MaxBytes above); a file that grows meanwhile is read up to it
+		data = make([]byte, st.Size())
+		_, err = io.ReadFull(f, data)
+	} else { // a pipe or device: read up to the limit
+		data, err = io.ReadAll(io.LimitReader(f, opt.MaxBytes+1))
+		if err == nil && int64(len(data)) > opt.MaxBytes {
+			err = fmt.Errorf("%w: over %d bytes", ErrTooLarge, opt.MaxBytes)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
+		return nil, nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
 	g, err := Read(data, opt)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
+		return nil, nil, fmt.Errorf("%w (%s)", err, path)
 	}
-	return g, nil
+	md, err := ReadMetadata(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return g, md, nil
 }
 
 // Read builds a graph from a serialized ONNX ModelProto.
