@@ -460,9 +460,18 @@ static int q8_same_isa(const char *impl, const_dnnl_primitive_desc_t pd) {
  * tuned; when building an instance, the one named tuned (the first if it
  * is gone). */
 static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primitive_attr_t attr,
-        char *tuned, size_t cap, int timing, dnnl_primitive_desc_t *out) {
+        char *tuned, size_t cap, int timing, const char *key, dnnl_primitive_desc_t *out) {
     *out = NULL;
     if (!tuned) return dnnl_primitive_desc_create(out, od, attr, B->p->eng, NULL);
+    /* a choice this process made before for the same layer is reused, so
+     * that compiling a model twice gives the same kernels (and outputs) */
+    int ch;
+    float ca, cb;
+    char name[LCN_TUNED_LEN];
+    if (timing && key && choice_get_name(key, &ch, &ca, &cb, name) && cap >= sizeof name) {
+        memcpy(tuned, name, sizeof name);
+        timing = 0;
+    }
     dnnl_primitive_desc_iterator_t it;
     dnnl_status_t s = dnnl_primitive_desc_iterator_create(&it, od, attr, B->p->eng, NULL);
     if (s != dnnl_success) return s;
@@ -509,6 +518,7 @@ static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primit
         const char *impl = "";
         dnnl_primitive_desc_query(first, dnnl_query_impl_info_str, 0, &impl);
         snprintf(tuned, cap, "%s", impl);
+        if (key) choice_put_name(key, 1, (float)(tbest * 1e6), 0.f, tuned);
     }
     if (!first) return dnnl_unimplemented;
     *out = first;
@@ -550,8 +560,12 @@ static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, in
     if (os) Q8CHK(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, os), i, "output scales");
     if (ops) Q8CHK(dnnl_primitive_attr_set_post_ops(attr, ops), i, "post_ops");
     lcn_layer *TL = &p->net.layers[i];
-    Q8CHK(q8_pick(B, &cd, attr, tune ? TL->tuned : NULL, sizeof TL->tuned, record, &pd), i,
-            "convolution primitive_desc_create");
+    char key[128] = "";
+    if (tune && record)
+        layer_key(key, sizeof key, int8 ? (ddt == dnnl_f32 ? "q8f" : "q8") : "q8fp32", TL, p->threads);
+    Q8CHK(q8_pick(B, &cd, attr, tune ? TL->tuned : NULL, sizeof TL->tuned, record, key[0] ? key : NULL,
+                  &pd),
+            i, "convolution primitive_desc_create");
     dnnl_memory_desc_t wpl;
     Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
                   grouped ? dnnl_goihw : dnnl_oihw), i, "md");
@@ -865,15 +879,26 @@ static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, fl
     if (tune) {
         lcn_layer *TL = &p->net.layers[i];
         if (record) {
-            size_t ib = (size_t)n * L->ih * L->iw * L->ic, ob = (size_t)n * oh * ow * L->ic * (outf ? 4 : 1);
-            double t8 = q8_time_dw8(k, NULL, n, p->threads, ib, ob), td = 1e30;
-            lcn_dw8_dnnl *h = NULL;
-            if (lcn_dw8_dnnl_create(&dd8, n, L->w[0], L->w[1], s_x, s_y, &h, NULL) == LCN_OK) {
-                td = q8_time_dw8(NULL, h, n, p->threads, ib, ob);
-                lcn_dw8_dnnl_destroy(h);
+            /* timed once per process and layer shape (same choice on
+             * every compile of a model) */
+            char key[128] = "";
+            layer_key(key, sizeof key, outf ? "dw8f" : "dw8", L, p->threads);
+            int use;
+            float t8, td;
+            if (!choice_get(key, &use, &t8, &td)) {
+                size_t ib = (size_t)n * L->ih * L->iw * L->ic, ob = (size_t)n * oh * ow * L->ic * (outf ? 4 : 1);
+                double a = q8_time_dw8(k, NULL, n, p->threads, ib, ob), b = 1e30;
+                lcn_dw8_dnnl *h = NULL;
+                if (lcn_dw8_dnnl_create(&dd8, n, L->w[0], L->w[1], s_x, s_y, &h, NULL) == LCN_OK) {
+                    b = q8_time_dw8(NULL, h, n, p->threads, ib, ob);
+                    lcn_dw8_dnnl_destroy(h);
+                }
+                use = a <= b;
+                t8 = (float)(a * 1e6), td = (float)(b * 1e6);
+                choice_put(key, use, t8, td);
             }
             TL->tuned[0] = 0;
-            if (!(t8 <= td)) {
+            if (!use) {
                 lcn_dw8_destroy(k);
                 return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
             }

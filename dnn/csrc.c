@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 00aae0ccfa3fb4520c903c0b747bef85c620cd03d57d9a9a02027da94bc3ede9
+// csrc sha256: e54da0f75e530864c03bf21989414f8cd6d9958b7e0f95aa52fcadf58490a418
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

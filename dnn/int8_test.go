@@ -5,6 +5,7 @@ package dnn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -260,5 +261,49 @@ func TestQuantizeInput(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestInt8ChoicesRepeat compiles one int8 chain twice: the timed kernel
+// choices (oneDNN implementations, lcn_dw8 or not) are remembered per
+// process, so both plans use the same kernels and give the same bits.
+func TestInt8ChoicesRepeat(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	net := int8Head(rand.New(rand.NewPCG(1, 2)))
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
+	for range net.Layers {
+		q.OutScales = append(q.OutScales, 127/1.5)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	in := make([]float32, net.InC*net.InH*net.InW)
+	for i := range in {
+		in[i] = r.Float32()*4 - 2
+	}
+	var outs [2][]float32
+	var impls [2][]string
+	for k := range outs {
+		p, err := CompileInt8(q, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := p.NewInstance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[k] = make([]float32, 10)
+		if err := inst.Run(in, 1, outs[k]); err != nil {
+			t.Fatal(err)
+		}
+		impls[k] = p.LayerImpls()
+		inst.Close()
+		p.Close()
+	}
+	if !slices.Equal(impls[0], impls[1]) {
+		t.Errorf("impls differ:\n%q\n%q", impls[0], impls[1])
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Errorf("outputs differ: %v vs %v", outs[0], outs[1])
 	}
 }
