@@ -481,8 +481,11 @@ lcn_status lcn_test_fail_layer(int layer) {
 }
 
 /* Times one execution of pd on zeroed scratch buffers: the best of a few
- * runs, in seconds (a huge value when anything fails). */
-static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
+ * runs, in seconds (a huge value when anything fails). A run slower than
+ * 3 x limit ends the timing early (a clear loser; limit 1e30: no limit).
+ * Also used by lcn_int8_dnnl26.c (same translation unit). */
+static double time_pd_on(dnnl_engine_t eng, dnnl_stream_t strm, const_dnnl_primitive_desc_t pd,
+        double limit) {
     static const int io[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
             DNNL_ARG_SCRATCHPAD, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS,
             DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS};
@@ -501,7 +504,7 @@ static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
         bufs[na] = lcn_aligned_alloc(sz);
         if (!bufs[na]) goto out;
         memset(bufs[na], 0, sz);
-        if (dnnl_memory_create(&args[na].memory, md, B->p->eng, bufs[na]) != dnnl_success) {
+        if (dnnl_memory_create(&args[na].memory, md, eng, bufs[na]) != dnnl_success) {
             free(bufs[na]);
             goto out;
         }
@@ -510,14 +513,18 @@ static double time_pd(lcn_builder *B, dnnl_primitive_desc_t pd) {
     for (int r = 0; r < 7; r++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (dnnl_primitive_execute(prim, B->strm, na, args) != dnnl_success ||
-                dnnl_stream_wait(B->strm) != dnnl_success) {
+        if (dnnl_primitive_execute(prim, strm, na, args) != dnnl_success ||
+                dnnl_stream_wait(strm) != dnnl_success) {
             best = 1e30;
             break;
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         if (r >= 2 && dt < best) best = dt; /* two warm-up runs */
+        if (r >= 1 && dt > 3 * limit) {
+            best = dt;
+            break;
+        }
     }
 out:
     for (int i = 0; i < na; i++) {
@@ -526,6 +533,10 @@ out:
     }
     dnnl_primitive_destroy(prim);
     return best;
+}
+
+static double time_pd(lcn_builder *B, const_dnnl_primitive_desc_t pd) {
+    return time_pd_on(B->p->eng, B->strm, pd, 1e30);
 }
 
 /* Picks an implementation among those that read t as it is (no reorder),
@@ -570,7 +581,7 @@ static lcn_status pick_pd(lcn_builder *B, const_dnnl_op_desc_t od, const_dnnl_pr
         double best = 1e30;
         pick = 0;
         for (int i = 0; i < n; i++) {
-            double dt = time_pd(B, cands[i]);
+            double dt = time_pd_on(B->p->eng, B->strm, cands[i], best);
             if (dt < best) best = dt, pick = i;
         }
     } else if (n > 0) {

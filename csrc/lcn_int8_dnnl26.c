@@ -390,60 +390,6 @@ static void q8_impl_append(lcn_layer *L, const char *tag, dnnl_primitive_desc_t 
     snprintf(L->impl + n, sizeof L->impl - n, "%s%s%s", n ? " " : "", tag, impl ? impl : "");
 }
 
-/* Times one execution of pd on scratch buffers (filled with a small
- * constant): the best of a few runs, in seconds (huge when anything fails).
- * A run slower than 3 x limit ends the timing early (a clear loser). */
-static double q8_time_pd(q8_b *B, const_dnnl_primitive_desc_t pd, double limit) {
-    static const struct {
-        dnnl_query_t q;
-        int idx, arg;
-    } io[] = {{dnnl_query_src_md, 0, DNNL_ARG_SRC}, {dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
-            {dnnl_query_weights_md, 1, DNNL_ARG_BIAS}, {dnnl_query_dst_md, 0, DNNL_ARG_DST},
-            {dnnl_query_scratchpad_md, 0, DNNL_ARG_SCRATCHPAD}};
-    enum { NIO = sizeof io / sizeof io[0] };
-    dnnl_exec_arg_t args[NIO];
-    void *bufs[NIO];
-    int na = 0;
-    double best = 1e30;
-    dnnl_primitive_t prim = NULL;
-    if (dnnl_primitive_create(&prim, pd) != dnnl_success) return best;
-    for (int k = 0; k < NIO; k++) {
-        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, io[k].q, io[k].idx);
-        size_t sz = md ? dnnl_memory_desc_get_size(md) : 0;
-        if (!sz) continue;
-        if (!(bufs[na] = lcn_aligned_alloc(sz))) goto out;
-        memset(bufs[na], 1, sz);
-        if (dnnl_memory_create(&args[na].memory, md, B->p->eng, bufs[na]) != dnnl_success) {
-            free(bufs[na]);
-            goto out;
-        }
-        args[na++].arg = io[k].arg;
-    }
-    for (int r = 0; r < 9; r++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (dnnl_primitive_execute(prim, B->strm, na, args) != dnnl_success ||
-                dnnl_stream_wait(B->strm) != dnnl_success) {
-            best = 1e30;
-            break;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        if (r >= 2 && dt < best) best = dt; /* two warm-up runs */
-        if (r >= 1 && dt > 3 * limit) {
-            best = dt;
-            break;
-        }
-    }
-out:
-    for (int k = 0; k < na; k++) {
-        dnnl_memory_destroy(args[k].memory);
-        free(bufs[k]);
-    }
-    dnnl_primitive_destroy(prim);
-    return best;
-}
-
 /* Whether impl names the same ISA as pd's implementation ("x:avx512_core_vnni"):
  * kernels for older ISAs and gemm-based ones are not worth the time of
  * compiling and timing them. */
@@ -500,7 +446,7 @@ static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primit
             continue;
         }
         if (keep) {
-            double t = strncmp(impl, "ref", 3) ? q8_time_pd(B, c, tbest) : 1e30;
+            double t = strncmp(impl, "ref", 3) ? time_pd_on(B->p->eng, B->strm, c, tbest) : 1e30;
             if (t < tbest) {
                 if (best && best != first) dnnl_primitive_desc_destroy(best);
                 best = c, tbest = t;

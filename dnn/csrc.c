@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e54da0f75e530864c03bf21989414f8cd6d9958b7e0f95aa52fcadf58490a418
+// csrc sha256: d12d02144eef8d8152da7985abb391b2cb4324fe2185b21a480a4ecc2ecca234
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
