@@ -542,7 +542,8 @@ type SensitivityOptions struct {
 	// when it would still hold with one more disagreement, counting only
 	// robust agreements (Agreement.Robust): margins for the inputs the
 	// search did not see (with 192 inputs and 0.99 this asks for 192/192,
-	// with 200 for 199/200).
+	// with 200 for 199/200; with 64, where 0.99 leaves none to spare,
+	// 64/64).
 	MinAgreement float64
 	// MaxEvals caps the number of int8 models built and evaluated (each
 	// layer alone once, then the whole model after each move to fp32).
@@ -558,7 +559,8 @@ type SensitivityOptions struct {
 type Agreement struct {
 	Agree, N int // same argmax
 	// Robust counts the agreeing inputs whose int8 lead of the top class
-	// over the runner-up is at least half of fp32's: not close to a flip.
+	// over the runner-up is at least half of fp32's (not close to a flip),
+	// or where fp32 itself is a near tie (lead under tieMargin).
 	Robust       int
 	MaxProbDiff  float64 // max over inputs and classes of |p_int8 - p_fp32|
 	MeanProbDiff float64 // mean over inputs of max over classes
@@ -568,8 +570,19 @@ type Agreement struct {
 // disagreement to spare, counting only robust agreements (see
 // SensitivityOptions.MinAgreement).
 func (a Agreement) meets(target float64) bool {
-	return a.N > 0 && float64(a.Robust-1)/float64(a.N) >= target
+	if a.N == 0 {
+		return false
+	}
+	need := int(math.Ceil(target*float64(a.N) - 1e-9))
+	if need < a.N {
+		need++ // one to spare, where the set is large enough to have one
+	}
+	return a.Robust >= need
 }
+
+// tieMargin is the lead (in probability) under which fp32's top-1 counts
+// as a near tie: int8 is not asked to keep that lead.
+const tieMargin = 0.01
 
 // margin is how far class top leads the best other class of p.
 func margin(p []float32, top int) float64 {
@@ -677,7 +690,7 @@ func (m *Model) Sensitivity(cal *Calibration, inputs [][]float32, o *Sensitivity
 			a.N++
 			if top := argmax32(ref[i]); argmax32(y) == top {
 				a.Agree++
-				if margin(y, top) >= margin(ref[i], top)/2 {
+				if m32 := margin(ref[i], top); m32 < tieMargin || margin(y, top) >= m32/2 {
 					a.Robust++
 				}
 			}
@@ -754,7 +767,7 @@ func (m *Model) Sensitivity(cal *Calibration, inputs [][]float32, o *Sensitivity
 			return nil, nil, err
 		}
 		if note != "" { // nothing int8 left
-			rep.After = Agreement{Agree: len(inputs), N: len(inputs)}
+			rep.After = Agreement{Agree: len(inputs), Robust: len(inputs), N: len(inputs)}
 			rep.Met = true
 			return out, rep, nil
 		}

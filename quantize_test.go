@@ -400,3 +400,22 @@ func testMixedChain(t *testing.T, m *Model, base *Calibration, keep []string) {
 		t.Errorf("mixed int8 vs fp32: agreement %d/%d, max prob diff %.4f", agree, len(test), worst)
 	}
 }
+
+func TestAgreementMeets(t *testing.T) {
+	for _, tc := range []struct {
+		robust, n int
+		target    float64
+		want      bool
+	}{
+		{64, 64, 0.99, true}, {63, 64, 0.99, false},
+		{192, 192, 0.99, true}, {191, 192, 0.99, false},
+		{199, 200, 0.99, true}, {198, 200, 0.99, false},
+		{96, 100, 0.95, true}, {95, 100, 0.95, false},
+		{1, 1, 0.99, true}, {0, 1, 0.99, false}, {0, 0, 0.5, false},
+	} {
+		a := Agreement{Agree: tc.robust, Robust: tc.robust, N: tc.n}
+		if got := a.meets(tc.target); got != tc.want {
+			t.Errorf("%d/%d robust at %v: meets = %v, want %v", tc.robust, tc.n, tc.target, got, tc.want)
+		}
+	}
+}
