@@ -70,7 +70,10 @@ func agreement(t *testing.T, m, q *Model, inputs [][]float32) (agree int, worst 
 	return agree, worst
 }
 
-func TestQuantizeRoundTrip(t *testing.T) {
+// calibratedQuarter is the built-in x0.25 (synthetic weights) with a
+// table calibrated on 16 smooth inputs; it skips without oneDNN int8.
+func calibratedQuarter(t *testing.T) (*Model, *Calibration) {
+	t.Helper()
 	if !dnn.Available() {
 		t.Skip("needs oneDNN")
 	}
@@ -81,12 +84,19 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
 	s := m.InputShape()
 	cal, err := m.Calibrate(smoothInputs(16, s[1], s[2], 1), nil)
 	if err != nil {
+		m.Close()
 		t.Fatal(err)
 	}
+	return m, cal
+}
+
+func TestQuantizeRoundTrip(t *testing.T) {
+	m, cal := calibratedQuarter(t)
+	defer m.Close()
+	s := m.InputShape()
 	if len(cal.Int8Nodes()) == 0 {
 		t.Fatal("no int8 nodes")
 	}
@@ -319,22 +329,8 @@ const quantTextlineModel = "third_party/models/pplcnet_x0_25_textline_ori/paddle
 // network stays one segment (no NCHW fp32 boundaries), Layers says so, and
 // the outputs still agree with fp32.
 func TestInt8MixedChain(t *testing.T) {
-	if !dnn.Available() {
-		t.Skip("needs oneDNN")
-	}
-	if ok, why := dnn.Int8Supported(); !ok {
-		t.Skip(why)
-	}
-	m, err := BuiltIn("pplcnet_x0_25", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, cal := calibratedQuarter(t)
 	defer m.Close()
-	s := m.InputShape()
-	cal, err := m.Calibrate(smoothInputs(16, s[1], s[2], 1), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// a hand-picked set, then random ones (every conv but the first may
 	// be kept in fp32: the chain starts at the first int8 node)
 	sets := [][]string{{"blocks3.1.dw_conv.conv", "blocks5.2.pw_conv.conv", "last_conv", "fc"}}

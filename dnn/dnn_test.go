@@ -287,30 +287,36 @@ func TestStem(t *testing.T) {
 func TestChoicesRepeat(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 64, 48, 10)
 	in := randSlice(rand.New(rand.NewPCG(1, 2)), 3*64*48, 1)
-	var outs [2][]float32
-	var impls [2][]string
-	for k := range outs {
+	checkRepeat(t, func() ([]string, []float32) {
 		p, err := Compile(net, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		inst, err := p.NewInstance()
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs[k] = make([]float32, 10)
-		if err := inst.Run(in, 1, outs[k]); err != nil {
+		defer inst.Close()
+		out := make([]float32, 10)
+		if err := inst.Run(in, 1, out); err != nil {
 			t.Fatal(err)
 		}
-		impls[k] = p.LayerImpls()
-		inst.Close()
-		p.Close()
+		return p.LayerImpls(), out
+	})
+}
+
+// checkRepeat compiles and runs twice (compile returns the layer impls and
+// the output): the same kernels and the same bits both times.
+func checkRepeat(t *testing.T, compile func() ([]string, []float32)) {
+	t.Helper()
+	impls0, out0 := compile()
+	impls1, out1 := compile()
+	if !slices.Equal(impls0, impls1) {
+		t.Errorf("impls differ:\n%q\n%q", impls0, impls1)
 	}
-	if !slices.Equal(impls[0], impls[1]) {
-		t.Errorf("impls differ:\n%q\n%q", impls[0], impls[1])
-	}
-	if !slices.Equal(outs[0], outs[1]) {
-		t.Errorf("outputs differ: %v vs %v", outs[0], outs[1])
+	if !slices.Equal(out0, out1) {
+		t.Errorf("outputs differ: %v vs %v", out0, out1)
 	}
 }
 

@@ -5,7 +5,6 @@ package dnn
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -281,29 +280,21 @@ func TestInt8ChoicesRepeat(t *testing.T) {
 	for i := range in {
 		in[i] = r.Float32()*4 - 2
 	}
-	var outs [2][]float32
-	var impls [2][]string
-	for k := range outs {
+	checkRepeat(t, func() ([]string, []float32) {
 		p, err := CompileInt8(q, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer p.Close()
 		inst, err := p.NewInstance()
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs[k] = make([]float32, 10)
-		if err := inst.Run(in, 1, outs[k]); err != nil {
+		defer inst.Close()
+		out := make([]float32, 10)
+		if err := inst.Run(in, 1, out); err != nil {
 			t.Fatal(err)
 		}
-		impls[k] = p.LayerImpls()
-		inst.Close()
-		p.Close()
-	}
-	if !slices.Equal(impls[0], impls[1]) {
-		t.Errorf("impls differ:\n%q\n%q", impls[0], impls[1])
-	}
-	if !slices.Equal(outs[0], outs[1]) {
-		t.Errorf("outputs differ: %v vs %v", outs[0], outs[1])
-	}
+		return p.LayerImpls(), out
+	})
 }
