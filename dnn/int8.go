@@ -30,6 +30,7 @@ type i8planState struct {
 	impls []string
 	in    shape
 	out   shape
+	thr   int // OpenMP threads per instance
 }
 
 func (s *i8planState) release() bool {
@@ -65,7 +66,7 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &i8planState{h: h, names: names, in: v.in, out: v.out}
+	st := &i8planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
 	st.impls = make([]string, len(names))
 	for i := range names {
 		var s *C.char
@@ -167,11 +168,20 @@ func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
 		return nil, ErrClosed
 	}
 	plan := ps.h
-	st, err := startWorker(ps.in, ps.out, ps.names, func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
+	create := func(cerr *C.lcn_error) (cInstance, C.lcn_status) {
 		var h *C.lcn_i8inst
 		rc := C.lcn_i8inst_create(plan, &h, cerr)
 		return int8Inst{h}, rc
-	})
+	}
+	var st *instState
+	var err error
+	if ps.thr == 1 && directRuns {
+		// lcn_i8inst_run sets the OpenMP thread count on every call, and
+		// lcn_dw8 steps use OpenMP only with 2+ threads (see startDirect)
+		st, err = startDirect(ps.in, ps.out, ps.names, create)
+	} else {
+		st, err = startWorker(ps.in, ps.out, ps.names, create)
+	}
 	if err != nil {
 		return nil, err
 	}

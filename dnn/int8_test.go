@@ -3,8 +3,10 @@
 package dnn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -297,4 +299,62 @@ func TestInt8ChoicesRepeat(t *testing.T) {
 		}
 		return p.LayerImpls(), out
 	})
+}
+
+// TestInt8Threads runs one int8 chain on a 1-thread instance (run on the
+// caller's thread) and a 2-thread one (run by the OS-locked worker), from
+// several goroutines: both agree within a quantization step or two.
+func TestInt8Threads(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	net := int8Head(rand.New(rand.NewPCG(1, 2)))
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
+	for range net.Layers {
+		q.OutScales = append(q.OutScales, 127/1.5)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	in := make([]float32, net.InC*net.InH*net.InW)
+	for i := range in {
+		in[i] = r.Float32()*4 - 2
+	}
+	var outs [2][]float32
+	for k, thr := range []int{1, 2} {
+		p, err := CompileInt8(q, Options{Threads: thr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := p.NewInstance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[k] = make([]float32, 10)
+		if err := inst.Run(in, 1, outs[k]); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 4)
+		for range 4 { // calls from several goroutines: the same bits
+			go func() {
+				out := make([]float32, 10)
+				err := inst.Run(in, 1, out)
+				if err == nil && !slices.Equal(out, outs[k]) {
+					err = fmt.Errorf("threads=%d: %v, then %v", thr, outs[k], out)
+				}
+				done <- err
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+		inst.Close()
+		p.Close()
+	}
+	rng := maxAbs(outs[0])
+	for i := range outs[0] {
+		if d := math.Abs(float64(outs[0][i] - outs[1][i])); d > 0.02*float64(rng) {
+			t.Errorf("out[%d]: 1 thread %v, 2 threads %v", i, outs[0][i], outs[1][i])
+		}
+	}
 }
