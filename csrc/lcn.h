@@ -169,6 +169,19 @@ lcn_status lcn_test_dwpw(int mode);
  * never, 1 whenever the kernel supports the layer. Process-wide. */
 lcn_status lcn_test_stem(int mode);
 
+/* The kernel choices this process has timed (fp32 and int8 plans), so that
+ * a caller can keep them across processes. Entry i (0 <= i < count): key
+ * (< 128 bytes), choice, the two times measured (us) and an implementation
+ * name (< 64 bytes), copied into the caller's buffers. lcn_choice_put adds
+ * or replaces an entry (ignored when the table, 512 entries, is full);
+ * keys and names longer than the limits are refused. lcn_choices_reset
+ * forgets them all (tests). */
+lcn_status lcn_choices_count(int *n);
+lcn_status lcn_choice_at(int i, char *key, size_t keycap, int *choice, float *a, float *b,
+        char *name, size_t namecap);
+lcn_status lcn_choice_put(const char *key, int choice, float a, float b, const char *name);
+lcn_status lcn_choices_reset(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -757,6 +757,46 @@ static void choice_put(const char *key, int choice, float a, float b) {
     choice_put_name(key, choice, a, b, NULL);
 }
 
+lcn_status lcn_choices_count(int *n) {
+    if (!n) return LCN_ERR_INVALID;
+    pthread_mutex_lock(&lcn_choice_mu);
+    *n = lcn_nchoices;
+    pthread_mutex_unlock(&lcn_choice_mu);
+    return LCN_OK;
+}
+
+lcn_status lcn_choice_at(int i, char *key, size_t keycap, int *choice, float *a, float *b,
+        char *name, size_t namecap) {
+    if (!key || !choice || !a || !b || !name || keycap < sizeof lcn_choices[0].key ||
+            namecap < sizeof lcn_choices[0].name)
+        return LCN_ERR_INVALID;
+    lcn_status rc = LCN_ERR_INVALID;
+    pthread_mutex_lock(&lcn_choice_mu);
+    if (i >= 0 && i < lcn_nchoices) {
+        memcpy(key, lcn_choices[i].key, sizeof lcn_choices[i].key);
+        memcpy(name, lcn_choices[i].name, sizeof lcn_choices[i].name);
+        *choice = lcn_choices[i].choice, *a = lcn_choices[i].a, *b = lcn_choices[i].b;
+        rc = LCN_OK;
+    }
+    pthread_mutex_unlock(&lcn_choice_mu);
+    return rc;
+}
+
+lcn_status lcn_choice_put(const char *key, int choice, float a, float b, const char *name) {
+    if (!key || !key[0] || strlen(key) >= sizeof lcn_choices[0].key ||
+            (name && strlen(name) >= sizeof lcn_choices[0].name))
+        return LCN_ERR_INVALID;
+    choice_put_name(key, choice, a, b, name);
+    return LCN_OK;
+}
+
+lcn_status lcn_choices_reset(void) {
+    pthread_mutex_lock(&lcn_choice_mu);
+    lcn_nchoices = 0;
+    pthread_mutex_unlock(&lcn_choice_mu);
+    return LCN_OK;
+}
+
 /* "kind" + a layer's shape, for choice_get/choice_put. */
 static void layer_key(char *key, size_t cap, const char *kind, const lcn_layer *L, int threads) {
     const lcn_layer_desc *d = &L->d;

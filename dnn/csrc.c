@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: d12d02144eef8d8152da7985abb391b2cb4324fe2185b21a480a4ecc2ecca234
+// csrc sha256: c06569611139b3958c591fd91fe3dd916117daff1dcddc690f77a1dc8c275824
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
