@@ -156,13 +156,7 @@ func Compile(net *Net, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	st := &planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
-	st.impls = make([]string, len(names))
-	for i := range names {
-		var s *C.char
-		if C.lcn_plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
-			st.impls[i] = C.GoString(s)
-		}
-	}
+	st.impls = layerImpls(len(names), func(i C.int, s **C.char) C.lcn_status { return C.lcn_plan_layer_impl(h, i, s) })
 	p := &Plan{st: st}
 	runtime.AddCleanup(p, func(s *planState) {
 		if s.release() {
@@ -170,6 +164,18 @@ func Compile(net *Net, opt Options) (*Plan, error) {
 		}
 	}, st)
 	return p, nil
+}
+
+// layerImpls reads the implementation names of n layers with get.
+func layerImpls(n int, get func(C.int, **C.char) C.lcn_status) []string {
+	impls := make([]string, n)
+	for i := range impls {
+		var s *C.char
+		if get(C.int(i), &s) == C.LCN_OK {
+			impls[i] = C.GoString(s)
+		}
+	}
+	return impls
 }
 
 // buildPlan creates, fills and finalizes the C plan.
@@ -341,8 +347,9 @@ type instState struct {
 	names   []string
 }
 
-// NewInstance starts an instance: a worker goroutine locked to its own OS
-// thread creates the C instance and will run every inference.
+// NewInstance starts an instance. With one thread it runs every inference
+// on the calling goroutine's thread; with more, a worker goroutine locked
+// to its own OS thread creates the C instance and runs every inference.
 func (p *Plan) NewInstance() (*Instance, error) {
 	if p == nil || p.st == nil {
 		return nil, ErrClosed
@@ -359,23 +366,31 @@ func (p *Plan) NewInstance() (*Instance, error) {
 		rc := C.lcn_inst_create(plan, &h, cerr)
 		return fp32Inst{h}, rc
 	}
-	var st *instState
-	var err error
-	if ps.thr == 1 && directRuns {
-		st, err = startDirect(ps.in, ps.out, ps.names, create)
-	} else {
-		st, err = startWorker(ps.in, ps.out, ps.names, create)
-	}
+	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, create)
 	if err != nil {
 		return nil, err
 	}
 	inst := &Instance{st: st}
-	runtime.AddCleanup(inst, func(s *instState) {
+	closeOnCollect(inst, st)
+	return inst, nil
+}
+
+// startInstance makes an instance with create: on the caller's thread for
+// single-threaded plans (startDirect), else on a worker (startWorker).
+func startInstance(thr int, in, out shape, names []string, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
+	if thr == 1 && directRuns {
+		return startDirect(in, out, names, create)
+	}
+	return startWorker(in, out, names, create)
+}
+
+// closeOnCollect closes st, counting a leak, if obj is collected unclosed.
+func closeOnCollect[T any](obj *T, st *instState) {
+	runtime.AddCleanup(obj, func(s *instState) {
 		if s.close() {
 			leaked.Add(1)
 		}
 	}, st)
-	return inst, nil
 }
 
 // cInstance is a C instance as a worker drives it: fp32 NCHW in, fp32 out.

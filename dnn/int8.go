@@ -67,13 +67,7 @@ func CompileInt8(net *Int8Net, opt Options) (*Int8Plan, error) {
 		return nil, err
 	}
 	st := &i8planState{h: h, names: names, in: v.in, out: v.out, thr: v.thr}
-	st.impls = make([]string, len(names))
-	for i := range names {
-		var s *C.char
-		if C.lcn_i8plan_layer_impl(h, C.int(i), &s) == C.LCN_OK {
-			st.impls[i] = C.GoString(s)
-		}
-	}
+	st.impls = layerImpls(len(names), func(i C.int, s **C.char) C.lcn_status { return C.lcn_i8plan_layer_impl(h, i, s) })
 	p := &Int8Plan{st: st}
 	runtime.AddCleanup(p, func(s *i8planState) {
 		if s.release() {
@@ -156,7 +150,9 @@ func (i int8Inst) run(r runReq, cerr *C.lcn_error) C.lcn_status {
 
 func (i int8Inst) destroy() { C.lcn_i8inst_destroy(i.h) }
 
-// NewInstance starts an instance on its own OS-locked worker goroutine.
+// NewInstance starts an instance, run on the caller's thread with one
+// thread and on its own OS-locked worker goroutine with more (see
+// Plan.NewInstance).
 func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
 	if p == nil || p.st == nil {
 		return nil, ErrClosed
@@ -173,24 +169,15 @@ func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
 		rc := C.lcn_i8inst_create(plan, &h, cerr)
 		return int8Inst{h}, rc
 	}
-	var st *instState
-	var err error
-	if ps.thr == 1 && directRuns {
-		// lcn_i8inst_run sets the OpenMP thread count on every call, and
-		// lcn_dw8 steps use OpenMP only with 2+ threads (see startDirect)
-		st, err = startDirect(ps.in, ps.out, ps.names, create)
-	} else {
-		st, err = startWorker(ps.in, ps.out, ps.names, create)
-	}
+	// direct runs need no more than fp32 ones: lcn_i8inst_run sets the
+	// OpenMP thread count on every call and lcn_dw8 steps use OpenMP only
+	// with 2+ threads
+	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, create)
 	if err != nil {
 		return nil, err
 	}
 	inst := &Int8Instance{st: st}
-	runtime.AddCleanup(inst, func(s *instState) {
-		if s.close() {
-			leaked.Add(1)
-		}
-	}, st)
+	closeOnCollect(inst, st)
 	return inst, nil
 }
 
