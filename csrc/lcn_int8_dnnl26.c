@@ -543,14 +543,32 @@ done:
     return rc;
 }
 
+/* Appends a step for op desc od (pooling, binary, softmax: no weights)
+ * with a user scratchpad; what names it in errors, tag in impl names. */
+static lcn_status q8_op(q8_b *B, int i, const char *tag, const_dnnl_op_desc_t od, const char *what,
+        int nargs, const dnnl_exec_arg_t *args, int record) {
+    lcn_status rc = LCN_OK;
+    lcn_error *err = B->err;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
+    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
+    Q8CHK(dnnl_primitive_desc_create(&pd, od, attr, B->p->eng, NULL), i, what);
+    if (record) q8_impl_append(&B->p->net.layers[i], tag, pd);
+    rc = q8_step_add(B, pd, nargs, args);
+    pd = NULL;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
 /* Average pooling over the whole H x W of src (NHWC, s8 or f32) -> [n,C,1,1]
  * of the same type. */
 static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int C, int H,
         int W, dnnl_memory_t *dst, int record) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     const dnnl_memory_desc_t *smdp;
     dnnl_memory_get_memory_desc(src, &smdp);
     dnnl_memory_desc_t dmd;
@@ -560,18 +578,10 @@ static lcn_status q8_gap(q8_b *B, int i, const char *tag, dnnl_memory_t src, int
     Q8CHK(dnnl_pooling_forward_desc_init(&pdsc, dnnl_forward_inference,
                   dnnl_pooling_avg_exclude_padding, smdp, &dmd, st, ker, pad, pad),
             i, "pooling desc");
-    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
-    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
-    Q8CHK(dnnl_primitive_desc_create(&pd, &pdsc, attr, B->p->eng, NULL), i,
-            "pooling primitive_desc_create");
     if ((rc = q8_new_mem(B, &dmd, i, dst)) != LCN_OK) goto done;
-    if (record) q8_impl_append(&B->p->net.layers[i], tag, pd);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
-    rc = q8_step_add(B, pd, 2, args);
-    pd = NULL;
+    rc = q8_op(B, i, tag, &pdsc, "pooling primitive_desc_create", 2, args, record);
 done:
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     return rc;
 }
 
@@ -625,8 +635,6 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
     const lcn_layer *L = &B->p->net.layers[i];
     int C = L->ic, R = L->d.se_reduce;
     dnnl_post_ops_t po = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     dnnl_memory_t pooled = NULL, pf = NULL, r = NULL, gte = NULL;
     if ((rc = q8_gap(B, i, "pool=", x, n, C, L->ih, L->iw, &pooled, record)) != LCN_OK) return rc;
     const dnnl_memory_desc_t *pmd;
@@ -658,19 +666,11 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
         dnnl_memory_get_memory_desc(gte, &gmd);
         dnnl_binary_desc_t bd;
         Q8CHK(dnnl_binary_desc_init(&bd, dnnl_binary_mul, xmd, gmd, xmd), i, "binary desc");
-        Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
-        Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
-        Q8CHK(dnnl_primitive_desc_create(&pd, &bd, attr, B->p->eng, NULL), i,
-                "binary primitive_desc_create");
-        if (record) q8_impl_append(&B->p->net.layers[i], "mul=", pd);
         dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, x}, {DNNL_ARG_SRC_1, gte}, {DNNL_ARG_DST, x}};
-        rc = q8_step_add(B, pd, 3, args);
-        pd = NULL;
+        rc = q8_op(B, i, "mul=", &bd, "binary primitive_desc_create", 3, args, record);
     }
 done:
     if (po) dnnl_post_ops_destroy(po);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     return rc;
 }
 
@@ -678,24 +678,14 @@ done:
 static lcn_status q8_softmax(q8_b *B, int i, dnnl_memory_t src, dnnl_memory_t *dst, int record) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     const dnnl_memory_desc_t *smdp;
     dnnl_memory_get_memory_desc(src, &smdp);
     if (!*dst && (rc = q8_new_mem(B, smdp, i, dst)) != LCN_OK) return rc;
     dnnl_softmax_desc_t sd;
     Q8CHK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, smdp, 1), i, "softmax desc");
-    Q8CHK(dnnl_primitive_attr_create(&attr), i, "attr");
-    Q8CHK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), i, "attr");
-    Q8CHK(dnnl_primitive_desc_create(&pd, &sd, attr, B->p->eng, NULL), i,
-            "softmax primitive_desc_create");
-    if (record) q8_impl_append(&B->p->net.layers[i], "f32 ", pd);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
-    rc = q8_step_add(B, pd, 2, args);
-    pd = NULL;
+    rc = q8_op(B, i, "f32 ", &sd, "softmax primitive_desc_create", 2, args, record);
 done:
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     return rc;
 }
 

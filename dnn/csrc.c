@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: c06569611139b3958c591fd91fe3dd916117daff1dcddc690f77a1dc8c275824
+// csrc sha256: 53629ba4bfaa9c5379dc876c5de5e63a88e4a51672b03e1a393162dee52d7581
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
