@@ -148,7 +148,21 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch,
         float *out, size_t out_len, lcn_error *err);
 
 /* Frees the instance and its plan reference. NULL is a no-op. */
+/* Profiling: lcn_inst_set_profile turns the timing of every step of every
+ * run on or off (and zeroes what was summed). lcn_inst_profile reads step i
+ * of the runs with batch size batch: the layer it belongs to, what runs
+ * ("tag=impl" of a oneDNN primitive, or a kernel's name), the seconds summed
+ * and the number of profiled runs. Step i == number of steps is the input
+ * and output copies (layer -1); beyond that LCN_ERR_INVALID. */
+lcn_status lcn_inst_set_profile(lcn_inst *s, int on);
+lcn_status lcn_inst_profile(const lcn_inst *s, int batch, int i, int *layer, char *what,
+        size_t whatcap, double *sec, long *runs);
 lcn_status lcn_inst_destroy(lcn_inst *s);
+
+/* lcn_release_omp_pool frees the calling OS thread's OpenMP thread pool; a
+ * thread calls it when it will run no more inference work (see
+ * lcn_common.c). */
+void lcn_release_omp_pool(void);
 
 /* Testing only: makes building layer `layer` fail as if oneDNN had no
  * implementation for it (-1 turns it off). Process-wide. */

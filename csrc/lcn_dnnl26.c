@@ -75,6 +75,8 @@ typedef struct lcn_step {
     int nthr; /* OpenMP threads it was created with (and must run with) */
     int nargs;
     dnnl_exec_arg_t args[8];
+    char what[48]; /* what runs: "tag=impl" of the primitive or the kernel's name */
+    double prof_s; /* seconds spent, summed over profiled runs */
 } lcn_step;
 
 typedef struct lcn_bind {
@@ -100,6 +102,8 @@ typedef struct lcn_bctx {
     int in_c, in_hw, out_c, out_hw;
     int out_slot;
     size_t out_off;
+    long prof_runs;   /* profiled runs of this batch size */
+    double prof_io_s; /* seconds in the input and output copies */
     struct lcn_bctx *next;
 } lcn_bctx;
 
@@ -107,6 +111,7 @@ struct lcn_inst {
     lcn_plan *plan;
     dnnl_stream_t strm;
     lcn_bctx *ctxs;
+    int profile; /* time every step of every run (lcn_inst_set_profile) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -375,6 +380,7 @@ static lcn_status add_step(lcn_builder *B, dnnl_primitive_desc_t pd, const char 
     memset(st, 0, sizeof *st);
     st->layer = B->layer;
     st->nthr = B->nthr;
+    snprintf(st->what, sizeof st->what, "%s%s%s", tag ? tag : "", tag ? "=" : "", impl);
     for (int i = 0; i < nargs; i++) st->args[st->nargs++] = args[i];
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (smd && dnnl_memory_desc_get_size(smd) > 0) {
@@ -1110,6 +1116,7 @@ static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
         st->layer = i;
         st->nthr = B->nthr;
         st->kern = k;
+        snprintf(st->what, sizeof st->what, "lcn_dwpw:avx512");
         st->src_slot = t->slot, st->src_off = t->off;
         st->dst_slot = o.slot, st->dst_off = o.off;
     }
@@ -1225,6 +1232,7 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
         st->layer = 0;
         st->nthr = B->nthr;
         st->stem = k;
+        snprintf(st->what, sizeof st->what, "lcn_stem:avx512");
         st->dst_slot = o.slot, st->dst_off = o.off;
     }
     *t = o;
@@ -1795,6 +1803,13 @@ static lcn_status inst_ctx(lcn_inst *s, int n, lcn_bctx **out, lcn_error *err) {
     return LCN_OK;
 }
 
+/* lcn_now is a monotonic clock in seconds (profiling). */
+static double lcn_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, float *out,
         size_t out_len, lcn_error *err) {
     if (!s || !in || !out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
@@ -1806,11 +1821,18 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
     if (in_len != c->in_elems * batch || out_len != c->out_elems * batch)
         return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
                 in_len, out_len, c->in_elems * batch, c->out_elems * batch);
+    const int prof = s->profile;
+    double tp = prof ? lcn_now() : 0;
     if (c->in_mode == IO_NHWC)
         lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw,
                 in_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else if (c->in_mode == IO_COPY)
         memcpy(c->slot[SLOT_B], in, in_len * sizeof(float));
+    if (prof) {
+        double t = lcn_now();
+        c->prof_io_s += t - tp;
+        tp = t;
+    }
     int nthr = s->plan->threads;
     dnnl_status_t e = dnnl_success;
     for (int i = 0; i < c->nsteps && e == dnnl_success; i++) {
@@ -1819,17 +1841,20 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
         if (st->stem) {
             lcn_stem_run(st->stem, in, (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch,
                     st->nthr);
-            continue;
-        }
-        if (st->kern) {
+        } else if (st->kern) {
             lcn_dwpw_run(st->kern, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
-            continue;
+        } else {
+            e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
+            if (e != dnnl_success) {
+                omp_set_num_threads(s->plan->threads);
+                return dn_err(err, e, st->layer, "primitive_execute");
+            }
         }
-        e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
-        if (e != dnnl_success) {
-            omp_set_num_threads(s->plan->threads);
-            return dn_err(err, e, st->layer, "primitive_execute");
+        if (prof) {
+            double t = lcn_now();
+            st->prof_s += t - tp;
+            tp = t;
         }
     }
     if (nthr != s->plan->threads) omp_set_num_threads(s->plan->threads);
@@ -1841,7 +1866,43 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
                 out_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else
         memcpy(out, res, out_len * sizeof(float));
+    if (prof) {
+        c->prof_io_s += lcn_now() - tp;
+        c->prof_runs++;
+    }
     return LCN_OK;
+}
+
+lcn_status lcn_inst_set_profile(lcn_inst *s, int on) {
+    if (!s) return LCN_ERR_INVALID;
+    s->profile = on != 0;
+    for (lcn_bctx *c = s->ctxs; c; c = c->next) {
+        c->prof_runs = 0;
+        c->prof_io_s = 0;
+        for (int i = 0; i < c->nsteps; i++) c->steps[i].prof_s = 0;
+    }
+    return LCN_OK;
+}
+
+lcn_status lcn_inst_profile(const lcn_inst *s, int batch, int i, int *layer, char *what,
+        size_t whatcap, double *sec, long *runs) {
+    if (!s || !layer || !what || !sec || !runs) return LCN_ERR_INVALID;
+    for (const lcn_bctx *c = s->ctxs; c; c = c->next) {
+        if (c->n != batch) continue;
+        *runs = c->prof_runs;
+        if (i == c->nsteps) { /* the input and output copies */
+            *layer = -1;
+            snprintf(what, whatcap, "input/output copies");
+            *sec = c->prof_io_s;
+            return LCN_OK;
+        }
+        if (i < 0 || i > c->nsteps) return LCN_ERR_INVALID;
+        *layer = c->steps[i].layer;
+        snprintf(what, whatcap, "%s", c->steps[i].what);
+        *sec = c->steps[i].prof_s;
+        return LCN_OK;
+    }
+    return LCN_ERR_INVALID;
 }
 
 lcn_status lcn_inst_destroy(lcn_inst *s) {

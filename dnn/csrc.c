@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 53629ba4bfaa9c5379dc876c5de5e63a88e4a51672b03e1a393162dee52d7581
+// csrc sha256: e0a7f3106e772798323eb20a092c2ea72e133bcd32cfd3772100cc21a7ebc6ce
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

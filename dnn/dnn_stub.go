@@ -53,5 +53,11 @@ type Instance struct{}
 // Run returns ErrUnavailable.
 func (inst *Instance) Run(in []float32, batch int, out []float32) error { return ErrUnavailable }
 
+// SetProfiling returns ErrUnavailable.
+func (inst *Instance) SetProfiling(on bool) error { return ErrUnavailable }
+
+// Profile returns ErrUnavailable.
+func (inst *Instance) Profile(batch int) ([]StepTime, error) { return nil, ErrUnavailable }
+
 // Close does nothing.
 func (inst *Instance) Close() error { return nil }

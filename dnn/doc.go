@@ -33,7 +33,11 @@
 // region, and once the process has more OpenMP threads than cores it stops
 // spinning between parallel regions, which made two-thread inference about
 // 2x slower in a measurement. Compile therefore builds on a throw-away OS
-// thread, and an Instance's thread (with its pool) ends at Close. Several
+// thread that frees its pool (omp_pause_resource) before Compile returns,
+// and an Instance's thread frees its pool at Close and then ends. Waiting
+// for the thread's exit to free the pool was not enough: the exit often
+// came after the next Instance had started, and the 2-thread runs of about
+// half the processes were then 2x slower for good. Several
 // live Instances with Threads > 1 still oversubscribe the cores: for
 // throughput use one Threads: 1 Instance per core.
 //

@@ -40,6 +40,15 @@ func (s schedule) blockCount() int { return min(s.runs, maxBlocks) }
 // left behind (cold caches, another runtime's spinning worker threads).
 func (s schedule) leadIn() bool { return s.warmup > 0 }
 
+// settle is the idle pause before each block when several targets take
+// turns. Thread pools keep spinning for a while after their last run
+// (ONNX Runtime's intra-op workers spin up to ~2^20 pause instructions,
+// tens of milliseconds, by default), and a spinning pool takes a CPU from
+// whichever target runs next: on a 2-CPU machine that halved our 2-thread
+// speed beside ONNX Runtime. After the pause each block starts on an idle
+// machine; within a block a runtime still profits from its own spinning.
+var settle = 100 * time.Millisecond
+
 // inferences is the number of runs interleave makes per target, for the
 // progress display.
 func (s schedule) inferences() int {
@@ -82,6 +91,9 @@ func interleave(ts []*target, s schedule, p *progress) error {
 		}
 		for _, t := range order {
 			p.describe(t.label)
+			if len(ts) > 1 {
+				time.Sleep(settle)
+			}
 			if s.leadIn() {
 				if err := t.run(); err != nil {
 					return fmt.Errorf("%s: %w", t.label, err)

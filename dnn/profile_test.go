@@ -1,0 +1,177 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProfile checks the per-step profile: every step of every profiled run
+// is counted once, the steps sum to (at most) the wall time of the runs and
+// cover every layer that is not fused into another step, and turning
+// profiling off forgets what was measured.
+func TestProfile(t *testing.T) {
+	net := ppLCNet(rand.New(rand.NewPCG(1, 1)), 0.25, 64, 64, 10)
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			p, err := Compile(net, Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			inst, err := p.NewInstance()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close()
+			in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*64*64, 1)
+			out := make([]float32, 10)
+			if err := inst.Run(in, 1, out); err != nil { // builds the primitives
+				t.Fatal(err)
+			}
+			if prof, err := inst.Profile(1); err != nil || prof != nil {
+				t.Fatalf("Profile before SetProfiling = %v, %v; want nil, nil", prof, err)
+			}
+			if err := inst.SetProfiling(true); err != nil {
+				t.Fatal(err)
+			}
+			const runs = 7
+			t0 := time.Now()
+			for range runs {
+				if err := inst.Run(in, 1, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wall := time.Since(t0)
+			prof, err := inst.Profile(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(prof) < 2 {
+				t.Fatalf("Profile has %d steps", len(prof))
+			}
+			var sum time.Duration
+			seen := map[int]bool{}
+			for i, st := range prof {
+				if st.Runs != runs {
+					t.Errorf("step %d (%s): Runs = %d, want %d", i, st.What, st.Runs, runs)
+				}
+				if st.What == "" || st.Total < 0 {
+					t.Errorf("step %d: %+v", i, st)
+				}
+				if st.Layer < -1 || st.Layer >= len(net.Layers) {
+					t.Errorf("step %d: layer %d out of range", i, st.Layer)
+				}
+				seen[st.Layer] = true
+				sum += st.Total
+			}
+			if last := prof[len(prof)-1]; last.Layer != -1 {
+				t.Errorf("last step is layer %d, want the copies (-1)", last.Layer)
+			}
+			if sum <= 0 || sum > wall {
+				t.Errorf("steps sum to %v, wall time of the runs %v", sum, wall)
+			}
+			for i, impl := range p.LayerImpls() {
+				if !seen[i] && !strings.Contains(impl, "fused") && !strings.HasPrefix(impl, "post-op of") {
+					t.Errorf("layer %d (%s) has no step", i, impl)
+				}
+			}
+			if prof2, err := inst.Profile(2); err != nil || prof2 != nil {
+				t.Errorf("Profile(2) = %v, %v; want nil (no such run)", prof2, err)
+			}
+			if err := inst.SetProfiling(false); err != nil {
+				t.Fatal(err)
+			}
+			if err := inst.Run(in, 1, out); err != nil {
+				t.Fatal(err)
+			}
+			if prof, err := inst.Profile(1); err != nil || prof != nil {
+				t.Errorf("Profile after SetProfiling(false) = %v, %v; want nil, nil", prof, err)
+			}
+			inst.Close()
+			if _, err := inst.Profile(1); !errors.Is(err, ErrClosed) {
+				t.Errorf("Profile after Close: %v, want ErrClosed", err)
+			}
+			if err := inst.SetProfiling(true); !errors.Is(err, ErrClosed) {
+				t.Errorf("SetProfiling after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// BenchmarkLayers prints where the time of one PP-LCNet inference goes:
+// the mean time of every step (oneDNN primitive or own kernel) over the
+// timed runs, with its share of the total.
+//
+//	go test ./dnn -run '^$' -bench 'Layers/scale=1.0/threads=1' -benchtime 300x
+func BenchmarkLayers(b *testing.B) {
+	for _, scale := range []float64{0.25, 1.0, 2.5} {
+		net := ppLCNet(rand.New(rand.NewPCG(1, 1)), scale, 224, 224, 1000)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("scale=%s/threads=%d", scaleName(scale), threads), func(b *testing.B) {
+				p, err := Compile(net, Options{Threads: threads})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				inst, err := p.NewInstance()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer inst.Close()
+				in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*224*224, 1)
+				out := make([]float32, 1000)
+				for range 30 {
+					if err := inst.Run(in, 1, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := inst.SetProfiling(true); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if err := inst.Run(in, 1, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				prof, err := inst.Profile(1)
+				if err != nil || len(prof) == 0 {
+					b.Fatalf("Profile: %v, %d steps", err, len(prof))
+				}
+				b.Log("\n" + profileTable(net, prof))
+			})
+		}
+	}
+}
+
+// profileTable formats a profile: one line per step, slowest marked.
+func profileTable(net *Net, prof []StepTime) string {
+	var total time.Duration
+	for _, st := range prof {
+		total += st.Total
+	}
+	top := slices.Clone(prof)
+	slices.SortFunc(top, func(a, b StepTime) int { return int(b.Total - a.Total) })
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%-4s %-28s %-44s %9s %6s\n", "#", "layer", "runs as", "mean us", "%")
+	for i, st := range prof {
+		name := "input/output"
+		if st.Layer >= 0 {
+			name = fmt.Sprintf("%d %s", st.Layer, net.Layers[st.Layer].Name)
+		}
+		mark := ""
+		if len(top) >= 5 && st.Total >= top[4].Total {
+			mark = " *"
+		}
+		fmt.Fprintf(&sb, "%-4d %-28.28s %-44.44s %9.1f %6.2f%s\n", i, name, st.What,
+			float64(st.Total.Microseconds())/float64(st.Runs), 100*float64(st.Total)/float64(total), mark)
+	}
+	fmt.Fprintf(&sb, "sum of steps: %.3f ms per run (%d runs)", float64(total.Microseconds())/1000/float64(prof[0].Runs), prof[0].Runs)
+	return sb.String()
+}
