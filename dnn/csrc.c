@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e0a7f3106e772798323eb20a092c2ea72e133bcd32cfd3772100cc21a7ebc6ce
+// csrc sha256: 5917902024e0b3ab812cea85d4d17559a435e08d655f9bcb80a32a196c3ccf0b
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
