@@ -177,6 +177,7 @@ lcn_status lcn_test_dw_fusion(int mode);
  * conv after it as one fused kernel: -1 when timing says so (the default),
  * 0 never, 1 whenever the kernel supports the pair. Process-wide. */
 lcn_status lcn_test_dwpw(int mode);
+lcn_status lcn_test_chain(int mode);
 
 /* Testing only: whether lcn_plan_finalize runs the first conv as a kernel
  * reading the NCHW input directly: -1 when timing says so (the default), 0

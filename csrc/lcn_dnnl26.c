@@ -60,6 +60,17 @@ struct lcn_plan {
     /* layer 0 as an lcn_fp32_stem.c kernel reading the NCHW input (chosen
      * by timing), or NULL */
     lcn_stem *stem;
+    /* pair_us[i]: plan-time time of depthwise layer i + 1x1 layer i+1 as
+     * decided (block kernel or oneDNN pair), 0 when not timed */
+    float *pair_us;
+    /* spare[i]: the block kernel of a pair that runs as oneDNN primitives,
+     * kept for decide_chains (the plain weights are gone by then) */
+    lcn_dwpw **spare;
+    /* chain[i]: the pairs from layer i on run as one lcn_chain (chosen by
+     * timing against pair_us); chain_of[j] = i for every layer j in it, -1
+     * otherwise */
+    lcn_chain **chain;
+    int *chain_of;
 };
 
 enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
@@ -69,6 +80,7 @@ typedef struct lcn_step {
     dnnl_primitive_t prim;   /* NULL for a kern step */
     const lcn_dwpw *kern;    /* fused depthwise + 1x1 kernel, or NULL */
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
+    const lcn_chain *chain;  /* chain of block kernels, or NULL */
     int src_slot, dst_slot;  /* kern step: activations */
     size_t src_off, dst_off;
     int layer;
@@ -468,6 +480,16 @@ static int lcn_dwpw_mode = -1;
 lcn_status lcn_test_dwpw(int mode) {
     if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
     __atomic_store_n(&lcn_dwpw_mode, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
+/* -1: run runs of block kernels as one lcn_chain when timing says so; 0:
+ * never; 1: whenever two or more pairs in a row can (tests). */
+static int lcn_chain_mode = -1;
+
+lcn_status lcn_test_chain(int mode) {
+    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
+    __atomic_store_n(&lcn_chain_mode, mode, __ATOMIC_SEQ_CST);
     return LCN_OK;
 }
 
@@ -977,7 +999,7 @@ static int dwpw_candidate(const lcn_net *net, int i) {
     const lcn_layer *D = &net->layers[i], *P = &net->layers[i + 1];
     const lcn_layer_desc *d = &D->d, *e = &P->d;
     if (d->kind != LCN_LAYER_CONV || d->groups <= 1 || d->groups != d->in_c ||
-            d->groups != d->out_c || d->kh > 7 || d->kw > 7 || d->pad_t >= d->kh ||
+            d->groups != d->out_c || d->kh > LCN_DWPW_MAXK || d->kw > LCN_DWPW_MAXK || d->pad_t >= d->kh ||
             d->pad_l >= d->kw || !simple_act(d->act.kind) || P->fused_into >= 0)
         return 0;
     if (e->kind != LCN_LAYER_CONV || e->kh != 1 || e->kw != 1 || e->stride_h != 1 ||
@@ -1132,6 +1154,7 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
     lcn_plan *p = B->p;
     int mode = __atomic_load_n(&lcn_dwpw_mode, __ATOMIC_SEQ_CST);
     if (mode == 0 || (!t->virt && !md_is_tag(&t->md, dnnl_acdb))) return LCN_OK;
+    if (p->kern[i] || p->pair_us[i] > 0) return LCN_OK; /* decided */
     lcn_layer *L = &p->net.layers[i], *P = &p->net.layers[i + 1];
     lcn_dwpw *k = lcn_dwpw_new(L, P);
     if (!k) return NOMEM();
@@ -1145,11 +1168,12 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
     int choice;
     float ca, cb;
     if (choice_get(key, &choice, &ca, &cb)) {
+        p->pair_us[i] = choice ? ca : cb;
+        k->us_kern = ca, k->us_pair = cb;
         if (choice) {
-            k->us_kern = ca, k->us_pair = cb;
             p->kern[i] = k;
         } else {
-            lcn_dwpw_free(k);
+            p->spare[i] = k;
         }
         return LCN_OK;
     }
@@ -1178,11 +1202,14 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
             if (b < tp) tp = b;
         }
         choice_put(key, tk < 0.97 * tp, (float)(tk * 1e6), (float)(tp * 1e6));
+        p->pair_us[i] = (float)((tk < 0.97 * tp ? tk : tp) * 1e6);
+        k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
         if (tk < 0.97 * tp) {
-            k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
             p->kern[i] = k;
-            k = NULL;
+        } else {
+            p->spare[i] = k;
         }
+        k = NULL;
     }
     if (pdw) dnnl_primitive_desc_destroy(pdw);
     if (ppw) dnnl_primitive_desc_destroy(ppw);
@@ -1193,6 +1220,185 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
 /* Can layer 0 run as the lcn_stem kernel? A conv reading up to 4 input
  * channels, up to 64 outputs, not grouped, kernel up to 7x7, a plain act
  * and nothing fused into it. */
+/* ---- chains of block kernels ---- */
+
+/* Times the chain and its stages run one after the other as block kernels
+ * (through whole intermediate tensors), interleaved, best of 5 each after
+ * two warm-up runs: *tc and *ta in us. */
+static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
+    const lcn_dwpw *f = ch->st[0];
+    size_t ni = (size_t)f->ih * f->iw * f->c, most = ni;
+    for (int s = 0; s < ch->n; s++) {
+        size_t no = (size_t)ch->st[s]->oh * ch->st[s]->ow * ch->st[s]->oc;
+        if (no > most) most = no;
+    }
+    float *a = lcn_aligned_alloc(most * sizeof(float)), *b = lcn_aligned_alloc(most * sizeof(float));
+    *tc = *ta = 1e30;
+    if (a && b) {
+        memset(a, 0, most * sizeof(float));
+        memset(b, 0, most * sizeof(float));
+        for (int r = 0; r < 7; r++) {
+            struct timespec t0, t1, t2;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            lcn_chain_run(ch, a, b, 1, nthr);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            for (int s = 0; s < ch->n; s++)
+                lcn_dwpw_run(ch->st[s], s % 2 ? b : a, s % 2 ? a : b, 1, nthr);
+            clock_gettime(CLOCK_MONOTONIC, &t2);
+            double dc = 1e6 * ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+            double da = 1e6 * ((double)(t2.tv_sec - t1.tv_sec) + 1e-9 * (double)(t2.tv_nsec - t1.tv_nsec));
+            if (r >= 2 && dc < *tc) *tc = dc;
+            if (r >= 2 && da < *ta) *ta = da;
+        }
+    }
+    free(a);
+    free(b);
+}
+
+/* May the pair at depthwise layer j be a stage of a chain? It must have
+ * been decided with an NHWC input (pair_us, or the block kernel when
+ * forced) and not be split by oneDNN's depthwise post-op fusion. */
+static int chain_pair_ok(const lcn_plan *p, int j) {
+    const lcn_net *net = &p->net;
+    if (j + 1 >= net->n || !dwpw_candidate(net, j) || p->dw_in[j] >= 0 || p->dw_of[j + 1] >= 0)
+        return 0;
+    return p->kern[j] != NULL || (p->pair_us[j] > 0 && p->spare[j] != NULL);
+}
+
+/* FNV-1a, for the memo key of a chain (its layers' keys are too long). */
+static unsigned long long fnv64(const char *s) {
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* After the plan build has decided every pair: runs of two or more pairs
+ * in a row become one chain when it beats the pairs as decided (timed,
+ * best of three, kept when more than 3% faster). */
+static lcn_status decide_chains(lcn_plan *p, lcn_error *err) {
+    int mode = __atomic_load_n(&lcn_chain_mode, __ATOMIC_SEQ_CST);
+    lcn_net *net = &p->net;
+    if (mode == 0 || !lcn_dwpw_supported()) return LCN_OK;
+    for (int i = 0; i < net->n;) {
+        int S = 0;
+        while (S < LCN_CHAIN_MAX && chain_pair_ok(p, i + 2 * S)) S++;
+        if (S < 2) {
+            i++;
+            continue;
+        }
+        lcn_dwpw *st[LCN_CHAIN_MAX];
+        for (int s = 0; s < S; s++) {
+            int j = i + 2 * s;
+            st[s] = p->kern[j] ? p->kern[j] : p->spare[j];
+        }
+        while (S > 2 && lcn_chain_scratch(st, S) > LCN_CHAIN_SCRATCH_MAX) S--;
+        /* the first n pairs as a chain, against the same pairs apart: each
+         * longer chain is timed while it keeps gaining (a stage whose rows
+         * are short makes the chain slower than its pairs apart) */
+        int best = 0, keep = 0;
+        float best_tc = 0, best_apart = 0;
+        char full[LCN_CHAIN_MAX * 2 * 128] = "", key[128];
+        for (int j = i; j < i + 2 * S; j++)
+            layer_key(full, sizeof full, j % 2 == i % 2 ? "dw" : "pw", &net->layers[j], p->threads);
+        snprintf(key, sizeof key, "chain:%d,%016llx,t%d", S, fnv64(full), p->threads);
+        int choice;
+        float ca, cb;
+        if (mode == 1) {
+            best = S;
+        } else if (choice_get(key, &choice, &ca, &cb)) {
+            best = choice, best_tc = ca, best_apart = cb;
+        } else {
+            /* The chain is timed against its own stages run apart (the same
+             * kernels, interleaved, so the ratio holds under the noise of a
+             * shared machine); that ratio times the stages' plan-time kernel
+             * times estimates the chain against the pairs as decided (each
+             * the faster of kernel and oneDNN, timed together earlier). */
+            double decided = 0, kern = 0, gain = 0;
+            for (int n = 1; n <= S; n++) {
+                int j = i + 2 * (n - 1);
+                decided += p->pair_us[j] > 0 ? p->pair_us[j] : st[n - 1]->us_kern;
+                kern += st[n - 1]->us_kern > 0 ? st[n - 1]->us_kern : p->pair_us[j];
+                if (n < 2) continue;
+                lcn_chain *c2 = lcn_chain_new(st, n);
+                if (!c2) break;
+                double tc, ta;
+                time_chain(c2, p->threads, &tc, &ta);
+                lcn_chain_free(c2);
+                double est = kern * tc / ta;
+                if (decided - est > gain && est < 0.97 * decided) {
+                    gain = decided - est;
+                    best = n, best_tc = (float)est, best_apart = (float)decided;
+                } else if (decided - est < gain - 0.05 * decided) {
+                    break; /* losing ground */
+                }
+            }
+            choice_put(key, best, best_tc, best_apart);
+        }
+        lcn_chain *ch = best >= 2 ? lcn_chain_new(st, best) : NULL;
+        keep = ch != NULL;
+        if (!keep) {
+            i += 2 * S;
+            continue;
+        }
+        ch->us_chain = best_tc, ch->us_apart = best_apart;
+        S = best;
+        p->chain[i] = ch;
+        for (int j = i; j < i + 2 * S; j++) p->chain_of[j] = i;
+        lcn_layer *L = &net->layers[i];
+        if (ch->us_chain > 0)
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_chain:avx512 (layers %d-%d, %d depthwise + 1x1 blocks row by row: %.0f us "
+                    "vs %.0f us block by block)",
+                    i, i + 2 * S - 1, S, ch->us_chain, ch->us_apart);
+        else
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_chain:avx512 (layers %d-%d, %d depthwise + 1x1 blocks row by row)", i,
+                    i + 2 * S - 1, S);
+        for (int j = i + 1; j < i + 2 * S; j++)
+            snprintf(net->layers[j].impl, sizeof net->layers[j].impl, "in the chain of layer %d", i);
+        i += 2 * S;
+    }
+    for (int j = 0; j < net->n; j++)
+        if (p->spare[j] && p->chain_of[j] < 0) {
+            lcn_dwpw_free(p->spare[j]);
+            p->spare[j] = NULL;
+        }
+    return LCN_OK;
+}
+
+static lcn_status build_chain(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_chain *ch = B->p->chain[i];
+    const lcn_dwpw *f = ch->st[0], *l = ch->st[ch->n - 1];
+    dnnl_memory_desc_t want, omd;
+    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, l->oc, l->oh, l->ow};
+    if (t->c != f->c || t->h != f->ih || t->w != f->iw)
+        return lcn_err_set(B->err, LCN_ERR_INVALID, i, "chain input %dx%dx%d, want %dx%dx%d", t->c,
+                t->h, t->w, f->c, f->ih, f->iw);
+    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "chain md");
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "chain md");
+    TRY(ensure(B, t, &want));
+    lcn_tensor o;
+    dnnl_memory_t ms, md;
+    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+    next_place(B, t, &omd, &o);
+    o.n = t->n, o.c = l->oc, o.h = l->oh, o.w = l->ow;
+    TRY(tensor_mem(B, &o, &md));
+    if (!B->for_plan) {
+        lcn_bctx *c = B->c;
+        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
+        lcn_step *st = &c->steps[c->nsteps++];
+        memset(st, 0, sizeof *st);
+        st->layer = i;
+        st->nthr = B->nthr;
+        st->chain = ch;
+        snprintf(st->what, sizeof st->what, "lcn_chain:avx512 x%d", ch->n);
+        st->src_slot = t->slot, st->src_off = t->off;
+        st->dst_slot = o.slot, st->dst_off = o.off;
+    }
+    *t = o;
+    return LCN_OK;
+}
+
 static int stem_candidate(const lcn_net *net) {
     const lcn_layer *L = &net->layers[0];
     const lcn_layer_desc *d = &L->d;
@@ -1531,6 +1737,11 @@ static lcn_status build_all(lcn_builder *B) {
             continue;
         }
         if (p->dw_in[i] >= 0) continue; /* ran as a post-op of layer dw_in[i] */
+        if (p->chain_of[i] >= 0 && p->chain_of[i] != i) continue; /* in the chain of layer chain_of[i] */
+        if (p->chain[i]) {
+            TRY(build_chain(B, &t, i));
+            continue;
+        }
         if (i > 0 && p->kern[i - 1]) continue; /* ran in the block kernel of layer i-1 */
         switch (L->d.kind) {
             case LCN_LAYER_CONV: {
@@ -1695,8 +1906,16 @@ static void plan_free(lcn_plan *p) {
     free(p->dw_in);
     if (p->kern)
         for (int i = 0; i < p->net.n; i++) lcn_dwpw_free(p->kern[i]);
+    if (p->chain)
+        for (int i = 0; i < p->net.n; i++) lcn_chain_free(p->chain[i]);
+    if (p->spare)
+        for (int i = 0; i < p->net.n; i++) lcn_dwpw_free(p->spare[i]);
     lcn_stem_free(p->stem);
     free(p->kern);
+    free(p->pair_us);
+    free(p->chain);
+    free(p->chain_of);
+    free(p->spare);
     lcn_net_free(&p->net);
     if (p->eng) dnnl_engine_destroy(p->eng);
     free(p);
@@ -1729,9 +1948,14 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     p->dw_of = malloc((size_t)net->n * sizeof *p->dw_of);
     p->dw_in = malloc((size_t)net->n * sizeof *p->dw_in);
     p->kern = calloc((size_t)net->n, sizeof *p->kern);
-    if (!p->wts || !p->dw_of || !p->dw_in || !p->kern)
+    p->pair_us = calloc((size_t)net->n, sizeof *p->pair_us);
+    p->chain = calloc((size_t)net->n, sizeof *p->chain);
+    p->chain_of = malloc((size_t)net->n * sizeof *p->chain_of);
+    p->spare = calloc((size_t)net->n, sizeof *p->spare);
+    if (!p->wts || !p->dw_of || !p->dw_in || !p->kern || !p->pair_us || !p->chain || !p->chain_of ||
+            !p->spare)
         return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
-    for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = -1;
+    for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = p->chain_of[i] = -1;
     int saved = omp_get_max_threads();
     omp_set_num_threads(p->threads);
     lcn_status rc = LCN_OK;
@@ -1746,6 +1970,7 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
         c->n = 1;
         lcn_builder B = {p, c, strm, 1, -1, 0, err, p->threads};
         rc = build_all(&B);
+        if (rc == LCN_OK) rc = decide_chains(p, err);
     }
     bctx_free(c);
     if (strm) dnnl_stream_destroy(strm);
@@ -1856,6 +2081,9 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
                     st->nthr);
         } else if (st->kern) {
             lcn_dwpw_run(st->kern, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
+        } else if (st->chain) {
+            lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
         } else {
             e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);

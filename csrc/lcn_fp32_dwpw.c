@@ -11,6 +11,7 @@
  * the oneDNN pair and keeps it only where it wins (see lcn_dnnl26.c).
  */
 #include <omp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +96,20 @@ LCN_AVX512 LCN_INLINE __m512 act512(__m512 x, const int act) {
     }
 }
 
+/* The depthwise conv reads its input through rows[y], y in [0, kh): the
+ * input row oy * sh - pt + y of the output row oy being computed (only rows
+ * inside the input are read). The rows may lie in one image or in the ring
+ * buffer of a chain (lcn_chain_run). */
+
 /* One output pixel ox, channel block b, of the depthwise conv (any kernel
  * size, clipped at the borders), weights from memory. */
-LCN_AVX512 LCN_INLINE void dw_px(const lcn_dwpw *k, const float *src, int iy0, int kh0, int kh1,
+LCN_AVX512 LCN_INLINE void dw_px(const lcn_dwpw *k, const float *const *rows, int kh0, int kh1,
         int ox, int b, __mmask16 m, float *buf, const int act) {
     const int c = k->c, cp = k->cpad, kw = k->kw, iw = k->iw;
     int ix0 = ox * k->sw - k->pl, kw0 = ix0 < 0 ? -ix0 : 0, kw1 = iw - ix0 < kw ? iw - ix0 : kw;
     __m512 a = _mm512_load_ps(k->bdw + b * 16);
     for (int y = kh0; y < kh1; y++) {
-        const float *row = src + ((size_t)(iy0 + y) * iw + ix0) * c + b * 16;
+        const float *row = rows[y] + (ptrdiff_t)ix0 * c + b * 16;
         const float *w = k->wdw + (size_t)y * kw * cp + b * 16;
         for (int x = kw0; x < kw1; x++)
             a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)x * c),
@@ -115,7 +121,7 @@ LCN_AVX512 LCN_INLINE void dw_px(const lcn_dwpw *k, const float *src, int iy0, i
 /* One output row oy of the depthwise conv into buf [ow][cpad]. K > 0: a
  * K x K kernel known at compile time, whose weights stay in registers while
  * G pixels at a time go through the interior of the row; K = 0: any size. */
-LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy, float *buf,
+LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *const *rows, int oy, float *buf,
         const int act, const int K, const int G) {
     const int c = k->c, cp = k->cpad, kh = k->kh, kw = k->kw, iw = k->iw, sw = k->sw;
     const int nb = cp / 16;
@@ -123,7 +129,6 @@ LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy,
     int kh0 = k->pt - oy * k->sh, kh1 = k->ih + k->pt - oy * k->sh;
     if (kh0 < 0) kh0 = 0;
     if (kh1 > kh) kh1 = kh;
-    const int iy0 = oy * k->sh - k->pt;
     /* ox whose whole kernel row lies inside the input: [lo, hi] */
     int lo = (k->pl + sw - 1) / sw, hi = iw - kw + k->pl < 0 ? -1 : (iw - kw + k->pl) / sw;
     if (hi >= k->ow) hi = k->ow - 1;
@@ -131,7 +136,7 @@ LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy,
     for (int b = 0; b < nb; b++) {
         const __mmask16 m = b == nb - 1 ? tail : (__mmask16)0xffff;
         int ox = 0;
-        for (; ox < lo; ox++) dw_px(k, src, iy0, kh0, kh1, ox, b, m, buf, act);
+        for (; ox < lo; ox++) dw_px(k, rows, kh0, kh1, ox, b, m, buf, act);
         if (K > 0) {
             __m512 w[K > 0 ? K : 1][K > 0 ? K : 1];
 #pragma GCC unroll 8
@@ -144,11 +149,11 @@ LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy,
                 __m512 a[G];
 #pragma GCC unroll 8
                 for (int j = 0; j < G; j++) a[j] = bias;
-                const float *base = src + ((size_t)iy0 * iw + (size_t)(ox * sw - k->pl)) * c + b * 16;
+                const size_t xoff = (size_t)(ox * sw - k->pl) * c + b * 16;
 #pragma GCC unroll 8
                 for (int y = 0; y < K; y++) {
                     if (y < kh0 || y >= kh1) continue;
-                    const float *row = base + (size_t)y * iw * c;
+                    const float *row = rows[y] + xoff;
 #pragma GCC unroll 8
                     for (int x = 0; x < K; x++)
 #pragma GCC unroll 8
@@ -162,18 +167,18 @@ LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *src, int oy,
                 for (int j = 0; j < G; j++) _mm512_store_ps(d + (size_t)j * cp, act512(a[j], act));
             }
         }
-        for (; ox < k->ow; ox++) dw_px(k, src, iy0, kh0, kh1, ox, b, m, buf, act);
+        for (; ox < k->ow; ox++) dw_px(k, rows, kh0, kh1, ox, b, m, buf, act);
     }
 }
 
-#define DW_ROW(ACT, NAME)                                                                    \
-    LCN_AVX512 static void NAME(const lcn_dwpw *k, const float *src, int oy, float *buf) {  \
-        if (k->kh == 3 && k->kw == 3)                                                        \
-            dw_row_t(k, src, oy, buf, ACT, 3, 8);                                            \
-        else if (k->kh == 5 && k->kw == 5)                                                   \
-            dw_row_t(k, src, oy, buf, ACT, 5, 4);                                            \
-        else                                                                                 \
-            dw_row_t(k, src, oy, buf, ACT, 0, 1);                                            \
+#define DW_ROW(ACT, NAME)                                                                          \
+    LCN_AVX512 static void NAME(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) { \
+        if (k->kh == 3 && k->kw == 3)                                                              \
+            dw_row_t(k, rows, oy, buf, ACT, 3, 8);                                                 \
+        else if (k->kh == 5 && k->kw == 5)                                                         \
+            dw_row_t(k, rows, oy, buf, ACT, 5, 4);                                                 \
+        else                                                                                       \
+            dw_row_t(k, rows, oy, buf, ACT, 0, 1);                                                 \
     }
 DW_ROW(LCN_ACT_NONE, dw_row_none)
 DW_ROW(LCN_ACT_RELU, dw_row_relu)
@@ -268,12 +273,23 @@ LCN_AVX512 static void pw_row_hswish(const lcn_dwpw *k, const float *b, float *d
     pw_row_t(k, b, d, np, LCN_ACT_HARDSWISH);
 }
 
-static void dw_row(const lcn_dwpw *k, const float *src, int oy, float *buf) {
+static void dw_row(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) {
     switch (k->act1) {
-        case LCN_ACT_RELU: dw_row_relu(k, src, oy, buf); break;
-        case LCN_ACT_HARDSWISH: dw_row_hswish(k, src, oy, buf); break;
-        default: dw_row_none(k, src, oy, buf); break;
+        case LCN_ACT_RELU: dw_row_relu(k, rows, oy, buf); break;
+        case LCN_ACT_HARDSWISH: dw_row_hswish(k, rows, oy, buf); break;
+        default: dw_row_none(k, rows, oy, buf); break;
     }
+}
+
+/* dw_row reading the input rows of output row oy from the image img. */
+static void dw_row_img(const lcn_dwpw *k, const float *img, int oy, float *buf) {
+    const float *rows[LCN_DWPW_MAXK];
+    int iy0 = oy * k->sh - k->pt;
+    for (int y = 0; y < k->kh; y++) {
+        int iy = iy0 + y;
+        rows[y] = iy >= 0 && iy < k->ih ? img + (size_t)iy * k->iw * k->c : NULL;
+    }
+    dw_row(k, rows, oy, buf);
 }
 
 static void pw_rows(const lcn_dwpw *k, const float *buf, float *d, int np) {
@@ -303,9 +319,109 @@ static void dwpw_rows(const lcn_dwpw *k, const float *src, float *dst, long r0, 
         int oy = (int)(r % k->oh), nr = R;
         if (nr > k->oh - oy) nr = k->oh - oy;
         if (nr > r1 - r) nr = (int)(r1 - r);
-        for (int j = 0; j < nr; j++) dw_row(k, src + b * in_img, oy + j, buf + j * row);
+        for (int j = 0; j < nr; j++) dw_row_img(k, src + b * in_img, oy + j, buf + j * row);
         pw_rows(k, buf, dst + b * out_img + (size_t)oy * k->ow * k->oc, nr * k->ow);
         r += nr;
+    }
+}
+
+/* ---- chains ---- */
+
+typedef struct chain_ctx {
+    const lcn_chain *ch;
+    const float *img; /* stage 0 input of the current image */
+    float *out;       /* last stage output of the current image */
+    float *ring[LCN_CHAIN_MAX];
+    float *buf; /* one depthwise output row */
+    long next[LCN_CHAIN_MAX]; /* next row each stage computes */
+} chain_ctx;
+
+static void chain_compute(chain_ctx *x, int s, int q);
+
+/* Rows [lo, hi] of stage s's output are in its ring after the call (rows
+ * are computed in order; rows below lo that were never computed are not
+ * needed and are skipped). */
+static void chain_ensure(chain_ctx *x, int s, long lo, long hi) {
+    if (x->next[s] < lo) x->next[s] = lo;
+    while (x->next[s] <= hi) chain_compute(x, s, (int)x->next[s]++);
+}
+
+/* Output row q of stage s: its input rows first (from the previous stage),
+ * then the depthwise row into buf, then the 1x1 into the ring or dst. */
+static void chain_compute(chain_ctx *x, int s, int q) {
+    const lcn_chain *ch = x->ch;
+    const lcn_dwpw *k = ch->st[s];
+    int iy0 = q * k->sh - k->pt;
+    if (s > 0) {
+        long lo = iy0 < 0 ? 0 : iy0, hi = iy0 + k->kh - 1;
+        if (hi > k->ih - 1) hi = k->ih - 1;
+        chain_ensure(x, s - 1, lo, hi);
+    }
+    const float *rows[LCN_DWPW_MAXK];
+    size_t rowlen = (size_t)k->iw * k->c;
+    for (int y = 0; y < k->kh; y++) {
+        int iy = iy0 + y;
+        if (iy < 0 || iy >= k->ih)
+            rows[y] = NULL;
+        else
+            rows[y] = s == 0 ? x->img + (size_t)iy * rowlen : x->ring[s - 1] + (size_t)(iy % k->kh) * rowlen;
+    }
+    dw_row(k, rows, q, x->buf);
+    size_t olen = (size_t)k->ow * k->oc;
+    float *d = s == ch->n - 1 ? x->out + (size_t)q * olen
+                              : x->ring[s] + (size_t)(q % ch->st[s + 1]->kh) * olen;
+    pw_rows(k, x->buf, d, k->ow);
+}
+
+static size_t round64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+size_t lcn_chain_scratch(lcn_dwpw *const *st, int n) {
+    size_t b = 64, row = 0;
+    for (int s = 0; s < n; s++) {
+        size_t r = (size_t)st[s]->ow * st[s]->cpad * sizeof(float);
+        if (r > row) row = r;
+        if (s < n - 1) b += round64((size_t)st[s + 1]->kh * st[s]->ow * st[s]->oc * sizeof(float));
+    }
+    return b + round64(row);
+}
+
+static void chain_rows(const lcn_chain *ch, const float *src, float *dst, long r0, long r1) {
+    chain_ctx x;
+    memset(&x, 0, sizeof x);
+    x.ch = ch;
+    char *mem = __builtin_alloca(ch->scratch);
+    mem = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    const lcn_dwpw *first = ch->st[0], *last = ch->st[ch->n - 1];
+    for (int s = 0; s < ch->n - 1; s++) {
+        x.ring[s] = (float *)mem;
+        mem += round64((size_t)ch->st[s + 1]->kh * ch->st[s]->ow * ch->st[s]->oc * sizeof(float));
+    }
+    x.buf = (float *)mem;
+    size_t in_img = (size_t)first->ih * first->iw * first->c, out_img = (size_t)last->oh * last->ow * last->oc;
+    long cur = -1;
+    for (long r = r0; r < r1; r++) {
+        long b = r / last->oh;
+        if (b != cur) {
+            cur = b;
+            x.img = src + b * in_img;
+            x.out = dst + b * out_img;
+            for (int s = 0; s < ch->n; s++) x.next[s] = 0;
+        }
+        chain_compute(&x, ch->n - 1, (int)(r % last->oh));
+    }
+}
+
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr) {
+    long rows = (long)n * ch->st[ch->n - 1]->oh;
+    if (nthr <= 1 || rows < 2) {
+        chain_rows(ch, src, dst, 0, rows);
+        return;
+    }
+#pragma omp parallel num_threads(nthr)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        long r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
+        chain_rows(ch, src, dst, r0, r1);
     }
 }
 
@@ -329,4 +445,25 @@ void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nt
     (void)k, (void)src, (void)dst, (void)n, (void)nthr;
 }
 
+size_t lcn_chain_scratch(lcn_dwpw *const *st, int n) {
+    (void)st, (void)n;
+    return 0;
+}
+
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr) {
+    (void)ch, (void)src, (void)dst, (void)n, (void)nthr;
+}
+
 #endif
+
+lcn_chain *lcn_chain_new(lcn_dwpw *const *st, int n) {
+    if (n < 2 || n > LCN_CHAIN_MAX || lcn_chain_scratch(st, n) > LCN_CHAIN_SCRATCH_MAX) return NULL;
+    lcn_chain *ch = calloc(1, sizeof *ch);
+    if (!ch) return NULL;
+    ch->n = n;
+    for (int s = 0; s < n; s++) ch->st[s] = st[s];
+    ch->scratch = lcn_chain_scratch(st, n);
+    return ch;
+}
+
+void lcn_chain_free(lcn_chain *ch) { free(ch); }

@@ -53,6 +53,8 @@ void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nt
 
 /* Fused depthwise conv + act + 1x1 conv + act on fp32 NHWC activations
  * (lcn_fp32_dwpw.c, AVX-512). Weights packed at plan time, read-only. */
+#define LCN_DWPW_MAXK 7 /* largest depthwise kernel the block kernel takes */
+
 typedef struct lcn_dwpw {
     int c, oc, kh, kw, sh, sw, pt, pl; /* depthwise: c channels; 1x1: c -> oc */
     int ih, iw, oh, ow;                /* depthwise input and output size */
@@ -71,6 +73,29 @@ void lcn_dwpw_free(lcn_dwpw *k);
 /* src: n x ih x iw x c, dst: n x oh x ow x oc, rows split among nthr
  * OpenMP threads. */
 void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nthr);
+
+/* A chain of block kernels run row by row (lcn_fp32_dwpw.c): the 1x1
+ * output rows of stage s go to a ring buffer of as many rows as the
+ * depthwise kernel of stage s+1 is high, which that stage reads at once, so
+ * the activations between the stages never leave the core's caches. Stage
+ * s+1's input is stage s's output (same channels and size). */
+#define LCN_CHAIN_MAX 16
+typedef struct lcn_chain {
+    int n;                       /* stages, 2..LCN_CHAIN_MAX */
+    lcn_dwpw *st[LCN_CHAIN_MAX]; /* not owned: the plan keeps and frees the stages */
+    size_t scratch;              /* bytes of stack one thread needs */
+    float us_chain, us_apart;    /* plan-time estimate (0: not timed) */
+} lcn_chain;
+#define LCN_CHAIN_SCRATCH_MAX (512u << 10)
+/* NULL for lack of memory or for a scratch larger than
+ * LCN_CHAIN_SCRATCH_MAX. lcn_chain_free frees the chain, not its stages. */
+lcn_chain *lcn_chain_new(lcn_dwpw *const *st, int n);
+void lcn_chain_free(lcn_chain *ch);
+/* Bytes of per-thread scratch a chain of these stages needs. */
+size_t lcn_chain_scratch(lcn_dwpw *const *st, int n);
+/* src: n x ih x iw x c of stage 0, dst: n x oh x ow x oc of the last stage;
+ * the last stage's rows are split among nthr OpenMP threads. */
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr);
 
 /* Direct convolution of a first layer with few input channels, reading the
  * NCHW input and writing NHWC (lcn_fp32_stem.c, AVX-512). */

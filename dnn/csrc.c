@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 5917902024e0b3ab812cea85d4d17559a435e08d655f9bcb80a32a196c3ccf0b
+// csrc sha256: 9255623c7a403f084338b371bdac409b2b4194ba38d9055713e04caa75a10631
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

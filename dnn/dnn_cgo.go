@@ -83,6 +83,11 @@ func setDWFusion(mode int) { C.lcn_test_dw_fusion(C.int(mode)) }
 // never, 1 whenever the kernel supports the pair.
 func setDWPW(mode int) { C.lcn_test_dwpw(C.int(mode)) }
 
+// setChain sets when Compile runs two or more depthwise + 1x1 pairs in a
+// row as one chain of block kernels, row by row (tests only): -1 when timing
+// says so (the default), 0 never, 1 whenever the pairs allow it.
+func setChain(mode int) { C.lcn_test_chain(C.int(mode)) }
+
 // setStem sets when Compile runs the first conv as a kernel reading the
 // NCHW input directly (tests only): -1 when timing says so (the default), 0
 // never, 1 whenever the kernel supports the layer.
