@@ -62,6 +62,7 @@ typedef struct lcn_dwpw {
     int cpad, ocpad;                   /* c, oc rounded up to 16 */
     float *wdw, *bdw;                  /* [kh*kw][cpad], [cpad] */
     float *wpw, *bpw;                  /* [c][ocpad], [ocpad] */
+    float *zero;                       /* iw * c + 16 zeros: the rows above and below the input */
     float us_kern, us_pair;            /* plan-time timing (0: not timed) */
 } lcn_dwpw;
 

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 9255623c7a403f084338b371bdac409b2b4194ba38d9055713e04caa75a10631
+// csrc sha256: 6e15c6dc9585b9c7e70c47a5fc4eb419d8716ffc53af6b6fec5344580cbfbcf2
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
