@@ -93,6 +93,12 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
 
 /* Frees the instance and its plan reference. NULL is a no-op. */
 lcn_status lcn_i8inst_destroy(lcn_i8inst *s);
+/* Profiling, as lcn_inst_set_profile / lcn_inst_profile (lcn.h) except
+ * that the input and output conversions are steps of their own (layer -1)
+ * and there is no extra copies step. */
+lcn_status lcn_i8inst_set_profile(lcn_i8inst *s, int on);
+lcn_status lcn_i8inst_profile(const lcn_i8inst *s, int batch, int i, int *layer, char *what,
+        size_t whatcap, double *sec, long *runs);
 
 /* Testing only: the input quantizer of the chain, fp32 NCHW (n x c x hw)
  * -> s8 NHWC, sat_s8(rint(x * s)), on nthr threads. */

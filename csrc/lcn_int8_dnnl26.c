@@ -57,6 +57,9 @@ typedef struct q8_step {
     void (*kd_free)(void *);
     int nargs;
     dnnl_exec_arg_t args[5];
+    int layer;     /* the layer it belongs to, -1 for the input/output conversions */
+    char what[48]; /* what runs: oneDNN's implementation or the kernel's name */
+    double prof_s; /* seconds spent, summed over profiled runs */
 } q8_step;
 
 typedef struct q8_ctx {
@@ -68,12 +71,14 @@ typedef struct q8_ctx {
     dnnl_memory_t user_in, user_out; /* handles set per run */
     void *scratch;
     dnnl_memory_t scratch_mem;
+    long prof_runs;
 } q8_ctx;
 
 struct lcn_i8inst {
     lcn_i8plan *plan;
     dnnl_stream_t strm;
     q8_ctx *ctx;
+    int profile; /* time every step (lcn_i8inst_set_profile) */
 };
 
 static lcn_status q8_dn(lcn_error *err, dnnl_status_t s, int layer, const char *what) {
@@ -235,6 +240,7 @@ typedef struct q8_b {
     dnnl_primitive_desc_t *pds;
     int cap;
     lcn_error *err;
+    int layer; /* the layer being built, -1 outside the layers */
 } q8_b;
 
 static lcn_status q8_oom(q8_b *B, int i) { return lcn_err_set(B->err, LCN_ERR_NOMEM, i, "out of memory"); }
@@ -259,6 +265,7 @@ static lcn_status q8_step_add(q8_b *B, dnnl_primitive_desc_t pd, int nargs, cons
         return lcn_err_set(B->err, LCN_ERR_STATE, -1, "int8: too many steps");
     }
     q8_step *st = &c->steps[c->nsteps];
+    st->layer = B->layer;
     for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
     B->pds[c->nsteps++] = pd;
     return LCN_OK;
@@ -274,6 +281,7 @@ static lcn_status q8_custom_add(q8_b *B, q8_kernel fn, void *kd, void (*kd_free)
     }
     q8_step *st = &c->steps[c->nsteps++];
     st->fn = fn, st->kd = kd, st->kd_free = kd_free;
+    st->layer = B->layer;
     for (int k = 0; k < nargs; k++) st->args[st->nargs++] = args[k];
     return LCN_OK;
 }
@@ -876,6 +884,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
     dnnl_post_ops_t po = NULL;
     size_t scratch_max = 0;
     q8_b B = {p, strm, c, NULL, 6 * p->net.n + 4, err};
+    B.layer = -1;
     if (!c) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     c->n = n;
     c->steps = calloc((size_t)B.cap, sizeof *c->steps);
@@ -920,6 +929,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         const lcn_layer *L = &p->net.layers[i];
         const lcn_layer_desc *d = &L->d;
         int final = direct && i == p->net.n - 1;
+        B.layer = i;
         if (d->kind == LCN_LAYER_SOFTMAX) {
             if (!q8_is_f32(cur) && (rc = q8_convert(&B, i, &cur, s_x, 1)) != LCN_OK) goto done;
             dnnl_memory_t dst = final ? c->user_out : NULL;
@@ -989,6 +999,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         s_x = p->out_scale[i]; /* the calibrated scale, for quantizing an fp32 output later */
     }
     /* back to fp32 NCHW (dequantizing an s8 result) */
+    B.layer = -1;
     if (!direct && (rc = q8_reorder(&B, -1, "", cur, NULL, q8_is_f32(cur) ? 1.f : 1.f / s_x,
                             &c->user_out, 0)) != LCN_OK)
         goto done;
@@ -1004,7 +1015,15 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         if (!c->scratch) { rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "oom"); goto done; }
     }
     for (int i = 0; i < c->nsteps; i++) {
-        if (!B.pds[i]) continue; /* custom step */
+        q8_step *sp = &c->steps[i];
+        if (!B.pds[i]) { /* custom step */
+            snprintf(sp->what, sizeof sp->what, "%s",
+                    sp->fn == q8_dw8_step ? "lcn_dw8" : sp->fn == q8_quantize_step ? "quantize input" : "custom");
+            continue;
+        }
+        const char *impl = "?";
+        dnnl_primitive_desc_query(B.pds[i], dnnl_query_impl_info_str, 0, &impl);
+        snprintf(sp->what, sizeof sp->what, "%s", impl);
         const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(B.pds[i], dnnl_query_scratchpad_md, 0);
         size_t sz = smd ? dnnl_memory_desc_get_size(smd) : 0;
         if (sz) {
@@ -1108,6 +1127,12 @@ lcn_status lcn_i8inst_create(lcn_i8plan *p, lcn_i8inst **out, lcn_error *err) {
     return LCN_OK;
 }
 
+static double q8_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int batch,
         float *out, size_t out_len, lcn_error *err) {
     if (!s || !in || !out || batch <= 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "bad argument");
@@ -1130,20 +1155,51 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
     q8_ctx *x = s->ctx;
     dnnl_memory_set_data_handle_v2(x->user_in, (void *)in, s->strm);
     dnnl_memory_set_data_handle_v2(x->user_out, out, s->strm);
+    const int prof = s->profile;
+    double tp = prof ? q8_now() : 0;
     for (int i = 0; i < x->nsteps; i++) {
-        const q8_step *sp = &x->steps[i];
+        q8_step *sp = &x->steps[i];
         if (sp->fn) {
             /* oneDNN's CPU stream runs in order on this thread: earlier
              * primitives have finished (OpenMP runtime) */
             lcn_status rc = sp->fn(sp, p->threads, err);
             if (rc != LCN_OK) return rc;
-            continue;
+        } else {
+            dnnl_status_t st = dnnl_primitive_execute(sp->prim, s->strm, sp->nargs, sp->args);
+            if (st != dnnl_success) return q8_dn(err, st, i - 1, "execute");
         }
-        dnnl_status_t st = dnnl_primitive_execute(sp->prim, s->strm, sp->nargs, sp->args);
-        if (st != dnnl_success) return q8_dn(err, st, i - 1, "execute");
+        if (prof) {
+            double t = q8_now();
+            sp->prof_s += t - tp;
+            tp = t;
+        }
     }
     dnnl_status_t st = dnnl_stream_wait(s->strm);
     if (st != dnnl_success) return q8_dn(err, st, -1, "stream_wait");
+    if (prof) x->prof_runs++;
+    return LCN_OK;
+}
+
+lcn_status lcn_i8inst_set_profile(lcn_i8inst *s, int on) {
+    if (!s) return LCN_ERR_INVALID;
+    s->profile = on != 0;
+    if (s->ctx) {
+        s->ctx->prof_runs = 0;
+        for (int i = 0; i < s->ctx->nsteps; i++) s->ctx->steps[i].prof_s = 0;
+    }
+    return LCN_OK;
+}
+
+lcn_status lcn_i8inst_profile(const lcn_i8inst *s, int batch, int i, int *layer, char *what,
+        size_t whatcap, double *sec, long *runs) {
+    if (!s || !layer || !what || !sec || !runs || !s->ctx || s->ctx->n != batch || i < 0 ||
+            i >= s->ctx->nsteps)
+        return LCN_ERR_INVALID;
+    const q8_step *sp = &s->ctx->steps[i];
+    *layer = sp->layer;
+    snprintf(what, whatcap, "%s", sp->what);
+    *sec = sp->prof_s;
+    *runs = s->ctx->prof_runs;
     return LCN_OK;
 }
 

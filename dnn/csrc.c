@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 6e15c6dc9585b9c7e70c47a5fc4eb419d8716ffc53af6b6fec5344580cbfbcf2
+// csrc sha256: 4a734353f5010493a130064d696638ef6e7d1c456b49bc3bd8f91e33a95ff3b7
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

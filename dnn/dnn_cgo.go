@@ -405,6 +405,8 @@ func closeOnCollect[T any](obj *T, st *instState) {
 type cInstance interface {
 	run(r runReq, cerr *C.lcn_error) C.lcn_status
 	destroy()
+	setProfile(on bool)
+	step(batch, i int) (StepTime, bool) // step i of the profile; false past the last
 }
 
 type fp32Inst struct{ h *C.lcn_inst }
@@ -416,6 +418,19 @@ func (i fp32Inst) run(r runReq, cerr *C.lcn_error) C.lcn_status {
 }
 
 func (i fp32Inst) destroy() { C.lcn_inst_destroy(i.h) }
+
+func (i fp32Inst) setProfile(on bool) { C.lcn_inst_set_profile(i.h, C.int(b2i(on))) }
+
+func (i fp32Inst) step(batch, n int) (StepTime, bool) {
+	var layer C.int
+	var sec C.double
+	var runs C.long
+	var what [64]C.char
+	if C.lcn_inst_profile(i.h, C.int(batch), C.int(n), &layer, &what[0], C.size_t(len(what)), &sec, &runs) != C.LCN_OK {
+		return StepTime{}, false
+	}
+	return stepTime(layer, &what[0], sec, runs), true
+}
 
 // startWorker starts the worker goroutine of an instance and waits until
 // create has made the C instance on the worker's OS thread.
@@ -566,14 +581,7 @@ func (inst *Instance) SetProfiling(on bool) error {
 	if inst == nil || inst.st == nil {
 		return ErrClosed
 	}
-	s := inst.st
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	C.lcn_inst_set_profile(s.handle.(fp32Inst).h, C.int(b2i(on)))
-	return nil
+	return inst.st.setProfiling(on)
 }
 
 // Profile returns the time of every step of the runs with batch size batch
@@ -583,29 +591,42 @@ func (inst *Instance) Profile(batch int) ([]StepTime, error) {
 	if inst == nil || inst.st == nil {
 		return nil, ErrClosed
 	}
-	s := inst.st
+	return inst.st.profile(batch)
+}
+
+func (s *instState) setProfiling(on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.handle.setProfile(on)
+	return nil
+}
+
+func (s *instState) profile(batch int) ([]StepTime, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	h := s.handle.(fp32Inst).h
 	var out []StepTime
-	var what [64]C.char
 	for i := 0; ; i++ {
-		var layer C.int
-		var sec C.double
-		var runs C.long
-		if C.lcn_inst_profile(h, C.int(batch), C.int(i), &layer, &what[0], C.size_t(len(what)), &sec, &runs) != C.LCN_OK {
+		st, ok := s.handle.step(batch, i)
+		if !ok {
 			break
 		}
-		if runs == 0 {
+		if st.Runs == 0 {
 			return nil, nil
 		}
-		out = append(out, StepTime{Layer: int(layer), What: C.GoString(&what[0]),
-			Total: time.Duration(float64(sec) * 1e9), Runs: int(runs)})
+		out = append(out, st)
 	}
 	return out, nil
+}
+
+// stepTime converts what lcn_inst_profile / lcn_i8inst_profile return.
+func stepTime(layer C.int, what *C.char, sec C.double, runs C.long) StepTime {
+	return StepTime{Layer: int(layer), What: C.GoString(what), Total: time.Duration(float64(sec) * 1e9), Runs: int(runs)}
 }
 
 func b2i(b bool) int {

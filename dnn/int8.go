@@ -150,6 +150,19 @@ func (i int8Inst) run(r runReq, cerr *C.lcn_error) C.lcn_status {
 
 func (i int8Inst) destroy() { C.lcn_i8inst_destroy(i.h) }
 
+func (i int8Inst) setProfile(on bool) { C.lcn_i8inst_set_profile(i.h, C.int(b2i(on))) }
+
+func (i int8Inst) step(batch, n int) (StepTime, bool) {
+	var layer C.int
+	var sec C.double
+	var runs C.long
+	var what [64]C.char
+	if C.lcn_i8inst_profile(i.h, C.int(batch), C.int(n), &layer, &what[0], C.size_t(len(what)), &sec, &runs) != C.LCN_OK {
+		return StepTime{}, false
+	}
+	return stepTime(layer, &what[0], sec, runs), true
+}
+
 // NewInstance starts an instance, run on the caller's thread with one
 // thread and on its own OS-locked worker goroutine with more (see
 // Plan.NewInstance).
@@ -193,6 +206,26 @@ func (inst *Int8Instance) Run(in []float32, batch int, out []float32) error {
 }
 
 // Close stops the worker and frees its C memory. Idempotent.
+// SetProfiling turns the timing of every step of every Run on or off and
+// zeroes what was measured.
+func (inst *Int8Instance) SetProfiling(on bool) error {
+	if inst == nil || inst.st == nil {
+		return ErrClosed
+	}
+	return inst.st.setProfiling(on)
+}
+
+// Profile returns the time of every step of the runs with batch size batch
+// since profiling was turned on, in execution order: the input's
+// quantization and the output's conversion are steps of their own (Layer
+// -1). It is empty when no such run was profiled.
+func (inst *Int8Instance) Profile(batch int) ([]StepTime, error) {
+	if inst == nil || inst.st == nil {
+		return nil, ErrClosed
+	}
+	return inst.st.profile(batch)
+}
+
 func (inst *Int8Instance) Close() error {
 	if inst == nil || inst.st == nil {
 		return nil

@@ -35,4 +35,11 @@ type Int8Instance struct{}
 func (inst *Int8Instance) Run(in []float32, batch int, out []float32) error { return ErrUnavailable }
 
 // Close does nothing.
+// SetProfiling turns the timing of every step of every Run on or off and
+// zeroes what was measured.
+func (inst *Int8Instance) SetProfiling(on bool) error { return ErrUnavailable }
+
+// Profile returns ErrUnavailable.
+func (inst *Int8Instance) Profile(batch int) ([]StepTime, error) { return nil, ErrUnavailable }
+
 func (inst *Int8Instance) Close() error { return nil }

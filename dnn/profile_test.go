@@ -175,3 +175,129 @@ func profileTable(net *Net, prof []StepTime) string {
 	fmt.Fprintf(&sb, "sum of steps: %.3f ms per run (%d runs)", float64(total.Microseconds())/1000/float64(prof[0].Runs), prof[0].Runs)
 	return sb.String()
 }
+
+// TestInt8Profile checks the per-step profile of an int8 instance.
+func TestInt8Profile(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	net := int8Head(rand.New(rand.NewPCG(1, 2)))
+	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
+	for range net.Layers {
+		q.OutScales = append(q.OutScales, 127/1.5)
+	}
+	in := randSlice(rand.New(rand.NewPCG(3, 4)), net.InC*net.InH*net.InW, 2)
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			p, err := CompileInt8(q, Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			inst, err := p.NewInstance()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close()
+			out := make([]float32, 10)
+			if err := inst.SetProfiling(true); err != nil {
+				t.Fatal(err)
+			}
+			const runs = 5
+			t0 := time.Now()
+			for range runs {
+				if err := inst.Run(in, 1, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wall := time.Since(t0)
+			prof, err := inst.Profile(1)
+			if err != nil || len(prof) < 2 {
+				t.Fatalf("Profile: %v, %d steps", err, len(prof))
+			}
+			var sum time.Duration
+			seen := map[int]bool{}
+			for i, st := range prof {
+				if st.Runs != runs || st.What == "" || st.Layer < -1 || st.Layer >= len(net.Layers) {
+					t.Errorf("step %d: %+v", i, st)
+				}
+				seen[st.Layer] = true
+				sum += st.Total
+			}
+			if prof[0].Layer != -1 || prof[0].What != "quantize input" {
+				t.Errorf("first step %+v, want the input's quantization", prof[0])
+			}
+			if sum <= 0 || sum > wall {
+				t.Errorf("steps sum to %v, wall time of the runs %v", sum, wall)
+			}
+			for i, impl := range p.LayerImpls() {
+				if !seen[i] && !strings.Contains(impl, "fused") && !strings.HasPrefix(impl, "post-op") {
+					t.Errorf("layer %d (%s) has no step", i, impl)
+				}
+			}
+			if prof2, err := inst.Profile(2); err != nil || prof2 != nil {
+				t.Errorf("Profile(2) = %v, %v; want nil", prof2, err)
+			}
+			if err := inst.SetProfiling(false); err != nil {
+				t.Fatal(err)
+			}
+			if prof, err := inst.Profile(1); err != nil || prof != nil {
+				t.Errorf("Profile after SetProfiling(false) = %v, %v; want nil, nil", prof, err)
+			}
+		})
+	}
+}
+
+// BenchmarkInt8Layers prints where the time of one int8 PP-LCNet inference
+// goes (every layer int8, synthetic calibration scales: the kernels and
+// their speed do not depend on the scales).
+//
+//	go test ./dnn -run '^$' -bench 'Int8Layers/scale=1.0/threads=1' -benchtime 300x
+func BenchmarkInt8Layers(b *testing.B) {
+	if ok, why := Int8Supported(); !ok {
+		b.Skip(why)
+	}
+	for _, scale := range []float64{0.25, 1.0, 2.5} {
+		net := ppLCNet(rand.New(rand.NewPCG(1, 1)), scale, 224, 224, 1000)
+		// the 0.8 dropout scale has no int8 kernel (lcnet folds it into the FC)
+		net.Layers = slices.DeleteFunc(net.Layers, func(l Layer) bool { return l.Kind == LayerScale })
+		q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 3.0, Layers: net.Layers}
+		for range net.Layers {
+			q.OutScales = append(q.OutScales, 127/6.0)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("scale=%s/threads=%d", scaleName(scale), threads), func(b *testing.B) {
+				p, err := CompileInt8(q, Options{Threads: threads})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				inst, err := p.NewInstance()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer inst.Close()
+				in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*224*224, 1)
+				out := make([]float32, 1000)
+				for range 30 {
+					if err := inst.Run(in, 1, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := inst.SetProfiling(true); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if err := inst.Run(in, 1, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				prof, err := inst.Profile(1)
+				if err != nil || len(prof) == 0 {
+					b.Fatalf("Profile: %v, %d steps", err, len(prof))
+				}
+				b.Log("\n" + profileTable(net, prof))
+			})
+		}
+	}
+}
