@@ -144,17 +144,22 @@ func (b dnnlBackend) compile(seg *graph.Graph) (program, error) {
 		return nil, err
 	}
 	impls := map[string]string{}
+	names := make([]string, len(net.Layers))
 	for i, s := range p.LayerImpls() {
 		if i < len(net.Layers) {
 			impls[net.Layers[i].Name] = s
 		}
 	}
-	return dnnProgram{p, impls}, nil
+	for i, l := range net.Layers {
+		names[i] = l.Name
+	}
+	return dnnProgram{p, impls, names}, nil
 }
 
 type dnnProgram struct {
 	p     *dnn.Plan
 	impls map[string]string // node name -> oneDNN implementation
+	names []string          // node name of each layer of the dnn.Net
 }
 
 func (d dnnProgram) implOf(node string) string { return d.impls[node] }
@@ -164,12 +169,19 @@ func (d dnnProgram) newInstance() (instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dnnInstance{i}, nil
+	return dnnInstance{i, d.names}, nil
 }
 
 func (d dnnProgram) close() error { return d.p.Close() }
 
-type dnnInstance struct{ i *dnn.Instance }
+type dnnInstance struct {
+	i     *dnn.Instance
+	names []string
+}
+
+func (d dnnInstance) setProfiling(on bool) error                { return d.i.SetProfiling(on) }
+func (d dnnInstance) profile(batch int) ([]dnn.StepTime, error) { return d.i.Profile(batch) }
+func (d dnnInstance) layerNames() []string                      { return d.names }
 
 func (d dnnInstance) run(_ context.Context, in []float32, batch int, out []float32) error {
 	return d.i.Run(in, batch, out)

@@ -456,15 +456,20 @@ func (b int8Backend) compile(seg *graph.Graph) (program, error) {
 		return nil, err
 	}
 	impls := map[string]string{}
+	names := make([]string, len(net.Layers))
 	for i, s := range p.LayerImpls() {
 		impls[net.Layers[i].Name] = s
 	}
-	return int8Program{p, impls}, nil
+	for i, l := range net.Layers {
+		names[i] = l.Name
+	}
+	return int8Program{p, impls, names}, nil
 }
 
 type int8Program struct {
 	p     *dnn.Int8Plan
 	impls map[string]string
+	names []string // node name of each layer of the int8 net
 }
 
 func (d int8Program) implOf(node string) string { return d.impls[node] }
@@ -474,12 +479,21 @@ func (d int8Program) newInstance() (instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return int8Instance{i}, nil
+	return int8Instance{i, d.names}, nil
 }
 
 func (d int8Program) close() error { return d.p.Close() }
 
-type int8Instance struct{ i *dnn.Int8Instance }
+type int8Instance struct {
+	i     *dnn.Int8Instance
+	names []string
+}
+
+func (d int8Instance) setProfiling(on bool) error { return d.i.SetProfiling(on) }
+func (d int8Instance) profile(batch int) ([]dnn.StepTime, error) {
+	return d.i.Profile(batch)
+}
+func (d int8Instance) layerNames() []string { return d.names }
 
 func (d int8Instance) run(_ context.Context, in []float32, batch int, out []float32) error {
 	return d.i.Run(in, batch, out)

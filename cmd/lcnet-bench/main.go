@@ -7,6 +7,8 @@
 //	lcnet-bench table   [--json]         params, MACs, FLOPs of the 8 scales beside the paper's
 //	lcnet-bench latency --model M [--backend B] [--threads N] [--runs R] [--warmup W]
 //	                    [--batch B] [--concurrency C] [--json] [--peer onnxruntime=PATH]
+//	lcnet-bench layers  --model M [--backend B] [--threads N] [--runs R] [--batch B] [--json]
+//	                    the time of each step of a run (oneDNN primitive, own kernel, Go segment)
 //
 // With no arguments it runs "paper": the paper's main table with our
 // measured batch-1 latency on the default backend at one thread.
@@ -36,6 +38,7 @@ func init() {
 		"ablation": {"the paper's 11 ablation rows at x0.5, measured on this CPU", runAblation},
 		"table":    {"params, MACs and FLOPs of the 8 paper scales next to the paper's columns", runTable},
 		"latency":  {"batch latency (median, min, max) and images/s of one model", runLatency},
+		"layers":   {"where the time of one model's run goes, step by step", runLayers},
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lcnet-go/lcnet/dnn"
 )
 
 // lcnetBench runs the command in-process and returns its exit code and
@@ -27,6 +29,27 @@ func mustRun(t *testing.T, args ...string) string {
 		t.Fatalf("lcnet-bench %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
 	}
 	return out
+}
+
+// TestLayers profiles a built-in model: every step of a run in the text
+// table, and JSON whose per-step means are consistent.
+func TestLayers(t *testing.T) {
+	out := mustRun(t, "layers", "-m", "pplcnet_x0_25", "--runs", "3", "--warmup", "1")
+	if !strings.Contains(out, "profiled runs") || !strings.Contains(out, "conv1.conv") || !strings.Contains(out, "softmax") {
+		t.Errorf("layers:\n%s", out)
+	}
+	var r layersResult
+	if err := json.Unmarshal([]byte(mustRun(t, "layers", "-m", "pplcnet_x0_25", "--runs", "3", "--json")), &r); err != nil {
+		t.Fatal(err)
+	}
+	sum, pct := 0.0, 0.0
+	for _, st := range r.Steps {
+		sum += st.MeanUS
+		pct += st.Percent
+	}
+	if len(r.Steps) < 1 || dnn.Available() && len(r.Steps) < 3 || r.Runs != 3 || sum <= 0 || sum/1e3 > r.RunMS*1.05 || pct < 99.9 || pct > 100.1 {
+		t.Errorf("layers --json: %d steps, runs %d, steps %.3f ms, run %.3f ms, %.1f%%", len(r.Steps), r.Runs, sum/1e3, r.RunMS, pct)
+	}
 }
 
 func TestPaperJSON(t *testing.T) {
@@ -263,6 +286,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"paper", "--peer", "onnxruntime"}, "onnxruntime=PATH"},
 		{[]string{"latency", "--backend", "tpu"}, "unknown backend"},
 		{[]string{"latency", "--concurrency", "2", "--peer", "onnxruntime=/x.so"}, "--concurrency 1"},
+		{[]string{"layers", "--runs", "0"}, "--runs"},
+		{[]string{"layers", "--backend", "tpu"}, "unknown backend"},
 		{[]string{"bogus"}, "unknown command"},
 	} {
 		code, _, errOut := lcnetBench(t, c.args...)
