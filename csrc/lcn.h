@@ -178,6 +178,7 @@ lcn_status lcn_test_dw_fusion(int mode);
  * 0 never, 1 whenever the kernel supports the pair. Process-wide. */
 lcn_status lcn_test_dwpw(int mode);
 lcn_status lcn_test_chain(int mode);
+lcn_status lcn_test_split(int mode);
 
 /* Testing only: whether lcn_plan_finalize runs the first conv as a kernel
  * reading the NCHW input directly: -1 when timing says so (the default), 0

@@ -71,6 +71,12 @@ struct lcn_plan {
      * otherwise */
     lcn_chain **chain;
     int *chain_of;
+    /* split_g: a global average pool after which every layer works on one
+     * value per channel (1x1 conv, FC, softmax, ...): a batch of n > 1 then
+     * runs the layers up to it image by image (activations stay in cache)
+     * and only the rest as a batch (the head's weights are read once for
+     * the n images). -1: batches run whole. */
+    int split_g;
 };
 
 enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
@@ -114,6 +120,14 @@ typedef struct lcn_bctx {
     int in_c, in_hw, out_c, out_hw;
     int out_slot;
     size_t out_off;
+    int first;        /* first layer built (> 0: the head of a split batch) */
+    int body_steps;   /* full batch-1 context of a split plan: steps up to the pool */
+    int gap_slot;     /* ... and where the pool's C outputs are (contiguous) */
+    size_t gap_off;
+    int gap_ok;
+    float *stage;     /* head context: the n pooled vectors, its input */
+    double *body_prof; /* head context: profiled seconds of the body steps (per batch run) */
+    int nbody;         /* ... and their number */
     long prof_runs;   /* profiled runs of this batch size */
     double prof_io_s; /* seconds in the input and output copies */
     struct lcn_bctx *next;
@@ -292,6 +306,7 @@ typedef struct {
     size_t tmp_off;
     lcn_error *err;
     int nthr; /* OpenMP threads set for the primitives being created */
+    int first; /* first layer to build (0: the whole network) */
 } lcn_builder;
 
 /* Small memory-bound ops (pooling, binary, eltwise, softmax on < 1 MiB) run
@@ -480,6 +495,16 @@ static int lcn_dwpw_mode = -1;
 lcn_status lcn_test_dwpw(int mode) {
     if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
     __atomic_store_n(&lcn_dwpw_mode, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
+/* 1: batches of a plan with split_g run image by image up to the pool
+ * (default); 0: as whole batches (tests, comparisons). */
+static int lcn_split_mode = 1;
+
+lcn_status lcn_test_split(int mode) {
+    if (mode < 0 || mode > 1) return LCN_ERR_INVALID;
+    __atomic_store_n(&lcn_split_mode, mode, __ATOMIC_SEQ_CST);
     return LCN_OK;
 }
 
@@ -1721,12 +1746,27 @@ static lcn_status build_all(lcn_builder *B) {
     lcn_bctx *c = B->c;
     lcn_tensor t;
     memset(&t, 0, sizeof t);
+    int first = B->first;
     t.n = c->n, t.c = net->in_c, t.h = net->in_h, t.w = net->in_w;
     t.virt = 1;
     t.slot = SLOT_B;
-    c->in_c = net->in_c, c->in_hw = net->in_h * net->in_w;
-    c->in_elems = (size_t)net->in_c * net->in_h * net->in_w;
-    for (int i = 0; i < net->n; i++) {
+    c->first = first;
+    c->in_c = t.c, c->in_hw = t.h * t.w;
+    c->in_elems = (size_t)t.c * t.h * t.w;
+    if (first > 0) {
+        /* the head of a split batch: the n pooled vectors [n][C] are the n
+         * pixels of one 1 x n NHWC image, so that every 1x1 conv and FC is
+         * one matrix product reading its weights once for the batch */
+        const lcn_layer *F = &net->layers[first];
+        t.n = 1, t.c = F->ic, t.h = 1, t.w = c->n;
+        t.virt = 0;
+        dnnl_dims_t d = {1, t.c, 1, t.w};
+        DN(dnnl_memory_desc_init_by_tag(&t.md, 4, d, dnnl_f32, dnnl_acdb), "head md");
+        c->in_mode = IO_COPY;
+        c->in_c = t.c, c->in_hw = 1;
+        c->in_elems = (size_t)t.c;
+    }
+    for (int i = first; i < net->n; i++) {
         lcn_layer *L = &net->layers[i];
         B->layer = i;
         B->tmp_off = 0;
@@ -1794,7 +1834,18 @@ static lcn_status build_all(lcn_builder *B) {
                 }
                 break;
             }
-            case LCN_LAYER_FC: TRY(build_fc(B, &t, i)); break;
+            case LCN_LAYER_FC:
+                if (first > 0) { /* a 1x1 conv over the batch's pixels */
+                    lcn_ops ops = {0};
+                    if (!ops_layer(&ops, net, i))
+                        return lcn_err_set(B->err, LCN_ERR_INVALID, i, "too many fused post-ops");
+                    lcn_conv cv = {L->d.out_c, 1, 1, 1, 1, 0, 0, 0, 0, 1, i * 4, L->nw[1] > 0, &ops,
+                            NULL, L->tuned, NULL};
+                    TRY(build_conv(B, &t, &cv));
+                    break;
+                }
+                TRY(build_fc(B, &t, i));
+                break;
             case LCN_LAYER_SE: TRY(build_se(B, &t, i)); break;
             case LCN_LAYER_GAP: TRY(build_gap(B, &t, NULL, 0)); break;
             case LCN_LAYER_SOFTMAX: TRY(build_softmax(B, &t)); break;
@@ -1814,6 +1865,16 @@ static lcn_status build_all(lcn_builder *B) {
             }
             default: return lcn_err_set(B->err, LCN_ERR_INVALID, i, "unknown layer kind");
         }
+        if (i == p->split_g && first == 0 && c->n == 1 && !B->for_plan) {
+            /* the pooled vector of one image: C contiguous floats in any of
+             * these layouts (one image, 1x1) */
+            TRY(concrete(B, &t));
+            c->body_steps = c->nsteps;
+            c->gap_slot = t.slot, c->gap_off = t.off;
+            c->gap_ok = t.h == 1 && t.w == 1 &&
+                    (md_is_tag(&t.md, dnnl_acdb) || md_is_tag(&t.md, dnnl_abcd) ||
+                            md_is_tag(&t.md, dnnl_aBcd16b) || md_is_tag(&t.md, dnnl_aBcd8b));
+        }
     }
     /* output in NCHW: copy, transpose from NHWC, or reorder */
     B->layer = net->n - 1;
@@ -1821,7 +1882,15 @@ static lcn_status build_all(lcn_builder *B) {
     TRY(concrete(B, &t));
     c->out_c = t.c, c->out_hw = t.h * t.w;
     c->out_elems = (size_t)t.c * t.h * t.w;
-    if (md_is_tag(&t.md, dnnl_acdb) && !md_is_tag(&t.md, dnnl_abcd)) {
+    if (first > 0) { /* the head: NHWC pixels are the samples' outputs */
+        dnnl_memory_desc_t want;
+        dnnl_dims_t d = {1, t.c, 1, t.w};
+        DN(dnnl_memory_desc_init_by_tag(&want, 4, d, dnnl_f32, dnnl_acdb), "head md");
+        TRY(ensure(B, &t, &want));
+        c->out_mode = IO_COPY;
+        c->out_hw = 1;
+        c->out_elems = (size_t)t.c;
+    } else if (md_is_tag(&t.md, dnnl_acdb) && !md_is_tag(&t.md, dnnl_abcd)) {
         c->out_mode = IO_NHWC;
     } else {
         dnnl_memory_desc_t want;
@@ -1855,6 +1924,8 @@ static void bctx_free(lcn_bctx *c) {
     for (int i = 0; i < c->nmems; i++) dnnl_memory_destroy(c->mems[i]);
     for (int i = 0; i < c->nowned; i++) free(c->owned[i]);
     for (int s = 0; s < NSLOTS; s++) free(c->slot[s]);
+    free(c->stage);
+    free(c->body_prof);
     free(c->steps);
     free(c->mems);
     free(c->binds);
@@ -1926,6 +1997,31 @@ static void plan_unref(lcn_plan *p) {
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) plan_free(p);
 }
 
+/* The last global average pool when everything after it works on one value
+ * per channel and nothing after it is fused into a layer before it (-1
+ * otherwise): see lcn_plan.split_g. */
+static int split_point(const lcn_net *net) {
+    int g = -1;
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].d.kind == LCN_LAYER_GAP) g = i;
+    if (g < 0 || g == net->n - 1) return -1;
+    for (int i = g + 1; i < net->n; i++) {
+        const lcn_layer *L = &net->layers[i];
+        if (L->fused_into >= 0 && L->fused_into <= g) return -1;
+        switch (L->d.kind) {
+            case LCN_LAYER_CONV:
+                if (L->ih != 1 || L->iw != 1 || L->oh != 1 || L->ow != 1) return -1;
+                break;
+            case LCN_LAYER_FC:
+            case LCN_LAYER_SOFTMAX:
+            case LCN_LAYER_SCALE:
+            case LCN_LAYER_ACTIVATION: break;
+            default: return -1;
+        }
+    }
+    return g;
+}
+
 lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     if (!p) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil plan");
     if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
@@ -1956,6 +2052,7 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
             !p->spare)
         return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = p->chain_of[i] = -1;
+    p->split_g = split_point(net);
     int saved = omp_get_max_threads();
     omp_set_num_threads(p->threads);
     lcn_status rc = LCN_OK;
@@ -2019,17 +2116,21 @@ lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err) {
     return LCN_OK;
 }
 
-static lcn_status inst_ctx(lcn_inst *s, int n, lcn_bctx **out, lcn_error *err) {
+static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_error *err) {
     for (lcn_bctx *c = s->ctxs; c; c = c->next)
-        if (c->n == n) {
+        if (c->n == n && c->first == first) {
             *out = c;
             return LCN_OK;
         }
     lcn_bctx *c = calloc(1, sizeof *c);
     if (!c) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     c->n = n;
-    lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err, s->plan->threads};
+    lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err, s->plan->threads, first};
     lcn_status rc = build_all(&B);
+    if (rc == LCN_OK && first > 0) {
+        c->stage = lcn_aligned_alloc((size_t)n * c->in_elems * sizeof(float));
+        if (!c->stage) rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+    }
     omp_set_num_threads(s->plan->threads);
     if (rc != LCN_OK) {
         bctx_free(c);
@@ -2048,32 +2149,24 @@ static double lcn_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, float *out,
-        size_t out_len, lcn_error *err) {
-    if (!s || !in || !out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
-    if (batch <= 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "batch %d", batch);
-    omp_set_num_threads(s->plan->threads);
-    lcn_bctx *c = NULL;
-    lcn_status rc = inst_ctx(s, batch, &c, err);
-    if (rc != LCN_OK) return rc;
-    if (in_len != c->in_elems * batch || out_len != c->out_elems * batch)
-        return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
-                in_len, out_len, c->in_elems * batch, c->out_elems * batch);
-    const int prof = s->profile;
-    double tp = prof ? lcn_now() : 0;
+/* Copies the input of batch samples into context c (transposed to NHWC
+ * when its first step wants that). */
+static void copy_in(const lcn_inst *s, lcn_bctx *c, const float *in, int batch) {
+    size_t len = c->in_elems * (size_t)batch;
     if (c->in_mode == IO_NHWC)
         lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw,
-                in_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
+                len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else if (c->in_mode == IO_COPY)
-        memcpy(c->slot[SLOT_B], in, in_len * sizeof(float));
-    if (prof) {
-        double t = lcn_now();
-        c->prof_io_s += t - tp;
-        tp = t;
-    }
+        memcpy(c->slot[SLOT_B], in, len * sizeof(float));
+}
+
+/* Runs steps [from, to) of c; in is the caller's input (for a first step
+ * that reads it directly). prof: add each step's time to acc[i - from] (or
+ * to the step's own sum when acc is NULL), *tp the clock before. */
+static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch, int from, int to,
+        int prof, double *acc, double *tp, lcn_error *err) {
     int nthr = s->plan->threads;
-    dnnl_status_t e = dnnl_success;
-    for (int i = 0; i < c->nsteps && e == dnnl_success; i++) {
+    for (int i = from; i < to; i++) {
         lcn_step *st = &c->steps[i];
         if (st->nthr != nthr) omp_set_num_threads(nthr = st->nthr);
         if (st->stem) {
@@ -2086,7 +2179,7 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
             lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
         } else {
-            e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
+            dnnl_status_t e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
             if (e != dnnl_success) {
                 omp_set_num_threads(s->plan->threads);
                 return dn_err(err, e, st->layer, "primitive_execute");
@@ -2094,19 +2187,98 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
         }
         if (prof) {
             double t = lcn_now();
-            st->prof_s += t - tp;
-            tp = t;
+            if (acc)
+                acc[i - from] += t - *tp;
+            else
+                st->prof_s += t - *tp;
+            *tp = t;
         }
     }
     if (nthr != s->plan->threads) omp_set_num_threads(s->plan->threads);
-    e = dnnl_stream_wait(s->strm);
+    dnnl_status_t e = dnnl_stream_wait(s->strm);
     if (e != dnnl_success) return dn_err(err, e, -1, "stream_wait");
+    return LCN_OK;
+}
+
+/* The output of context c, batch samples, to the caller's NCHW buffer. */
+static void copy_out(const lcn_inst *s, const lcn_bctx *c, float *out, int batch) {
+    size_t len = c->out_elems * (size_t)batch;
     const float *res = (const float *)((char *)c->slot[c->out_slot] + c->out_off);
     if (c->out_mode == IO_NHWC)
         lcn_nhwc_to_nchw(res, out, batch, c->out_c, c->out_hw,
-                out_len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
+                len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
     else
-        memcpy(out, res, out_len * sizeof(float));
+        memcpy(out, res, len * sizeof(float));
+}
+
+/* A split batch: the layers up to the pool image by image in the batch-1
+ * context c1, the pooled vectors gathered in the head context's stage, the
+ * rest as one batch. */
+static lcn_status run_split(lcn_inst *s, lcn_bctx *c1, lcn_bctx *ch, const float *in, int batch,
+        float *out, lcn_error *err) {
+    const int prof = s->profile;
+    if (prof && !ch->body_prof) {
+        ch->body_prof = calloc((size_t)c1->body_steps + 1, sizeof *ch->body_prof);
+        if (!ch->body_prof) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
+        ch->nbody = c1->body_steps;
+    }
+    size_t C = ch->in_elems;
+    double tp = prof ? lcn_now() : 0;
+    for (int b = 0; b < batch; b++) {
+        const float *img = in + (size_t)b * c1->in_elems;
+        copy_in(s, c1, img, 1);
+        if (prof) {
+            double t = lcn_now();
+            ch->prof_io_s += t - tp;
+            tp = t;
+        }
+        lcn_status rc = run_steps(s, c1, img, 1, 0, c1->body_steps, prof, ch->body_prof, &tp, err);
+        if (rc != LCN_OK) return rc;
+        memcpy(ch->stage + (size_t)b * C, (char *)c1->slot[c1->gap_slot] + c1->gap_off, C * sizeof(float));
+    }
+    copy_in(s, ch, ch->stage, batch);
+    lcn_status rc = run_steps(s, ch, ch->stage, batch, 0, ch->nsteps, prof, NULL, &tp, err);
+    if (rc != LCN_OK) return rc;
+    copy_out(s, ch, out, batch);
+    if (prof) {
+        ch->prof_io_s += lcn_now() - tp;
+        ch->prof_runs++;
+    }
+    return LCN_OK;
+}
+
+lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, float *out,
+        size_t out_len, lcn_error *err) {
+    if (!s || !in || !out) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
+    if (batch <= 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "batch %d", batch);
+    omp_set_num_threads(s->plan->threads);
+    lcn_bctx *c = NULL;
+    lcn_status rc;
+    if (batch > 1 && s->plan->split_g >= 0 && __atomic_load_n(&lcn_split_mode, __ATOMIC_SEQ_CST)) {
+        lcn_bctx *c1 = NULL, *ch = NULL;
+        if ((rc = inst_ctx(s, 1, 0, &c1, err)) != LCN_OK) return rc;
+        if (c1->gap_ok) {
+            if ((rc = inst_ctx(s, batch, s->plan->split_g + 1, &ch, err)) != LCN_OK) return rc;
+            if (in_len != c1->in_elems * batch || out_len != ch->out_elems * batch)
+                return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
+                        in_len, out_len, c1->in_elems * batch, ch->out_elems * batch);
+            return run_split(s, c1, ch, in, batch, out, err);
+        }
+    }
+    if ((rc = inst_ctx(s, batch, 0, &c, err)) != LCN_OK) return rc;
+    if (in_len != c->in_elems * batch || out_len != c->out_elems * batch)
+        return lcn_err_set(err, LCN_ERR_INVALID, -1, "in/out length %zu/%zu, want %zu/%zu",
+                in_len, out_len, c->in_elems * batch, c->out_elems * batch);
+    const int prof = s->profile;
+    double tp = prof ? lcn_now() : 0;
+    copy_in(s, c, in, batch);
+    if (prof) {
+        double t = lcn_now();
+        c->prof_io_s += t - tp;
+        tp = t;
+    }
+    if ((rc = run_steps(s, c, in, batch, 0, c->nsteps, prof, NULL, &tp, err)) != LCN_OK) return rc;
+    copy_out(s, c, out, batch);
     if (prof) {
         c->prof_io_s += lcn_now() - tp;
         c->prof_runs++;
@@ -2121,29 +2293,47 @@ lcn_status lcn_inst_set_profile(lcn_inst *s, int on) {
         c->prof_runs = 0;
         c->prof_io_s = 0;
         for (int i = 0; i < c->nsteps; i++) c->steps[i].prof_s = 0;
+        if (c->body_prof) memset(c->body_prof, 0, (size_t)c->nbody * sizeof *c->body_prof);
     }
     return LCN_OK;
 }
 
+static const lcn_bctx *find_ctx(const lcn_inst *s, int n, int split) {
+    for (const lcn_bctx *c = s->ctxs; c; c = c->next)
+        if (c->n == n && (c->first > 0) == split) return c;
+    return NULL;
+}
+
 lcn_status lcn_inst_profile(const lcn_inst *s, int batch, int i, int *layer, char *what,
         size_t whatcap, double *sec, long *runs) {
-    if (!s || !layer || !what || !sec || !runs) return LCN_ERR_INVALID;
-    for (const lcn_bctx *c = s->ctxs; c; c = c->next) {
-        if (c->n != batch) continue;
-        *runs = c->prof_runs;
-        if (i == c->nsteps) { /* the input and output copies */
-            *layer = -1;
-            snprintf(what, whatcap, "input/output copies");
-            *sec = c->prof_io_s;
+    if (!s || !layer || !what || !sec || !runs || i < 0) return LCN_ERR_INVALID;
+    /* a split batch: the body steps (batch-1 context, summed over the
+     * images), then the head's steps, then the copies */
+    const lcn_bctx *ch = find_ctx(s, batch, 1), *c1 = find_ctx(s, 1, 0), *c = find_ctx(s, batch, 0);
+    if (ch && c1 && ch->body_prof && (!c || ch->prof_runs > 0)) {
+        *runs = ch->prof_runs;
+        if (i < ch->nbody) {
+            *layer = c1->steps[i].layer;
+            snprintf(what, whatcap, "%s", c1->steps[i].what);
+            *sec = ch->body_prof[i];
             return LCN_OK;
         }
-        if (i < 0 || i > c->nsteps) return LCN_ERR_INVALID;
-        *layer = c->steps[i].layer;
-        snprintf(what, whatcap, "%s", c->steps[i].what);
-        *sec = c->steps[i].prof_s;
+        i -= ch->nbody;
+        c = ch;
+    }
+    if (!c) return LCN_ERR_INVALID;
+    *runs = c->prof_runs;
+    if (i == c->nsteps) { /* the input and output copies */
+        *layer = -1;
+        snprintf(what, whatcap, "input/output copies");
+        *sec = c->prof_io_s;
         return LCN_OK;
     }
-    return LCN_ERR_INVALID;
+    if (i > c->nsteps) return LCN_ERR_INVALID;
+    *layer = c->steps[i].layer;
+    snprintf(what, whatcap, "%s", c->steps[i].what);
+    *sec = c->steps[i].prof_s;
+    return LCN_OK;
 }
 
 lcn_status lcn_inst_destroy(lcn_inst *s) {

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 4a734353f5010493a130064d696638ef6e7d1c456b49bc3bd8f91e33a95ff3b7
+// csrc sha256: 08fbb4d417bfa5cd49c7a98129707724550766cbeb21dd48a92e529f66bcfe93
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -88,6 +88,10 @@ func setDWPW(mode int) { C.lcn_test_dwpw(C.int(mode)) }
 // says so (the default), 0 never, 1 whenever the pairs allow it.
 func setChain(mode int) { C.lcn_test_chain(C.int(mode)) }
 
+// setSplit sets whether a batch runs image by image up to the last global
+// pool and as a batch after it (1, the default) or whole (0); tests only.
+func setSplit(mode int) { C.lcn_test_split(C.int(mode)) }
+
 // setStem sets when Compile runs the first conv as a kernel reading the
 // NCHW input directly (tests only): -1 when timing says so (the default), 0
 // never, 1 whenever the kernel supports the layer.

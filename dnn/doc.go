@@ -27,7 +27,12 @@
 // post-ops, and small memory-bound steps (pooling, the SE multiply,
 // softmax) run on one thread even when Options.Threads is larger. Each
 // batch size gets its own primitives and buffers, built by the first Run
-// with that size and kept until Close.
+// with that size and kept until Close. A batch of a network that ends in a
+// global average pool followed by per-channel layers (1x1 convs on 1x1,
+// FC, softmax) runs image by image up to the pool, where the activations
+// of one image stay in cache, and as one batch after it, where the n pooled
+// vectors are the n pixels of one image so that each weight of the head is
+// read once per batch (x1.0, batch 8: ~20% less time per image than batch 1).
 //
 // OpenMP: libgomp keeps a thread pool per OS thread that ran a parallel
 // region, and once the process has more OpenMP threads than cores it stops

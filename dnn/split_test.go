@@ -1,0 +1,91 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSplitBatch checks batches that run image by image up to the global
+// pool and as a batch after it: every sample matches the batch-1 run of the
+// same image and the whole-batch run, on one and two threads, and the
+// profile of a split batch lists the body's steps and the head's.
+func TestSplitBatch(t *testing.T) {
+	defer setSplit(1)
+	net := ppLCNet(rand.New(rand.NewPCG(5, 6)), 0.5, 64, 48, 37)
+	const batch = 3
+	per := net.InC * net.InH * net.InW
+	in := randSlice(rand.New(rand.NewPCG(7, 8)), batch*per, 1)
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			run := func(split int, in []float32, n int) []float32 {
+				setSplit(split)
+				p, err := Compile(net, Options{Threads: threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				inst, err := p.NewInstance()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer inst.Close()
+				out := make([]float32, n*37)
+				if err := inst.Run(in, n, out); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			split, whole := run(1, in, batch), run(0, in, batch)
+			var one []float32
+			for b := range batch {
+				one = append(one, run(1, in[b*per:(b+1)*per], 1)...)
+			}
+			for i := range split {
+				if d := math.Abs(float64(split[i] - one[i])); d > 1e-6 {
+					t.Fatalf("sample %d value %d: split batch %g, alone %g", i/37, i%37, split[i], one[i])
+				}
+				if d := math.Abs(float64(split[i] - whole[i])); d > 1e-6 {
+					t.Fatalf("sample %d value %d: split batch %g, whole batch %g", i/37, i%37, split[i], whole[i])
+				}
+			}
+		})
+	}
+	setSplit(1)
+	p, err := Compile(net, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inst, err := p.NewInstance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	out := make([]float32, batch*37)
+	inst.SetProfiling(true)
+	for range 4 {
+		if err := inst.Run(in, batch, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prof, err := inst.Profile(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, st := range prof {
+		if st.Runs != 4 {
+			t.Errorf("step %+v: runs %d, want 4", st, st.Runs)
+		}
+		seen[st.Layer] = true
+	}
+	for _, l := range []int{0, len(net.Layers) - 1, -1} {
+		if !seen[l] {
+			t.Errorf("profile of a split batch has no step of layer %d: %+v", l, prof)
+		}
+	}
+}
