@@ -1248,7 +1248,7 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
 /* ---- chains of block kernels ---- */
 
 /* Times the chain and its stages run one after the other as block kernels
- * (through whole intermediate tensors), interleaved, best of 5 each after
+ * (through whole intermediate tensors), interleaved, best of 3 each after
  * two warm-up runs: *tc and *ta in us. */
 static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
     const lcn_dwpw *f = ch->st[0];
@@ -1262,7 +1262,7 @@ static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
     if (a && b) {
         memset(a, 0, most * sizeof(float));
         memset(b, 0, most * sizeof(float));
-        for (int r = 0; r < 7; r++) {
+        for (int r = 0; r < 5; r++) {
             struct timespec t0, t1, t2;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             lcn_chain_run(ch, a, b, 1, nthr);

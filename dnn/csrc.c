@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 08fbb4d417bfa5cd49c7a98129707724550766cbeb21dd48a92e529f66bcfe93
+// csrc sha256: 719c4ed303daff983227455d0f78a63a7b0e1ef057ed64e353ccc2177b31e8fa
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
