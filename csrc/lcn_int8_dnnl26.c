@@ -23,6 +23,7 @@
 #include "oneapi/dnnl/dnnl_debug.h"
 
 #include "lcn_dw8.h"
+#include "lcn_pw8.h"
 #include "lcn_int8.h"
 #include "lcn_internal.h"
 
@@ -486,7 +487,8 @@ static dnnl_status_t q8_pick(q8_b *B, const_dnnl_op_desc_t od, const_dnnl_primit
 static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, int n, int ic, int ih,
         int iw, int oc, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl, int pb,
         int pr, int g, const float *w, const float *bias, const float *wscale, const float *os,
-        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record, int tune) {
+        dnnl_post_ops_t ops, dnnl_data_type_t ddt, dnnl_memory_t *dst, int record, int tune,
+        double *time_only) {
     lcn_status rc = LCN_OK;
     lcn_error *err = B->err;
     lcn_i8plan *p = B->p;
@@ -520,6 +522,13 @@ static lcn_status q8_conv(q8_b *B, int i, const char *tag, dnnl_memory_t src, in
     Q8CHK(q8_pick(B, &cd, attr, tune ? TL->tuned : NULL, sizeof TL->tuned, record, key[0] ? key : NULL,
                   &pd),
             i, "convolution primitive_desc_create");
+    if (time_only) { /* the timed oneDNN kernel's time, for lcn_pw8's choice */
+        int ch;
+        float ca = 0, cb;
+        char nm[LCN_TUNED_LEN];
+        *time_only = key[0] && choice_get_name(key, &ch, &ca, &cb, nm) && ca > 0 ? ca * 1e-6 : 0;
+        goto done;
+    }
     dnnl_memory_desc_t wpl;
     Q8CHK(dnnl_memory_desc_init_by_tag(&wpl, grouped ? 5 : 4, grouped ? wd5 : wd4, dnnl_f32,
                   grouped ? dnnl_goihw : dnnl_oihw), i, "md");
@@ -659,13 +668,13 @@ static lcn_status q8_se(q8_b *B, int i, dnnl_memory_t x, int n, float s_x, int r
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &relu, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se post-ops"); goto done; }
     rc = q8_conv(B, i, "fc1=", pf, n, C, 1, 1, R, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[0],
-            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record, 0);
+            L->nw[1] ? L->w[1] : NULL, NULL, NULL, po, dnnl_f32, &r, record, 0, NULL);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     Q8CHK(dnnl_post_ops_create(&po), i, "post_ops");
     if (!q8_act_ops(po, &L->d.gate, 1.f)) { rc = lcn_err_set(err, LCN_ERR_DNNL, i, "int8 se gate"); goto done; }
     rc = q8_conv(B, i, "fc2=", r, n, R, 1, 1, C, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, L->w[2],
-            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record, 0);
+            L->nw[3] ? L->w[3] : NULL, NULL, NULL, po, dnnl_f32, &gte, record, 0, NULL);
     dnnl_post_ops_destroy(po), po = NULL;
     if (rc != LCN_OK) goto done;
     {
@@ -777,6 +786,173 @@ static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr,
  * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
  * oneDNN's int8 depthwise was faster at plan finalize (record: both are
  * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
+/* ---- lcn_pw8: the int8 1x1 kernel ---- */
+
+typedef struct q8_pw8_kd {
+    lcn_pw8 *k;
+    long npix;
+} q8_pw8_kd;
+
+static void q8_pw8_free(void *p) {
+    q8_pw8_kd *kd = p;
+    if (kd) lcn_pw8_destroy(kd->k);
+    free(kd);
+}
+
+static lcn_status q8_pw8_step(const q8_step *st, int nthr, lcn_error *err) {
+    (void)err;
+    const q8_pw8_kd *kd = st->kd;
+    lcn_pw8_run(kd->k, q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), kd->npix, nthr);
+    return LCN_OK;
+}
+
+static void q8_pw8_key(const lcn_i8plan *p, int i, int outf, char *key, size_t cap) {
+    key[0] = 0;
+    layer_key(key, cap, outf ? "pw8f" : "pw8", &p->net.layers[i], p->threads);
+}
+
+/* Whether this process has timed lcn_pw8 against oneDNN on layer i. */
+static int q8_pw8_known(const lcn_i8plan *p, int i, int outf) {
+    char key[128];
+    int use;
+    float a, b;
+    q8_pw8_key(p, i, outf, key, sizeof key);
+    return choice_get(key, &use, &a, &b);
+}
+
+/* Layer i could run as lcn_pw8: an int8 1x1 conv, stride 1, no padding, a
+ * multiple of 4 input channels, ReLU/hardswish/none, plain s8 NHWC input
+ * and output (or fp32 NHWC output), on a CPU with VNNI. */
+static int q8_pw8_candidate(const lcn_i8plan *p, int i, dnnl_memory_t src, int n, int outf,
+        dnnl_memory_t dst) {
+    const lcn_layer *L = &p->net.layers[i];
+    const lcn_layer_desc *d = &L->d;
+    const char *off = getenv("LCNET_NO_PW8");
+    if (off && *off && strcmp(off, "0") != 0) return 0;
+    if (d->kind != LCN_LAYER_CONV || d->groups != 1 || d->kh != 1 || d->kw != 1 || d->stride_h != 1 ||
+            d->stride_w != 1 || d->pad_t || d->pad_l || d->pad_b || d->pad_r || L->ic % 4 != 0 ||
+            !lcn_pw8_vnni())
+        return 0;
+    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
+        return 0;
+    const dnnl_memory_desc_t *smd;
+    dnnl_memory_get_memory_desc(src, &smd);
+    dnnl_memory_desc_t want;
+    dnnl_dims_t din = {n, L->ic, L->ih, L->iw};
+    if (dnnl_memory_desc_init_by_tag(&want, 4, din, dnnl_s8, dnnl_nhwc) != dnnl_success ||
+            !dnnl_memory_desc_equal(smd, &want))
+        return 0;
+    if (dst) {
+        dnnl_memory_desc_t dmd;
+        const dnnl_memory_desc_t *umd;
+        dnnl_dims_t dd = {n, L->oc, L->oh, L->ow};
+        if (dnnl_memory_desc_init_by_tag(&dmd, 4, dd, outf ? dnnl_f32 : dnnl_s8, dnnl_nhwc) != dnnl_success)
+            return 0;
+        dnnl_memory_get_memory_desc(dst, &umd);
+        if (!dnnl_memory_desc_equal(umd, &dmd)) return 0;
+    }
+    return 1;
+}
+
+static double q8_time_pw8(const lcn_pw8 *k, long npix, int nthr, size_t in_bytes, size_t out_bytes) {
+    double best = 1e30;
+    int8_t *x = lcn_aligned_alloc(in_bytes);
+    void *y = lcn_aligned_alloc(out_bytes);
+    if (x && y) {
+        memset(x, 1, in_bytes);
+        for (int r = 0; r < 9; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            lcn_pw8_run(k, x, y, npix, nthr);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
+}
+
+/* Runs layer i as lcn_pw8 when it is a candidate and (tuning) faster than
+ * oneDNN's best kernel, timed at tdnnl seconds (0: not timed here: the
+ * process's earlier choice decides); sets *used then. */
+static lcn_status q8_pw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
+        dnnl_memory_t *dst, int record, int tune, double tdnnl, int *used) {
+    lcn_status rc = LCN_OK;
+    lcn_i8plan *p = B->p;
+    const lcn_layer *L = &p->net.layers[i];
+    *used = 0;
+    lcn_pw8_desc pd = {L->ic, L->oc, L->d.act.kind, outf, p->threads};
+    lcn_pw8 *k = NULL;
+    if ((rc = lcn_pw8_create(&pd, L->w[0], L->w[1], s_x, s_y, &k, B->err)) != LCN_OK) {
+        if (B->err) B->err->layer = i;
+        return rc;
+    }
+    long npix = (long)n * L->oh * L->ow;
+    if (tune) {
+        lcn_layer *TL = &p->net.layers[i];
+        if (record) {
+            char key[128];
+            q8_pw8_key(p, i, outf, key, sizeof key);
+            int use;
+            float t8, td;
+            if (!choice_get(key, &use, &t8, &td)) {
+                double a = q8_time_pw8(k, npix, p->threads, (size_t)npix * L->ic,
+                        (size_t)npix * L->oc * (outf ? 4 : 1));
+                use = tdnnl > 0 && a < 0.97 * tdnnl;
+                t8 = (float)(a * 1e6), td = (float)(tdnnl * 1e6);
+                choice_put(key, use, t8, td);
+            }
+            if (!use) {
+                lcn_pw8_destroy(k);
+                return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
+            }
+            snprintf(TL->tuned, sizeof TL->tuned, "lcn_pw8");
+        } else if (strcmp(TL->tuned, "lcn_pw8") != 0) {
+            lcn_pw8_destroy(k);
+            return LCN_OK;
+        }
+    } else {
+        lcn_pw8_destroy(k); /* untuned builds (sensitivity searches) keep oneDNN's */
+        return LCN_OK;
+    }
+    q8_pw8_kd *kd = malloc(sizeof *kd);
+    if (!kd) {
+        lcn_pw8_destroy(k);
+        return q8_oom(B, i);
+    }
+    kd->k = k, kd->npix = npix;
+    dnnl_memory_desc_t dmd;
+    dnnl_dims_t dd = {n, L->oc, L->oh, L->ow};
+    if (dnnl_memory_desc_init_by_tag(&dmd, 4, dd, outf ? dnnl_f32 : dnnl_s8, dnnl_nhwc) != dnnl_success) {
+        q8_pw8_free(kd);
+        return lcn_err_set(B->err, LCN_ERR_DNNL, i, "int8 md");
+    }
+    if (!*dst && (rc = q8_new_mem(B, &dmd, i, dst)) != LCN_OK) {
+        q8_pw8_free(kd);
+        return rc;
+    }
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
+    if ((rc = q8_custom_add(B, q8_pw8_step, kd, q8_pw8_free, 2, args)) != LCN_OK) return rc;
+    if (record) {
+        lcn_layer *Lw = &p->net.layers[i];
+        size_t len = strlen(Lw->impl);
+        char key[128];
+        int use;
+        float t8 = 0, td = 0;
+        q8_pw8_key(p, i, outf, key, sizeof key);
+        choice_get(key, &use, &t8, &td);
+        if (t8 > 0 && td > 0)
+            snprintf(Lw->impl + len, sizeof Lw->impl - len,
+                    "%slcn_pw8:avx512_vnni (%.0f us vs %.0f us for oneDNN's)", len ? " " : "", t8, td);
+        else
+            snprintf(Lw->impl + len, sizeof Lw->impl - len, "%slcn_pw8:avx512_vnni", len ? " " : "");
+    }
+    *used = 1;
+    return LCN_OK;
+}
+
 static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
         dnnl_memory_t *dst, int record, int tune, int *used) {
     lcn_status rc = LCN_OK;
@@ -982,6 +1158,18 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             int used = 0;
             rc = q8_dw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, &used);
             if (rc != LCN_OK) goto done;
+            if (!used && q8_pw8_candidate(p, i, cur, n, outf, dst)) {
+                /* lcn_pw8 or oneDNN: oneDNN's best kernel is timed first
+                 * (the same timing q8_conv then reuses) */
+                double tdn = 0;
+                if (record && !p->no_tuning && !q8_pw8_known(p, i, outf))
+                    rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, 1, 1, 1, 1,
+                            0, 0, 0, 0, 1, w, L->w[1] ? bq : NULL, ws, os, po,
+                            outf ? dnnl_f32 : dnnl_s8, &dst, record, 1, &tdn);
+                if (rc == LCN_OK)
+                    rc = q8_pw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, tdn, &used);
+                if (rc != LCN_OK) goto done;
+            }
             if (used) {
                 if (po) dnnl_post_ops_destroy(po), po = NULL;
                 cur = dst;
@@ -992,7 +1180,7 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         rc = q8_conv(&B, i, fp ? "f32 " : "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
                 fc ? 1 : d->stride_h, fc ? 1 : d->stride_w, fc ? 0 : d->pad_t, fc ? 0 : d->pad_l,
                 fc ? 0 : d->pad_b, fc ? 0 : d->pad_r, g, w, L->w[1] ? bq : NULL, fp ? NULL : ws,
-                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, !p->no_tuning);
+                fp ? NULL : os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, !p->no_tuning, NULL);
         if (po) dnnl_post_ops_destroy(po), po = NULL;
         if (rc != LCN_OK) goto done;
         cur = dst;
@@ -1018,7 +1206,8 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         q8_step *sp = &c->steps[i];
         if (!B.pds[i]) { /* custom step */
             snprintf(sp->what, sizeof sp->what, "%s",
-                    sp->fn == q8_dw8_step ? "lcn_dw8" : sp->fn == q8_quantize_step ? "quantize input" : "custom");
+                    sp->fn == q8_dw8_step ? "lcn_dw8" : sp->fn == q8_pw8_step ? "lcn_pw8" :
+                    sp->fn == q8_quantize_step ? "quantize input" : "custom");
             continue;
         }
         const char *impl = "?";

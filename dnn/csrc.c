@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 719c4ed303daff983227455d0f78a63a7b0e1ef057ed64e353ccc2177b31e8fa
+// csrc sha256: 1f4d49f81d16cb4dbeafeaeaef6f40e886609826d026544e13835563234b6a10
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
@@ -14,3 +14,4 @@
 #include "../csrc/lcn_fp32_dwpw.c"
 #include "../csrc/lcn_fp32_stem.c"
 #include "../csrc/lcn_int8_dnnl26.c"
+#include "../csrc/lcn_pw8.c"

@@ -1,0 +1,152 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"unsafe"
+)
+
+// pw8Formula is lcn_pw8.h's semantics written out in Go (float64 epilogue):
+// the independent reference the C scalar version is checked against.
+func pw8Formula(x []int8, w, b []float32, k, oc, act int, outF32 bool, sx, sy float32) []float64 {
+	npix := len(x) / k
+	out := make([]float64, npix*oc)
+	for o := range oc {
+		m := 0.0
+		for i := range k {
+			m = math.Max(m, math.Abs(float64(w[o*k+i])))
+		}
+		ws := float32(1)
+		if m > 0 {
+			ws = 127 / float32(m)
+		}
+		wq := make([]int32, k)
+		for i := range k {
+			wq[i] = int32(max(-128, min(127, math.RoundToEven(float64(w[o*k+i]*ws)))))
+		}
+		bo := 0.0
+		if b != nil {
+			bo = float64(b[o])
+		}
+		s := float64(sy)
+		if outF32 {
+			s = 1
+		}
+		for p := range npix {
+			var acc int32
+			for i := range k {
+				acc += int32(x[p*k+i]) * wq[i]
+			}
+			v := float64(acc)/(float64(sx)*float64(ws))*s + bo*s
+			switch act {
+			case 1: // relu
+				v = math.Max(v, 0)
+			case 2: // hardswish
+				g := float64(acc)/(6*float64(sx)*float64(ws)) + bo/6 + 0.5
+				v *= math.Min(math.Max(g, 0), 1)
+			}
+			if !outF32 {
+				v = max(-128, math.RoundToEven(math.Min(v, 127)))
+			}
+			out[p*oc+o] = v
+		}
+	}
+	return out
+}
+
+// TestPW8 checks the int8 1x1 kernel: the VNNI kernel gives the scalar
+// reference's bits (1 and 2 threads, tails of pixels and channels), and the
+// reference follows the formula (s8: within one step; fp32: 1e-5).
+func TestPW8(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 8))
+	acts := []int{0, 1, 2} // none, relu, hardswish
+	actKind := make([]int, len(acts))
+	for i, a := range []Act{{}, relu, hswish} {
+		actKind[i] = int(cAct(a).kind)
+	}
+	for _, k := range []int{4, 12, 16, 32, 64, 128} {
+		for _, oc := range []int{8, 16, 33, 64, 100, 128} {
+			for _, npix := range []int{1, 5, 47, 48, 49, 200} {
+				for ai := range acts {
+					for _, f32 := range []bool{false, true} {
+						name := fmt.Sprintf("k%d/oc%d/px%d/act%d/f32=%v", k, oc, npix, ai, f32)
+						w := make([]float32, oc*k)
+						for i := range w {
+							w[i] = float32(r.NormFloat64())
+						}
+						if oc > 8 {
+							for i := range k { // an all-zero output channel
+								w[3*k+i] = 0
+							}
+						}
+						var b []float32
+						if ai != 1 {
+							b = make([]float32, oc)
+							for i := range b {
+								b[i] = float32(r.NormFloat64())
+							}
+						}
+						x := make([]int8, npix*k)
+						for i := range x {
+							x[i] = int8(r.IntN(256) - 128)
+						}
+						sx, sy := float32(20+r.Float64()*20), float32(5+r.Float64()*5)
+						kern, err := newPW8(k, oc, actKind[ai], f32, 2, w, b, sx, sy)
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						want := pw8Formula(x, w, b, k, oc, ai, f32, sx, sy)
+						got := func(run func(y unsafe.Pointer)) []float64 {
+							res := make([]float64, npix*oc)
+							if f32 {
+								y := make([]float32, npix*oc)
+								run(unsafe.Pointer(&y[0]))
+								for i, v := range y {
+									res[i] = float64(v)
+								}
+							} else {
+								y := make([]int8, npix*oc)
+								run(unsafe.Pointer(&y[0]))
+								for i, v := range y {
+									res[i] = float64(v)
+								}
+							}
+							return res
+						}
+						ref := got(func(y unsafe.Pointer) { kern.runRef(x, y, npix) })
+						for i := range want {
+							d := math.Abs(ref[i] - want[i])
+							if f32 && d > 1e-5*math.Max(1, math.Abs(want[i])) || !f32 && d > 1 {
+								t.Fatalf("%s: ref[%d] = %g, formula %g", name, i, ref[i], want[i])
+							}
+						}
+						if pw8VNNI() {
+							for _, thr := range []int{1, 2} {
+								fast := got(func(y unsafe.Pointer) { kern.run(x, y, npix, thr) })
+								if !slices.Equal(fast, ref) {
+									i := 0
+									for fast[i] == ref[i] {
+										i++
+									}
+									t.Fatalf("%s threads=%d: vnni[%d] = %g, ref %g", name, thr, i, fast[i], ref[i])
+								}
+							}
+						}
+						kern.close()
+					}
+				}
+			}
+		}
+	}
+	if _, err := newPW8(6, 8, 0, false, 1, make([]float32, 48), nil, 1, 1); err == nil {
+		t.Error("k = 6 (not a multiple of 4): no error")
+	}
+	if _, err := newPW8(8, 8, 0, false, 1, make([]float32, 64), nil, 0, 1); err == nil {
+		t.Error("input scale 0: no error")
+	}
+}
