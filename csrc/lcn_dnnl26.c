@@ -478,55 +478,42 @@ static int src_fits(const lcn_tensor *t, const dnnl_memory_desc_t *s) {
 
 static int lcn_fail_layer = -1;
 
+/* Test switches: each mode variable is read atomically by plan builds. */
+static lcn_status set_mode(int *var, int mode, int lo, int hi) {
+    if (mode < lo || mode > hi) return LCN_ERR_INVALID;
+    __atomic_store_n(var, mode, __ATOMIC_SEQ_CST);
+    return LCN_OK;
+}
+
 /* -1: fuse a depthwise conv into the preceding 1x1 conv when timing says
  * so; 0: never; 1: whenever oneDNN implements it (tests). */
 static int lcn_dw_fusion_mode = -1;
 
-lcn_status lcn_test_dw_fusion(int mode) {
-    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
-    __atomic_store_n(&lcn_dw_fusion_mode, mode, __ATOMIC_SEQ_CST);
-    return LCN_OK;
-}
+lcn_status lcn_test_dw_fusion(int mode) { return set_mode(&lcn_dw_fusion_mode, mode, -1, 1); }
 
 /* -1: run a depthwise + 1x1 pair as one lcn_fp32_dwpw.c kernel when timing
  * says so; 0: never; 1: whenever the kernel supports the pair (tests). */
 static int lcn_dwpw_mode = -1;
 
-lcn_status lcn_test_dwpw(int mode) {
-    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
-    __atomic_store_n(&lcn_dwpw_mode, mode, __ATOMIC_SEQ_CST);
-    return LCN_OK;
-}
+lcn_status lcn_test_dwpw(int mode) { return set_mode(&lcn_dwpw_mode, mode, -1, 1); }
 
 /* 1: batches of a plan with split_g run image by image up to the pool
  * (default); 0: as whole batches (tests, comparisons). */
 static int lcn_split_mode = 1;
 
-lcn_status lcn_test_split(int mode) {
-    if (mode < 0 || mode > 1) return LCN_ERR_INVALID;
-    __atomic_store_n(&lcn_split_mode, mode, __ATOMIC_SEQ_CST);
-    return LCN_OK;
-}
+lcn_status lcn_test_split(int mode) { return set_mode(&lcn_split_mode, mode, 0, 1); }
 
 /* -1: run runs of block kernels as one lcn_chain when timing says so; 0:
  * never; 1: whenever two or more pairs in a row can (tests). */
 static int lcn_chain_mode = -1;
 
-lcn_status lcn_test_chain(int mode) {
-    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
-    __atomic_store_n(&lcn_chain_mode, mode, __ATOMIC_SEQ_CST);
-    return LCN_OK;
-}
+lcn_status lcn_test_chain(int mode) { return set_mode(&lcn_chain_mode, mode, -1, 1); }
 
 /* -1: run the first conv as an lcn_fp32_stem.c kernel when timing says so;
  * 0: never; 1: whenever the kernel supports it (tests). */
 static int lcn_stem_mode = -1;
 
-lcn_status lcn_test_stem(int mode) {
-    if (mode < -1 || mode > 1) return LCN_ERR_INVALID;
-    __atomic_store_n(&lcn_stem_mode, mode, __ATOMIC_SEQ_CST);
-    return LCN_OK;
-}
+lcn_status lcn_test_stem(int mode) { return set_mode(&lcn_stem_mode, mode, -1, 1); }
 
 lcn_status lcn_test_fail_layer(int layer) {
     __atomic_store_n(&lcn_fail_layer, layer, __ATOMIC_SEQ_CST);

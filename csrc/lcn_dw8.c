@@ -25,6 +25,7 @@
 #include "oneapi/dnnl/dnnl_debug.h"
 
 #include "lcn_dw8.h"
+#include "lcn_q8epi.h"
 #include "lcn_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -90,12 +91,6 @@ void lcn_dw8_destroy(lcn_dw8 *k) {
     free(k);
 }
 
-static int8_t dw8_sat(float v) {
-    float r = rintf(v);
-    if (r > 127.f) return 127;
-    if (r < -128.f) return -128;
-    return (int8_t)r;
-}
 
 lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b, float s_x,
         float s_y, lcn_dw8 **out, lcn_error *err) {
@@ -156,25 +151,21 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
         const float *wc = w + (size_t)c * taps;
         float m = 0.f;
         for (int t = 0; t < taps; t++) m = fmaxf(m, fabsf(wc[t]));
-        float ws = m > 0.f ? 127.f / m : 1.f;
+        float ws = lcn_q8_wscale(m);
         int32_t sum = 0, asum = 0;
         int cb = c / 16, cl = c % 16;
         for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++) {
-                int8_t q = dw8_sat(wc[ky * kw + kx] * ws);
+                int8_t q = lcn_q8_sat(wc[ky * kw + kx] * ws);
                 k->wref[(size_t)c * taps + ky * kw + kx] = q;
                 k->wq[(((size_t)cb * kh + ky) * k->ng + kx / 4) * 64 + cl * 4 + kx % 4] = q;
                 sum += q;
                 asum += q < 0 ? -q : q;
             }
         k->comp[c] = -128 * sum;
-        float bc = b ? b[c] : 0.f;
-        float os = 1.f / (s_x * ws);
-        k->M[c] = sy * os;
-        k->A[c] = bc * sy;
-        k->G[c] = os / 6.f;
-        k->H[c] = bc / 6.f + 0.5f;
-        if ((double)asum * 128 * fabs(k->M[c]) + fabs(k->A[c]) >= 1073741824.0) k->clamp = 1;
+        lcn_q8epi e = lcn_q8_epi(ws, b ? b[c] : 0.f, s_x, sy);
+        k->M[c] = e.M, k->A[c] = e.A, k->G[c] = e.G, k->H[c] = e.H;
+        if (lcn_q8_needs_clamp(asum, e.M, e.A)) k->clamp = 1;
     }
     *out = k;
     return LCN_OK;
@@ -183,21 +174,7 @@ lcn_status lcn_dw8_create(const lcn_dw8_desc *d, const float *w, const float *b,
 /* ---- scalar reference ---- */
 
 static void dw8_epi_ref(const lcn_dw8 *k, int c, int32_t acc, void *y, size_t off) {
-    float a = (float)acc;
-    float v = fmaf(a, k->M[c], k->A[c]);
-    if (k->d.act == LCN_ACT_RELU) v = fmaxf(v, 0.f);
-    else if (k->d.act == LCN_ACT_HARDSWISH) {
-        float g = fmaf(a, k->G[c], k->H[c]);
-        g = fminf(fmaxf(g, 0.f), 1.f);
-        v = v * g;
-    }
-    if (k->d.out_f32) {
-        ((float *)y)[off] = v;
-        return;
-    }
-    v = fminf(v, 127.f);
-    float r = rintf(v);
-    ((int8_t *)y)[off] = r < -128.f ? (int8_t)-128 : (int8_t)r;
+    lcn_q8_epi_ref(k->d.act, k->d.out_f32, k->M[c], k->A[c], k->G[c], k->H[c], acc, y, off);
 }
 
 void lcn_dw8_run_ref(const lcn_dw8 *k, const int8_t *x, void *y, int n) {

@@ -754,8 +754,10 @@ static lcn_status q8_dw8_step(const q8_step *st, int nthr, lcn_error *err) {
 
 /* Best of 7 runs (after 2 warm-up runs) of lcn_dw8 k (dnnl == NULL) or of
  * oneDNN's int8 depthwise dnnl on scratch buffers, in seconds. */
-static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
-        size_t out_bytes) {
+/* Best of 7 timed runs (after two warm-ups) of run(ctx, x, y) on hot
+ * buffers of in_bytes and out_bytes; 1e30 when a run fails. */
+static double q8_time_kernel(int (*run)(const void *ctx, const int8_t *x, void *y), const void *ctx,
+        size_t in_bytes, size_t out_bytes) {
     double best = 1e30;
     int8_t *x = lcn_aligned_alloc(in_bytes);
     void *y = lcn_aligned_alloc(out_bytes);
@@ -764,13 +766,9 @@ static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr,
         for (int r = 0; r < 9; r++) {
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            if (dnnl) {
-                if (lcn_dw8_dnnl_run(dnnl, x, y, NULL) != LCN_OK) {
-                    best = 1e30;
-                    break;
-                }
-            } else {
-                lcn_dw8_run(k, x, y, n, nthr);
+            if (!run(ctx, x, y)) {
+                best = 1e30;
+                break;
             }
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
@@ -780,6 +778,38 @@ static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr,
     free(x);
     free(y);
     return best;
+}
+
+typedef struct q8_run_ctx {
+    const lcn_dw8 *dw8;
+    lcn_dw8_dnnl *dnnl;
+    const lcn_pw8 *pw8;
+    long n; /* images (dw8) or pixels (pw8) */
+    int nthr;
+} q8_run_ctx;
+
+static int q8_run_dw8(const void *ctx, const int8_t *x, void *y) {
+    const q8_run_ctx *c = ctx;
+    lcn_dw8_run(c->dw8, x, y, (int)c->n, c->nthr);
+    return 1;
+}
+
+static int q8_run_dw8_dnnl(const void *ctx, const int8_t *x, void *y) {
+    const q8_run_ctx *c = ctx;
+    return lcn_dw8_dnnl_run(c->dnnl, x, y, NULL) == LCN_OK;
+}
+
+static int q8_run_pw8(const void *ctx, const int8_t *x, void *y) {
+    const q8_run_ctx *c = ctx;
+    lcn_pw8_run(c->pw8, x, y, c->n, c->nthr);
+    return 1;
+}
+
+/* lcn_dw8 (k) or oneDNN's int8 depthwise (dnnl) on n images. */
+static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
+        size_t out_bytes) {
+    q8_run_ctx c = {k, dnnl, NULL, n, nthr};
+    return q8_time_kernel(dnnl ? q8_run_dw8_dnnl : q8_run_dw8, &c, in_bytes, out_bytes);
 }
 
 /* Adds layer i (a depthwise conv on the s8 NHWC src) as an lcn_dw8 step;
@@ -855,23 +885,8 @@ static int q8_pw8_candidate(const lcn_i8plan *p, int i, dnnl_memory_t src, int n
 }
 
 static double q8_time_pw8(const lcn_pw8 *k, long npix, int nthr, size_t in_bytes, size_t out_bytes) {
-    double best = 1e30;
-    int8_t *x = lcn_aligned_alloc(in_bytes);
-    void *y = lcn_aligned_alloc(out_bytes);
-    if (x && y) {
-        memset(x, 1, in_bytes);
-        for (int r = 0; r < 9; r++) {
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            lcn_pw8_run(k, x, y, npix, nthr);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-            if (r >= 2 && dt < best) best = dt;
-        }
-    }
-    free(x);
-    free(y);
-    return best;
+    q8_run_ctx c = {NULL, NULL, k, npix, nthr};
+    return q8_time_kernel(q8_run_pw8, &c, in_bytes, out_bytes);
 }
 
 /* Runs layer i as lcn_pw8 when it is a candidate and (tuning) faster than

@@ -20,6 +20,7 @@
 
 #include "lcn_internal.h"
 #include "lcn_pw8.h"
+#include "lcn_q8epi.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -65,12 +66,6 @@ void lcn_pw8_destroy(lcn_pw8 *k) {
     free(k);
 }
 
-static int8_t pw8_sat(float v) {
-    float r = rintf(v);
-    if (r > 127.f) return 127;
-    if (r < -128.f) return -128;
-    return (int8_t)r;
-}
 
 lcn_status lcn_pw8_create(const lcn_pw8_desc *d, const float *w, const float *b, float s_x,
         float s_y, lcn_pw8 **out, lcn_error *err) {
@@ -109,24 +104,20 @@ lcn_status lcn_pw8_create(const lcn_pw8_desc *d, const float *w, const float *b,
         const float *wo = w + (size_t)o * K;
         float m = 0.f;
         for (int i = 0; i < K; i++) m = fmaxf(m, fabsf(wo[i]));
-        float ws = m > 0.f ? 127.f / m : 1.f;
+        float ws = lcn_q8_wscale(m);
         int32_t sum = 0, asum = 0;
         int v = o / 16, lane = o % 16;
         for (int i = 0; i < K; i++) {
-            int8_t q = pw8_sat(wo[i] * ws);
+            int8_t q = lcn_q8_sat(wo[i] * ws);
             k->wref[(size_t)o * K + i] = q;
             k->wq[(((size_t)v * k->kg + i / 4) * 16 + lane) * 4 + i % 4] = q;
             sum += q;
             asum += q < 0 ? -q : q;
         }
         k->comp[o] = -128 * sum;
-        float bo = b ? b[o] : 0.f;
-        float os = 1.f / (s_x * ws);
-        k->M[o] = sy * os;
-        k->A[o] = bo * sy;
-        k->G[o] = os / 6.f;
-        k->H[o] = bo / 6.f + 0.5f;
-        if ((double)asum * 128 * fabs(k->M[o]) + fabs(k->A[o]) >= 1073741824.0) k->clamp = 1;
+        lcn_q8epi e = lcn_q8_epi(ws, b ? b[o] : 0.f, s_x, sy);
+        k->M[o] = e.M, k->A[o] = e.A, k->G[o] = e.G, k->H[o] = e.H;
+        if (lcn_q8_needs_clamp(asum, e.M, e.A)) k->clamp = 1;
     }
     *out = k;
     return LCN_OK;
@@ -135,21 +126,7 @@ lcn_status lcn_pw8_create(const lcn_pw8_desc *d, const float *w, const float *b,
 /* ---- scalar reference ---- */
 
 static void pw8_epi_ref(const lcn_pw8 *k, int o, int32_t acc, void *y, size_t off) {
-    float a = (float)acc;
-    float v = fmaf(a, k->M[o], k->A[o]);
-    if (k->d.act == LCN_ACT_RELU) v = fmaxf(v, 0.f);
-    else if (k->d.act == LCN_ACT_HARDSWISH) {
-        float g = fmaf(a, k->G[o], k->H[o]);
-        g = fminf(fmaxf(g, 0.f), 1.f);
-        v = v * g;
-    }
-    if (k->d.out_f32) {
-        ((float *)y)[off] = v;
-        return;
-    }
-    v = fminf(v, 127.f);
-    float r = rintf(v);
-    ((int8_t *)y)[off] = r < -128.f ? (int8_t)-128 : (int8_t)r;
+    lcn_q8_epi_ref(k->d.act, k->d.out_f32, k->M[o], k->A[o], k->G[o], k->H[o], acc, y, off);
 }
 
 void lcn_pw8_run_ref(const lcn_pw8 *k, const int8_t *x, void *y, long npix) {

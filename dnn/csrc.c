@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 1f4d49f81d16cb4dbeafeaeaef6f40e886609826d026544e13835563234b6a10
+// csrc sha256: b55633d55a27f00813e30b98754b732d62f3b5b826800ecd8232109b3f7d6179
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -20,16 +20,7 @@ func TestProfile(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(1, 1)), 0.25, 64, 64, 10)
 	for _, threads := range []int{1, 2} {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
-			p, err := Compile(net, Options{Threads: threads})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			inst, err := p.NewInstance()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.Close()
+			p, inst := compileInstance(t, net, Options{Threads: threads})
 			in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*64*64, 1)
 			out := make([]float32, 10)
 			if err := inst.Run(in, 1, out); err != nil { // builds the primitives
@@ -115,39 +106,43 @@ func BenchmarkLayers(b *testing.B) {
 		net := ppLCNet(rand.New(rand.NewPCG(1, 1)), scale, 224, 224, 1000)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("scale=%s/threads=%d", scaleName(scale), threads), func(b *testing.B) {
-				p, err := Compile(net, Options{Threads: threads})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer p.Close()
-				inst, err := p.NewInstance()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer inst.Close()
-				in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*224*224, 1)
-				out := make([]float32, 1000)
-				for range 30 {
-					if err := inst.Run(in, 1, out); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := inst.SetProfiling(true); err != nil {
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					if err := inst.Run(in, 1, out); err != nil {
-						b.Fatal(err)
-					}
-				}
-				prof, err := inst.Profile(1)
-				if err != nil || len(prof) == 0 {
-					b.Fatalf("Profile: %v, %d steps", err, len(prof))
-				}
-				b.Log("\n" + profileTable(net, prof))
+				_, inst := compileInstance(b, net, Options{Threads: threads})
+				benchProfile(b, net, inst)
 			})
 		}
 	}
+}
+
+// profiledInstance is an Instance or an Int8Instance.
+type profiledInstance interface {
+	Run(in []float32, batch int, out []float32) error
+	SetProfiling(on bool) error
+	Profile(batch int) ([]StepTime, error)
+}
+
+// benchProfile runs inst (PP-LCNet at 224x224, 1000 classes) 30 times,
+// then b.N times profiled, and logs the profile.
+func benchProfile(b *testing.B, net *Net, inst profiledInstance) {
+	in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*224*224, 1)
+	out := make([]float32, 1000)
+	for range 30 {
+		if err := inst.Run(in, 1, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := inst.SetProfiling(true); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := inst.Run(in, 1, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	prof, err := inst.Profile(1)
+	if err != nil || len(prof) == 0 {
+		b.Fatalf("Profile: %v, %d steps", err, len(prof))
+	}
+	b.Log("\n" + profileTable(net, prof))
 }
 
 // profileTable formats a profile: one line per step, slowest marked.
@@ -277,27 +272,25 @@ func BenchmarkInt8Layers(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer inst.Close()
-				in := randSlice(rand.New(rand.NewPCG(2, 2)), 3*224*224, 1)
-				out := make([]float32, 1000)
-				for range 30 {
-					if err := inst.Run(in, 1, out); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := inst.SetProfiling(true); err != nil {
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					if err := inst.Run(in, 1, out); err != nil {
-						b.Fatal(err)
-					}
-				}
-				prof, err := inst.Profile(1)
-				if err != nil || len(prof) == 0 {
-					b.Fatalf("Profile: %v, %d steps", err, len(prof))
-				}
-				b.Log("\n" + profileTable(net, prof))
+				benchProfile(b, net, inst)
 			})
 		}
 	}
+}
+
+// compileInstance compiles net and starts one instance, both closed when
+// the test ends.
+func compileInstance(tb testing.TB, net *Net, o Options) (*Plan, *Instance) {
+	tb.Helper()
+	p, err := Compile(net, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	inst, err := p.NewInstance()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { inst.Close() })
+	return p, inst
 }

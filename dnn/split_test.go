@@ -23,16 +23,7 @@ func TestSplitBatch(t *testing.T) {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
 			run := func(split int, in []float32, n int) []float32 {
 				setSplit(split)
-				p, err := Compile(net, Options{Threads: threads})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				inst, err := p.NewInstance()
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer inst.Close()
+				_, inst := compileInstance(t, net, Options{Threads: threads})
 				out := make([]float32, n*37)
 				if err := inst.Run(in, n, out); err != nil {
 					t.Fatal(err)
@@ -55,16 +46,7 @@ func TestSplitBatch(t *testing.T) {
 		})
 	}
 	setSplit(1)
-	p, err := Compile(net, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	inst, err := p.NewInstance()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close()
+	_, inst := compileInstance(t, net, Options{Threads: 1})
 	out := make([]float32, batch*37)
 	inst.SetProfiling(true)
 	for range 4 {
