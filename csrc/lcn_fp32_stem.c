@@ -27,6 +27,7 @@ void lcn_stem_free(lcn_stem *k) {
     if (!k) return;
     free(k->w);
     free(k->b);
+    free(k->zero);
     free(k);
 }
 
@@ -42,7 +43,8 @@ lcn_stem *lcn_stem_new(const lcn_layer *L) {
     k->ocpad = (L->oc + 15) / 16 * 16;
     k->w = lcn_aligned_alloc(sizeof(float) * (size_t)taps * k->ocpad);
     k->b = lcn_aligned_alloc(sizeof(float) * k->ocpad);
-    if (!k->w || !k->b) {
+    k->zero = calloc((size_t)k->iw + 16, sizeof(float));
+    if (!k->w || !k->b || !k->zero) {
         lcn_stem_free(k);
         return NULL;
     }
@@ -113,6 +115,71 @@ STEM_TILE(8, 2)
 STEM_TILE(8, 3)
 STEM_TILE(6, 4)
 
+/* The common stem, 3 input channels and a 3x3 kernel with horizontal
+ * stride SW, all known at compile time: rows[c*3 + y] is input row y of
+ * the window in plane c (the zero row outside the input), so the 27 taps
+ * unroll into constant offsets with no branch (the generic tile above
+ * spends more instructions on its loops and addresses than on the FMAs). */
+#define STEM33_TILE(P, V, SW)                                                                  \
+    LCN_STEM_AVX512 LCN_STEM_INLINE void stem33_##P##_##V##_##SW(const lcn_stem *k,            \
+            const float *const *rows, int ox, float *d, __mmask16 last, const int act) {       \
+        const int ocp = k->ocpad, oc = k->oc;                                                  \
+        __m512 acc[P][V];                                                                      \
+        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
+            __m512 b = _mm512_load_ps(k->b + 16 * v);                                          \
+            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                \
+        }                                                                                      \
+        const int ix0 = ox * SW - k->pl;                                                       \
+        _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) {                                  \
+            const float *row = rows[t] + ix0;                                                  \
+            const float *w = k->w + (size_t)t * 3 * ocp;                                       \
+            _Pragma("GCC unroll 3") for (int x = 0; x < 3; x++) {                              \
+                __m512 wv[V];                                                                  \
+                _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                           \
+                    wv[v] = _mm512_load_ps(w + (size_t)x * ocp + 16 * v);                      \
+                _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) {                         \
+                    __m512 xv = _mm512_set1_ps(row[p * SW + x]);                               \
+                    _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                       \
+                        acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);                     \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
+            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
+                __m512 r = stem_act(acc[p][v], act);                                           \
+                if (v == V - 1)                                                                \
+                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
+                else                                                                           \
+                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                          \
+            }                                                                                  \
+    }
+STEM33_TILE(12, 1, 1)
+STEM33_TILE(12, 1, 2)
+STEM33_TILE(12, 2, 1)
+STEM33_TILE(12, 2, 2)
+
+/* Interior pixels [ox, hi] of a 3x3, 3-channel stem row; returns the first
+ * pixel left. */
+LCN_STEM_AVX512 LCN_STEM_INLINE int stem33_row(const lcn_stem *k, const float *src, int iy0, int ox,
+        int hi, float *d, __mmask16 last, int nv, const int act) {
+    const float *rows[9];
+    const size_t plane = (size_t)k->ih * k->iw;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 3; y++) {
+            int iy = iy0 + y;
+            rows[c * 3 + y] = iy >= 0 && iy < k->ih ? src + c * plane + (size_t)iy * k->iw : k->zero;
+        }
+    const int oc = k->oc;
+#define STEM33_LOOP(V, SW)                                                                     \
+    for (; ox + 11 <= hi; ox += 12) stem33_12_##V##_##SW(k, rows, ox, d + (size_t)ox * oc, last, act)
+    if (nv == 1 && k->sw == 1) STEM33_LOOP(1, 1);
+    else if (nv == 1) STEM33_LOOP(1, 2);
+    else if (k->sw == 1) STEM33_LOOP(2, 1);
+    else STEM33_LOOP(2, 2);
+#undef STEM33_LOOP
+    return ox;
+}
+
 /* One pixel at the border: taps outside the input are skipped. */
 LCN_STEM_AVX512 LCN_STEM_INLINE void stem_px(const lcn_stem *k, const float *src, int iy0, int ky0,
         int ky1, int ox, float *d, __mmask16 last, int nv, const int act) {
@@ -148,6 +215,8 @@ LCN_STEM_AVX512 LCN_STEM_INLINE void stem_row_t(const lcn_stem *k, const float *
     if (lo > k->ow) lo = k->ow;
     int ox = 0;
     for (; ox < lo; ox++) stem_px(k, src, iy0, ky0, ky1, ox, d + (size_t)ox * oc, last, nv, act);
+    if (k->ic == 3 && k->kh == 3 && k->kw == 3 && (sw == 1 || sw == 2) && nv <= 2)
+        ox = stem33_row(k, src, iy0, ox, hi, d, last, nv, act);
     switch (nv) {
         case 1:
             for (; ox + 7 <= hi; ox += 8) stem_tile_8_1(k, src, iy0, ky0, ky1, ox, d + (size_t)ox * oc, last, act);

@@ -106,6 +106,7 @@ typedef struct lcn_stem {
     int act;          /* lcn_act_kind: NONE, RELU or HARDSWISH */
     int ocpad;        /* oc rounded up to 16 */
     float *w, *b;     /* [ic*kh*kw][ocpad], [ocpad] */
+    float *zero;      /* iw + 16 zeros: the rows above and below the input */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
 } lcn_stem;
 
