@@ -87,6 +87,7 @@ typedef struct lcn_step {
     const lcn_dwpw *kern;    /* fused depthwise + 1x1 kernel, or NULL */
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     const lcn_chain *chain;  /* chain of block kernels, or NULL */
+    void *scratch;           /* chain step: its scratch (in the context's owned list) */
     int src_slot, dst_slot;  /* kern step: activations */
     size_t src_off, dst_off;
     int layer;
@@ -1245,14 +1246,15 @@ static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
         if (no > most) most = no;
     }
     float *a = lcn_aligned_alloc(most * sizeof(float)), *b = lcn_aligned_alloc(most * sizeof(float));
+    void *sc = lcn_aligned_alloc(lcn_chain_scratch_bytes(ch, nthr));
     *tc = *ta = 1e30;
-    if (a && b) {
+    if (a && b && sc) {
         memset(a, 0, most * sizeof(float));
         memset(b, 0, most * sizeof(float));
         for (int r = 0; r < 5; r++) {
             struct timespec t0, t1, t2;
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            lcn_chain_run(ch, a, b, 1, nthr);
+            lcn_chain_run(ch, a, b, 1, nthr, sc);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             for (int s = 0; s < ch->n; s++)
                 lcn_dwpw_run(ch->st[s], s % 2 ? b : a, s % 2 ? a : b, 1, nthr);
@@ -1265,6 +1267,7 @@ static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
     }
     free(a);
     free(b);
+    free(sc);
 }
 
 /* May the pair at depthwise layer j be a stage of a chain? It must have
@@ -1404,6 +1407,10 @@ static lcn_status build_chain(lcn_builder *B, lcn_tensor *t, int i) {
         st->nthr = B->nthr;
         st->chain = ch;
         snprintf(st->what, sizeof st->what, "lcn_chain:avx512 x%d", ch->n);
+        if (!grow((void **)&c->owned, &c->capowned, c->nowned, sizeof *c->owned)) return NOMEM();
+        st->scratch = lcn_aligned_alloc(lcn_chain_scratch_bytes(ch, B->nthr));
+        if (!st->scratch) return NOMEM();
+        c->owned[c->nowned++] = st->scratch;
         st->src_slot = t->slot, st->src_off = t->off;
         st->dst_slot = o.slot, st->dst_off = o.off;
     }
@@ -2164,7 +2171,7 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
         } else if (st->chain) {
             lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
-                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
         } else {
             dnnl_status_t e = dnnl_primitive_execute(st->prim, s->strm, st->nargs, st->args);
             if (e != dnnl_success) {

@@ -415,11 +415,10 @@ size_t lcn_chain_scratch(lcn_dwpw *const *st, int n) {
     return b + round64(row);
 }
 
-static void chain_rows(const lcn_chain *ch, const float *src, float *dst, long r0, long r1) {
+static void chain_rows(const lcn_chain *ch, const float *src, float *dst, long r0, long r1, char *mem) {
     chain_ctx x;
     memset(&x, 0, sizeof x);
     x.ch = ch;
-    char *mem = __builtin_alloca(ch->scratch);
     mem = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     const lcn_dwpw *first = ch->st[0], *last = ch->st[ch->n - 1];
     for (int s = 0; s < ch->n - 1; s++) {
@@ -441,18 +440,23 @@ static void chain_rows(const lcn_chain *ch, const float *src, float *dst, long r
     }
 }
 
-void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr) {
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr, void *scratch) {
     long rows = (long)n * ch->st[ch->n - 1]->oh;
+    size_t per = round64(ch->scratch);
     if (nthr <= 1 || rows < 2) {
-        chain_rows(ch, src, dst, 0, rows);
+        chain_rows(ch, src, dst, 0, rows, scratch);
         return;
     }
 #pragma omp parallel num_threads(nthr)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
         long r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
-        chain_rows(ch, src, dst, r0, r1);
+        chain_rows(ch, src, dst, r0, r1, (char *)scratch + (size_t)t * per);
     }
+}
+
+size_t lcn_chain_scratch_bytes(const lcn_chain *ch, int nthr) {
+    return round64(ch->scratch) * (size_t)(nthr > 1 ? nthr : 1);
 }
 
 void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nthr) {
@@ -480,8 +484,13 @@ size_t lcn_chain_scratch(lcn_dwpw *const *st, int n) {
     return 0;
 }
 
-void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr) {
-    (void)ch, (void)src, (void)dst, (void)n, (void)nthr;
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr, void *scratch) {
+    (void)ch, (void)src, (void)dst, (void)n, (void)nthr, (void)scratch;
+}
+
+size_t lcn_chain_scratch_bytes(const lcn_chain *ch, int nthr) {
+    (void)ch, (void)nthr;
+    return 64;
 }
 
 #endif

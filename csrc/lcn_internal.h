@@ -84,7 +84,7 @@ void lcn_dwpw_run(const lcn_dwpw *k, const float *src, float *dst, int n, int nt
 typedef struct lcn_chain {
     int n;                       /* stages, 2..LCN_CHAIN_MAX */
     lcn_dwpw *st[LCN_CHAIN_MAX]; /* not owned: the plan keeps and frees the stages */
-    size_t scratch;              /* bytes of stack one thread needs */
+    size_t scratch;              /* bytes of scratch one thread needs */
     float us_chain, us_apart;    /* plan-time estimate (0: not timed) */
 } lcn_chain;
 #define LCN_CHAIN_SCRATCH_MAX (512u << 10)
@@ -95,8 +95,11 @@ void lcn_chain_free(lcn_chain *ch);
 /* Bytes of per-thread scratch a chain of these stages needs. */
 size_t lcn_chain_scratch(lcn_dwpw *const *st, int n);
 /* src: n x ih x iw x c of stage 0, dst: n x oh x ow x oc of the last stage;
- * the last stage's rows are split among nthr OpenMP threads. */
-void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr);
+ * the last stage's rows are split among nthr OpenMP threads, each with its
+ * part of scratch (lcn_chain_scratch_bytes(ch, nthr) bytes, the caller's:
+ * an instance's own, so that instances of one plan run at once). */
+void lcn_chain_run(const lcn_chain *ch, const float *src, float *dst, int n, int nthr, void *scratch);
+size_t lcn_chain_scratch_bytes(const lcn_chain *ch, int nthr);
 
 /* Direct convolution of a first layer with few input channels, reading the
  * NCHW input and writing NHWC (lcn_fp32_stem.c, AVX-512). */

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 0108ce5f0716b6d49d771c9f994f1cb04b9d5a570e50e8a4cdb0b1ebb40e5cd1
+// csrc sha256: 5e30a03a3865891a0af667a0920753f887248c31f268169e14234842f5df1959
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
