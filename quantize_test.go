@@ -297,23 +297,7 @@ func TestQuantizeSensitivityTextline(t *testing.T) {
 		name string
 		xs   [][]float32
 	}{{"upright", tu}, {"rotated", tr}} {
-		agree, worst := 0, 0.0
-		for _, x := range set.xs {
-			a, err := m.Run(x, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := q.Run(x, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if argmax(a) == argmax(b) {
-				agree++
-			}
-			for i := range a {
-				worst = max(worst, math.Abs(float64(a[i]-b[i])))
-			}
-		}
+		agree, worst := agreement(t, m, q, set.xs)
 		t.Logf("held-out %s: %d/%d agree (%.1f%%), max dp %.4f", set.name, agree, len(set.xs),
 			100*float64(agree)/float64(len(set.xs)), worst)
 		if float64(agree) < 0.99*float64(len(set.xs)) {

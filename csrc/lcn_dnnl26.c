@@ -552,15 +552,13 @@ static double time_pd_on(dnnl_engine_t eng, dnnl_stream_t strm, const_dnnl_primi
         args[na++].arg = io[i];
     }
     for (int r = 0; r < 7; r++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = lcn_now();
         if (dnnl_primitive_execute(prim, strm, na, args) != dnnl_success ||
                 dnnl_stream_wait(strm) != dnnl_success) {
             best = 1e30;
             break;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        double dt = lcn_now() - t0;
         if (r >= 2 && dt < best) best = dt; /* two warm-up runs */
         if (r >= 1 && dt > 3 * limit) {
             best = dt;
@@ -1031,11 +1029,9 @@ static double time_dwpw(const lcn_dwpw *k, int nthr) {
         memset(a, 0, ni * sizeof(float));
         memset(b, 0, no * sizeof(float));
         for (int r = 0; r < 7; r++) {
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
+            double t0 = lcn_now();
             lcn_dwpw_run(k, a, b, 1, nthr);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            double dt = lcn_now() - t0;
             if (r >= 2 && dt < best) best = dt;
         }
     }
@@ -1115,22 +1111,49 @@ out:
 }
 
 /* Adds the step running plan kernel kern[i] (layers i and i+1) on t. */
+/* The engine's own kernels read and write NHWC: t is made NHWC (a reorder
+ * step when it is not), *o is placed for an oc x oh x ow NHWC output, and
+ * both are sized into the slots. in_direct: the kernel reads the caller's
+ * NCHW input itself (the stem), t is left as it is. */
+static lcn_status kern_io(lcn_builder *B, lcn_tensor *t, int in_direct, int oc, int oh, int ow,
+        lcn_tensor *o) {
+    dnnl_memory_desc_t want, omd;
+    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, oc, oh, ow};
+    dnnl_memory_t ms, md;
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "kernel md");
+    if (!in_direct) {
+        DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "kernel md");
+        TRY(ensure(B, t, &want));
+        TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+    }
+    next_place(B, t, &omd, o);
+    o->n = t->n, o->c = oc, o->h = oh, o->w = ow;
+    return tensor_mem(B, o, &md);
+}
+
+/* Appends a step that runs one of the engine's own kernels on layer i from
+ * t to o (the caller sets which kernel); NULL when out of memory. */
+static lcn_step *kern_step(lcn_builder *B, int i, const lcn_tensor *t, const lcn_tensor *o,
+        const char *what) {
+    lcn_bctx *c = B->c;
+    if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NULL;
+    lcn_step *st = &c->steps[c->nsteps++];
+    memset(st, 0, sizeof *st);
+    st->layer = i;
+    st->nthr = B->nthr;
+    snprintf(st->what, sizeof st->what, "%s", what);
+    st->src_slot = t->slot, st->src_off = t->off;
+    st->dst_slot = o->slot, st->dst_off = o->off;
+    return st;
+}
+
 static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
     const lcn_dwpw *k = B->p->kern[i];
     int fail = __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST);
     if (fail == i || fail == i + 1)
         return dn_err(B->err, dnnl_unimplemented, fail, "convolution primitive_desc_create");
-    dnnl_memory_desc_t want, omd;
-    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, k->oc, k->oh, k->ow};
-    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "dwpw md");
-    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "dwpw md");
-    TRY(ensure(B, t, &want));
     lcn_tensor o;
-    dnnl_memory_t ms, md;
-    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
-    next_place(B, t, &omd, &o);
-    o.n = t->n, o.c = k->oc, o.h = k->oh, o.w = k->ow;
-    TRY(tensor_mem(B, &o, &md));
+    TRY(kern_io(B, t, 0, k->oc, k->oh, k->ow, &o));
     if (B->for_plan) {
         lcn_layer *L = &B->p->net.layers[i];
         if (k->us_kern > 0)
@@ -1144,16 +1167,9 @@ static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
         snprintf(B->p->net.layers[i + 1].impl, sizeof L->impl,
                 "fused into previous depthwise (layer %d)", i);
     } else {
-        lcn_bctx *c = B->c;
-        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
-        lcn_step *st = &c->steps[c->nsteps++];
-        memset(st, 0, sizeof *st);
-        st->layer = i;
-        st->nthr = B->nthr;
+        lcn_step *st = kern_step(B, i, t, &o, "lcn_dwpw:avx512");
+        if (!st) return NOMEM();
         st->kern = k;
-        snprintf(st->what, sizeof st->what, "lcn_dwpw:avx512");
-        st->src_slot = t->slot, st->src_off = t->off;
-        st->dst_slot = o.slot, st->dst_off = o.off;
     }
     *t = o;
     return LCN_OK;
@@ -1252,15 +1268,13 @@ static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
         memset(a, 0, most * sizeof(float));
         memset(b, 0, most * sizeof(float));
         for (int r = 0; r < 5; r++) {
-            struct timespec t0, t1, t2;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
+            double t0 = lcn_now();
             lcn_chain_run(ch, a, b, 1, nthr, sc);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double t1 = lcn_now();
             for (int s = 0; s < ch->n; s++)
                 lcn_dwpw_run(ch->st[s], s % 2 ? b : a, s % 2 ? a : b, 1, nthr);
-            clock_gettime(CLOCK_MONOTONIC, &t2);
-            double dc = 1e6 * ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
-            double da = 1e6 * ((double)(t2.tv_sec - t1.tv_sec) + 1e-9 * (double)(t2.tv_nsec - t1.tv_nsec));
+            double t2 = lcn_now();
+            double dc = 1e6 * (t1 - t0), da = 1e6 * (t2 - t1);
             if (r >= 2 && dc < *tc) *tc = dc;
             if (r >= 2 && da < *ta) *ta = da;
         }
@@ -1384,35 +1398,22 @@ static lcn_status decide_chains(lcn_plan *p, lcn_error *err) {
 static lcn_status build_chain(lcn_builder *B, lcn_tensor *t, int i) {
     const lcn_chain *ch = B->p->chain[i];
     const lcn_dwpw *f = ch->st[0], *l = ch->st[ch->n - 1];
-    dnnl_memory_desc_t want, omd;
-    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, l->oc, l->oh, l->ow};
     if (t->c != f->c || t->h != f->ih || t->w != f->iw)
         return lcn_err_set(B->err, LCN_ERR_INVALID, i, "chain input %dx%dx%d, want %dx%dx%d", t->c,
                 t->h, t->w, f->c, f->ih, f->iw);
-    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "chain md");
-    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "chain md");
-    TRY(ensure(B, t, &want));
     lcn_tensor o;
-    dnnl_memory_t ms, md;
-    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
-    next_place(B, t, &omd, &o);
-    o.n = t->n, o.c = l->oc, o.h = l->oh, o.w = l->ow;
-    TRY(tensor_mem(B, &o, &md));
+    TRY(kern_io(B, t, 0, l->oc, l->oh, l->ow, &o));
     if (!B->for_plan) {
-        lcn_bctx *c = B->c;
-        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
-        lcn_step *st = &c->steps[c->nsteps++];
-        memset(st, 0, sizeof *st);
-        st->layer = i;
-        st->nthr = B->nthr;
+        char what[48];
+        snprintf(what, sizeof what, "lcn_chain:avx512 x%d", ch->n);
+        lcn_step *st = kern_step(B, i, t, &o, what);
+        if (!st) return NOMEM();
         st->chain = ch;
-        snprintf(st->what, sizeof st->what, "lcn_chain:avx512 x%d", ch->n);
+        lcn_bctx *c = B->c;
         if (!grow((void **)&c->owned, &c->capowned, c->nowned, sizeof *c->owned)) return NOMEM();
         st->scratch = lcn_aligned_alloc(lcn_chain_scratch_bytes(ch, B->nthr));
         if (!st->scratch) return NOMEM();
         c->owned[c->nowned++] = st->scratch;
-        st->src_slot = t->slot, st->src_off = t->off;
-        st->dst_slot = o.slot, st->dst_off = o.off;
     }
     *t = o;
     return LCN_OK;
@@ -1431,14 +1432,8 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
     const lcn_stem *k = B->p->stem;
     if (__atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST) == 0)
         return dn_err(B->err, dnnl_unimplemented, 0, "convolution primitive_desc_create");
-    dnnl_memory_desc_t omd;
-    dnnl_dims_t od = {t->n, k->oc, k->oh, k->ow};
-    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "stem md");
     lcn_tensor o;
-    dnnl_memory_t md;
-    next_place(B, t, &omd, &o);
-    o.n = t->n, o.c = k->oc, o.h = k->oh, o.w = k->ow;
-    TRY(tensor_mem(B, &o, &md));
+    TRY(kern_io(B, t, 1, k->oc, k->oh, k->ow, &o));
     B->c->in_mode = IO_DIRECT;
     if (B->for_plan) {
         lcn_layer *L = &B->p->net.layers[0];
@@ -1450,15 +1445,9 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
         else
             snprintf(L->impl, sizeof L->impl, "lcn_stem:avx512 (reads the NCHW input)");
     } else {
-        lcn_bctx *c = B->c;
-        if (!grow((void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) return NOMEM();
-        lcn_step *st = &c->steps[c->nsteps++];
-        memset(st, 0, sizeof *st);
-        st->layer = 0;
-        st->nthr = B->nthr;
+        lcn_step *st = kern_step(B, 0, t, &o, "lcn_stem:avx512");
+        if (!st) return NOMEM();
         st->stem = k;
-        snprintf(st->what, sizeof st->what, "lcn_stem:avx512");
-        st->dst_slot = o.slot, st->dst_off = o.off;
     }
     *t = o;
     return LCN_OK;
@@ -1517,20 +1506,17 @@ static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_con
         for (int r = 0; r < 3; r++) {
             double best_k = 1e30, best_c = 1e30;
             for (int j = 0; j < 7; j++) {
-                struct timespec t0, t1, t2;
-                clock_gettime(CLOCK_MONOTONIC, &t0);
+                double t0 = lcn_now();
                 const float *in = a + (size_t)((r * 7 + j) % nin) * ni;
                 lcn_stem_run(k, in, o, 1, B->nthr);
-                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double t1 = lcn_now();
                 in = a + (size_t)((r * 7 + j + nin / 2) % nin) * ni;
                 float *to = b + (size_t)((r * 7 + j) % nin) * ni; /* cold too, as the slot is */
                 if (nhwc)
                     lcn_nchw_to_nhwc(in, to, 1, k->ic, k->ih * k->iw, cthr);
                 else
                     memcpy(to, in, ni * sizeof(float));
-                clock_gettime(CLOCK_MONOTONIC, &t2);
-                double dk = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-                double dc = (double)(t2.tv_sec - t1.tv_sec) + 1e-9 * (double)(t2.tv_nsec - t1.tv_nsec);
+                double dk = t1 - t0, dc = lcn_now() - t1;
                 if (j >= 2 && dk < best_k) best_k = dk;
                 if (j >= 2 && dc < best_c) best_c = dc;
             }
@@ -2134,13 +2120,6 @@ static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_er
     s->ctxs = c;
     *out = c;
     return LCN_OK;
-}
-
-/* lcn_now is a monotonic clock in seconds (profiling). */
-static double lcn_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Copies the input of batch samples into context c (transposed to NHWC

@@ -764,14 +764,12 @@ static double q8_time_kernel(int (*run)(const void *ctx, const int8_t *x, void *
     if (x && y) {
         memset(x, 1, in_bytes);
         for (int r = 0; r < 9; r++) {
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
+            double t0 = lcn_now();
             if (!run(ctx, x, y)) {
                 best = 1e30;
                 break;
             }
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            double dt = lcn_now() - t0;
             if (r >= 2 && dt < best) best = dt;
         }
     }
@@ -1331,12 +1329,6 @@ lcn_status lcn_i8inst_create(lcn_i8plan *p, lcn_i8inst **out, lcn_error *err) {
     return LCN_OK;
 }
 
-static double q8_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int batch,
         float *out, size_t out_len, lcn_error *err) {
     if (!s || !in || !out || batch <= 0) return lcn_err_set(err, LCN_ERR_INVALID, -1, "bad argument");
@@ -1360,7 +1352,7 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
     dnnl_memory_set_data_handle_v2(x->user_in, (void *)in, s->strm);
     dnnl_memory_set_data_handle_v2(x->user_out, out, s->strm);
     const int prof = s->profile;
-    double tp = prof ? q8_now() : 0;
+    double tp = prof ? lcn_now() : 0;
     for (int i = 0; i < x->nsteps; i++) {
         q8_step *sp = &x->steps[i];
         if (sp->fn) {
@@ -1373,7 +1365,7 @@ lcn_status lcn_i8inst_run(lcn_i8inst *s, const float *in, size_t in_len, int bat
             if (st != dnnl_success) return q8_dn(err, st, i - 1, "execute");
         }
         if (prof) {
-            double t = q8_now();
+            double t = lcn_now();
             sp->prof_s += t - tp;
             tp = t;
         }

@@ -6,6 +6,8 @@
 #ifndef LCN_INTERNAL_H
 #define LCN_INTERNAL_H
 
+#include <time.h>
+
 #include "lcn.h"
 
 #define LCN_ALIGN 64
@@ -53,6 +55,13 @@ void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nt
 
 /* Fused depthwise conv + act + 1x1 conv + act on fp32 NHWC activations
  * (lcn_fp32_dwpw.c, AVX-512). Weights packed at plan time, read-only. */
+/* A monotonic clock in seconds (plan-time timing, profiling). */
+static inline double lcn_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 #define LCN_DWPW_MAXK 7 /* largest depthwise kernel the block kernel takes */
 
 typedef struct lcn_dwpw {

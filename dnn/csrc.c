@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 5e30a03a3865891a0af667a0920753f887248c31f268169e14234842f5df1959
+// csrc sha256: c62ebd139128683d87d51aa3471f773d884e07b948267e91b471bf139c0dc860
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

@@ -268,10 +268,9 @@ func TestQuantizeInput(t *testing.T) {
 // TestInt8ChoicesRepeat compiles one int8 chain twice: the timed kernel
 // choices (oneDNN implementations, lcn_dw8 or not) are remembered per
 // process, so both plans use the same kernels and give the same bits.
-func TestInt8ChoicesRepeat(t *testing.T) {
-	if ok, why := Int8Supported(); !ok {
-		t.Skip(why)
-	}
+// int8HeadFixed is int8Head with fixed scales (inputs in [-2, 2], every
+// output scaled as if within ±1.5) and one input in that range.
+func int8HeadFixed() (*Net, *Int8Net, []float32) {
 	net := int8Head(rand.New(rand.NewPCG(1, 2)))
 	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
 	for range net.Layers {
@@ -282,6 +281,14 @@ func TestInt8ChoicesRepeat(t *testing.T) {
 	for i := range in {
 		in[i] = r.Float32()*4 - 2
 	}
+	return net, q, in
+}
+
+func TestInt8ChoicesRepeat(t *testing.T) {
+	if ok, why := Int8Supported(); !ok {
+		t.Skip(why)
+	}
+	_, q, in := int8HeadFixed()
 	checkRepeat(t, func() ([]string, []float32) {
 		p, err := CompileInt8(q, Options{})
 		if err != nil {
@@ -308,16 +315,7 @@ func TestInt8Threads(t *testing.T) {
 	if ok, why := Int8Supported(); !ok {
 		t.Skip(why)
 	}
-	net := int8Head(rand.New(rand.NewPCG(1, 2)))
-	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
-	for range net.Layers {
-		q.OutScales = append(q.OutScales, 127/1.5)
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	in := make([]float32, net.InC*net.InH*net.InW)
-	for i := range in {
-		in[i] = r.Float32()*4 - 2
-	}
+	_, q, in := int8HeadFixed()
 	var outs [2][]float32
 	for k, thr := range []int{1, 2} {
 		p, err := CompileInt8(q, Options{Threads: thr})

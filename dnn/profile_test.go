@@ -176,12 +176,7 @@ func TestInt8Profile(t *testing.T) {
 	if ok, why := Int8Supported(); !ok {
 		t.Skip(why)
 	}
-	net := int8Head(rand.New(rand.NewPCG(1, 2)))
-	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / 2.0, Layers: net.Layers}
-	for range net.Layers {
-		q.OutScales = append(q.OutScales, 127/1.5)
-	}
-	in := randSlice(rand.New(rand.NewPCG(3, 4)), net.InC*net.InH*net.InW, 2)
+	net, q, in := int8HeadFixed()
 	for _, threads := range []int{1, 2} {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
 			p, err := CompileInt8(q, Options{Threads: threads})
