@@ -71,3 +71,36 @@ func TestSplitBatch(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSplitBatch times x1.0 batch 8 per image with split batches on
+// and off, beside batch 1 (one thread; run with -count and benchstat, the
+// sub-benchmarks alternate when -count > 1).
+//
+//	go test ./dnn -run '^$' -bench SplitBatch -benchtime 10x -count 6
+func BenchmarkSplitBatch(b *testing.B) {
+	defer setSplit(1)
+	net := ppLCNet(rand.New(rand.NewPCG(1, 1)), 1.0, 224, 224, 1000)
+	_, inst := compileInstance(b, net, Options{Threads: 1})
+	in := randSlice(rand.New(rand.NewPCG(2, 2)), 8*3*224*224, 1)
+	out := make([]float32, 8*1000)
+	for _, c := range []struct {
+		name         string
+		batch, split int
+	}{{"batch=8/split=on", 8, 1}, {"batch=8/split=off", 8, 0}, {"batch=1", 1, 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			setSplit(c.split)
+			x, y := in[:c.batch*3*224*224], out[:c.batch*1000]
+			for range 3 {
+				if err := inst.Run(x, c.batch, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				if err := inst.Run(x, c.batch, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*c.batch)/1e6, "ms/image")
+		})
+	}
+}
