@@ -184,6 +184,10 @@ lcn_status lcn_test_split(int mode);
  * reading the NCHW input directly: -1 when timing says so (the default), 0
  * never, 1 whenever the kernel supports the layer. Process-wide. */
 lcn_status lcn_test_stem(int mode);
+/* Int8 chains: -1 runs a layer as an own kernel (lcn_pw8, lcn_st8) when
+ * timing says so (the default); 0 never; 1 whenever the kernel applies,
+ * untuned builds included (tests). */
+lcn_status lcn_test_own8(int mode);
 
 /* The kernel choices this process has timed (fp32 and int8 plans), so that
  * a caller can keep them across processes. Entry i (0 <= i < count): key

@@ -24,6 +24,7 @@
 
 #include "lcn_dw8.h"
 #include "lcn_pw8.h"
+#include "lcn_st8.h"
 #include "lcn_int8.h"
 #include "lcn_internal.h"
 
@@ -752,8 +753,6 @@ static lcn_status q8_dw8_step(const q8_step *st, int nthr, lcn_error *err) {
     return LCN_OK;
 }
 
-/* Best of 7 runs (after 2 warm-up runs) of lcn_dw8 k (dnnl == NULL) or of
- * oneDNN's int8 depthwise dnnl on scratch buffers, in seconds. */
 /* Best of 7 timed runs (after two warm-ups) of run(ctx, x, y) on hot
  * buffers of in_bytes and out_bytes; 1e30 when a run fails. */
 static double q8_time_kernel(int (*run)(const void *ctx, const int8_t *x, void *y), const void *ctx,
@@ -778,11 +777,14 @@ static double q8_time_kernel(int (*run)(const void *ctx, const int8_t *x, void *
     return best;
 }
 
+struct q8_own_ops;
+
 typedef struct q8_run_ctx {
     const lcn_dw8 *dw8;
     lcn_dw8_dnnl *dnnl;
-    const lcn_pw8 *pw8;
-    long n; /* images (dw8) or pixels (pw8) */
+    const struct q8_own_ops *own; /* with k: an own kernel (lcn_pw8, lcn_st8) */
+    const void *k;
+    long n; /* images (dw8, st8) or pixels (pw8) */
     int nthr;
 } q8_run_ctx;
 
@@ -797,16 +799,11 @@ static int q8_run_dw8_dnnl(const void *ctx, const int8_t *x, void *y) {
     return lcn_dw8_dnnl_run(c->dnnl, x, y, NULL) == LCN_OK;
 }
 
-static int q8_run_pw8(const void *ctx, const int8_t *x, void *y) {
-    const q8_run_ctx *c = ctx;
-    lcn_pw8_run(c->pw8, x, y, c->n, c->nthr);
-    return 1;
-}
 
 /* lcn_dw8 (k) or oneDNN's int8 depthwise (dnnl) on n images. */
 static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
         size_t out_bytes) {
-    q8_run_ctx c = {k, dnnl, NULL, n, nthr};
+    q8_run_ctx c = {k, dnnl, NULL, NULL, n, nthr};
     return q8_time_kernel(dnnl ? q8_run_dw8_dnnl : q8_run_dw8, &c, in_bytes, out_bytes);
 }
 
@@ -814,55 +811,74 @@ static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr,
  * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
  * oneDNN's int8 depthwise was faster at plan finalize (record: both are
  * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
-/* ---- lcn_pw8: the int8 1x1 kernel ---- */
+/* ---- own kernels chosen by timing against oneDNN: lcn_pw8 (1x1 convs with
+ * few input channels), lcn_st8 (convs with few input channels: the stem) ---- */
 
-typedef struct q8_pw8_kd {
-    lcn_pw8 *k;
-    long npix;
-} q8_pw8_kd;
+/* What the chain needs of an own kernel. */
+typedef struct q8_own_ops {
+    const char *name; /* "lcn_pw8": the tuned name and the profile's */
+    const char *key;  /* choice key kind ("pw8"); "f" is appended for fp32 output */
+    void (*run)(const void *k, const int8_t *x, void *y, long n, int nthr);
+    void (*destroy)(void *k);
+} q8_own_ops;
 
-static void q8_pw8_free(void *p) {
-    q8_pw8_kd *kd = p;
-    if (kd) lcn_pw8_destroy(kd->k);
+static void q8_pw8_run(const void *k, const int8_t *x, void *y, long n, int nthr) {
+    lcn_pw8_run(k, x, y, n, nthr);
+}
+static void q8_pw8_destroy(void *k) { lcn_pw8_destroy(k); }
+static void q8_st8_run(const void *k, const int8_t *x, void *y, long n, int nthr) {
+    lcn_st8_run(k, x, y, n, nthr);
+}
+static void q8_st8_destroy(void *k) { lcn_st8_destroy(k); }
+
+static const q8_own_ops q8_pw8_ops = {"lcn_pw8", "pw8", q8_pw8_run, q8_pw8_destroy};
+static const q8_own_ops q8_st8_ops = {"lcn_st8", "st8", q8_st8_run, q8_st8_destroy};
+
+typedef struct q8_own_kd {
+    const q8_own_ops *ops;
+    void *k;
+    long n; /* pixels (pw8) or images (st8) */
+} q8_own_kd;
+
+static void q8_own_free(void *p) {
+    q8_own_kd *kd = p;
+    if (kd) kd->ops->destroy(kd->k);
     free(kd);
 }
 
-static lcn_status q8_pw8_step(const q8_step *st, int nthr, lcn_error *err) {
+static lcn_status q8_own_step(const q8_step *st, int nthr, lcn_error *err) {
     (void)err;
-    const q8_pw8_kd *kd = st->kd;
-    lcn_pw8_run(kd->k, q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), kd->npix, nthr);
+    const q8_own_kd *kd = st->kd;
+    kd->ops->run(kd->k, q8_handle(st->args[0].memory), q8_handle(st->args[1].memory), kd->n, nthr);
     return LCN_OK;
 }
 
-static void q8_pw8_key(const lcn_i8plan *p, int i, int outf, char *key, size_t cap) {
-    key[0] = 0;
-    layer_key(key, cap, outf ? "pw8f" : "pw8", &p->net.layers[i], p->threads);
+static int q8_run_own(const void *ctx, const int8_t *x, void *y) {
+    const q8_run_ctx *c = ctx;
+    c->own->run(c->k, x, y, c->n, c->nthr);
+    return 1;
 }
 
-/* Whether this process has timed lcn_pw8 against oneDNN on layer i. */
-static int q8_pw8_known(const lcn_i8plan *p, int i, int outf) {
+static void q8_own_key(const lcn_i8plan *p, int i, int outf, const q8_own_ops *ops, char *key,
+        size_t cap) {
+    char kind[16];
+    snprintf(kind, sizeof kind, "%s%s", ops->key, outf ? "f" : "");
+    key[0] = 0;
+    layer_key(key, cap, kind, &p->net.layers[i], p->threads);
+}
+
+/* Whether this process has timed the own kernel against oneDNN on layer i. */
+static int q8_own_known(const lcn_i8plan *p, int i, int outf, const q8_own_ops *ops) {
     char key[128];
     int use;
     float a, b;
-    q8_pw8_key(p, i, outf, key, sizeof key);
+    q8_own_key(p, i, outf, ops, key, sizeof key);
     return choice_get(key, &use, &a, &b);
 }
 
-/* Layer i could run as lcn_pw8: an int8 1x1 conv, stride 1, no padding, a
- * multiple of 4 input channels, ReLU/hardswish/none, plain s8 NHWC input
- * and output (or fp32 NHWC output), on a CPU with VNNI. */
-static int q8_pw8_candidate(const lcn_i8plan *p, int i, dnnl_memory_t src, int n, int outf,
-        dnnl_memory_t dst) {
-    const lcn_layer *L = &p->net.layers[i];
-    const lcn_layer_desc *d = &L->d;
-    const char *off = getenv("LCNET_NO_PW8");
-    if (off && *off && strcmp(off, "0") != 0) return 0;
-    if (d->kind != LCN_LAYER_CONV || d->groups != 1 || d->kh != 1 || d->kw != 1 || d->stride_h != 1 ||
-            d->stride_w != 1 || d->pad_t || d->pad_l || d->pad_b || d->pad_r || L->ic % 4 != 0 ||
-            !lcn_pw8_vnni())
-        return 0;
-    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
-        return 0;
+/* Whether src is plain s8 NHWC for layer i (batch n) and dst (when given)
+ * plain NHWC of the output type. */
+static int q8_plain_io(const lcn_layer *L, dnnl_memory_t src, int n, int outf, dnnl_memory_t dst) {
     const dnnl_memory_desc_t *smd;
     dnnl_memory_get_memory_desc(src, &smd);
     dnnl_memory_desc_t want;
@@ -882,85 +898,143 @@ static int q8_pw8_candidate(const lcn_i8plan *p, int i, dnnl_memory_t src, int n
     return 1;
 }
 
-static double q8_time_pw8(const lcn_pw8 *k, long npix, int nthr, size_t in_bytes, size_t out_bytes) {
-    q8_run_ctx c = {NULL, NULL, k, npix, nthr};
-    return q8_time_kernel(q8_run_pw8, &c, in_bytes, out_bytes);
+static int lcn_own8_mode = -1;
+
+lcn_status lcn_test_own8(int mode) { return set_mode(&lcn_own8_mode, mode, -1, 1); }
+
+static int q8_env_off(const char *name) {
+    const char *off = getenv(name);
+    return off && *off && strcmp(off, "0") != 0;
 }
 
-/* Runs layer i as lcn_pw8 when it is a candidate and (tuning) faster than
+/* The own kernel layer i could run as (NULL: none): lcn_pw8 for an int8 1x1
+ * conv, stride 1, no padding, a multiple of 4 input channels; lcn_st8 for a
+ * conv of one group whose kernel row spans at most 16 input bytes; both
+ * with ReLU/hardswish/none, plain s8 NHWC input and output (or fp32 NHWC
+ * output), on a CPU with VNNI. */
+static const q8_own_ops *q8_own_candidate(const lcn_i8plan *p, int i, dnnl_memory_t src, int n,
+        int outf, dnnl_memory_t dst) {
+    const lcn_layer *L = &p->net.layers[i];
+    const lcn_layer_desc *d = &L->d;
+    if (d->kind != LCN_LAYER_CONV || d->groups != 1 || __atomic_load_n(&lcn_own8_mode, __ATOMIC_SEQ_CST) == 0)
+        return NULL;
+    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
+        return NULL;
+    if (!q8_plain_io(L, src, n, outf, dst)) return NULL;
+    if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
+            !d->pad_b && !d->pad_r) {
+        if (L->ic % 4 != 0 || !lcn_pw8_vnni() || q8_env_off("LCNET_NO_PW8")) return NULL;
+        return &q8_pw8_ops;
+    }
+    lcn_st8_desc sd = {L->ic, L->ih, L->iw, L->oc, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
+            d->pad_l, d->pad_b, d->pad_r, d->act.kind, outf, p->threads};
+    if (!lcn_st8_fits(&sd) || !lcn_st8_vnni() || q8_env_off("LCNET_NO_ST8")) return NULL;
+    return &q8_st8_ops;
+}
+
+/* Creates the own kernel ops for layer i; *k NULL (and LCN_OK) when its
+ * output shape differs from the layer's. *count: what a run takes (pixels
+ * or images). */
+static lcn_status q8_own_create(q8_b *B, int i, const q8_own_ops *ops, int n, float s_x, float s_y,
+        int outf, void **k, long *count) {
+    lcn_i8plan *p = B->p;
+    const lcn_layer *L = &p->net.layers[i];
+    const lcn_layer_desc *d = &L->d;
+    lcn_status rc;
+    *k = NULL;
+    if (ops == &q8_pw8_ops) {
+        lcn_pw8_desc pd = {L->ic, L->oc, d->act.kind, outf, p->threads};
+        lcn_pw8 *pk = NULL;
+        rc = lcn_pw8_create(&pd, L->w[0], L->w[1], s_x, s_y, &pk, B->err);
+        *k = pk, *count = (long)n * L->oh * L->ow;
+    } else {
+        lcn_st8_desc sd = {L->ic, L->ih, L->iw, L->oc, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
+                d->pad_l, d->pad_b, d->pad_r, d->act.kind, outf, p->threads};
+        lcn_st8 *sk = NULL;
+        rc = lcn_st8_create(&sd, L->w[0], L->w[1], s_x, s_y, &sk, B->err);
+        if (rc == LCN_OK) {
+            int oh, ow;
+            lcn_st8_out_shape(sk, &oh, &ow);
+            if (oh != L->oh || ow != L->ow) {
+                lcn_st8_destroy(sk);
+                sk = NULL;
+            }
+        }
+        *k = sk, *count = n;
+    }
+    if (rc != LCN_OK && B->err) B->err->layer = i;
+    return rc;
+}
+
+/* Runs layer i as the own kernel ops when (tuning) it is faster than
  * oneDNN's best kernel, timed at tdnnl seconds (0: not timed here: the
- * process's earlier choice decides); sets *used then. */
-static lcn_status q8_pw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
-        dnnl_memory_t *dst, int record, int tune, double tdnnl, int *used) {
+ * process's earlier choice decides); sets *used then. Untuned builds
+ * (sensitivity searches) keep oneDNN's. */
+static lcn_status q8_own(q8_b *B, int i, const q8_own_ops *ops, dnnl_memory_t src, int n, float s_x,
+        float s_y, int outf, dnnl_memory_t *dst, int record, int tune, double tdnnl, int *used) {
     lcn_status rc = LCN_OK;
     lcn_i8plan *p = B->p;
     const lcn_layer *L = &p->net.layers[i];
     *used = 0;
-    lcn_pw8_desc pd = {L->ic, L->oc, L->d.act.kind, outf, p->threads};
-    lcn_pw8 *k = NULL;
-    if ((rc = lcn_pw8_create(&pd, L->w[0], L->w[1], s_x, s_y, &k, B->err)) != LCN_OK) {
-        if (B->err) B->err->layer = i;
-        return rc;
-    }
-    long npix = (long)n * L->oh * L->ow;
-    if (tune) {
-        lcn_layer *TL = &p->net.layers[i];
-        if (record) {
-            char key[128];
-            q8_pw8_key(p, i, outf, key, sizeof key);
-            int use;
-            float t8, td;
-            if (!choice_get(key, &use, &t8, &td)) {
-                double a = q8_time_pw8(k, npix, p->threads, (size_t)npix * L->ic,
-                        (size_t)npix * L->oc * (outf ? 4 : 1));
-                use = tdnnl > 0 && a < 0.97 * tdnnl;
-                t8 = (float)(a * 1e6), td = (float)(tdnnl * 1e6);
-                choice_put(key, use, t8, td);
-            }
-            if (!use) {
-                lcn_pw8_destroy(k);
-                return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
-            }
-            snprintf(TL->tuned, sizeof TL->tuned, "lcn_pw8");
-        } else if (strcmp(TL->tuned, "lcn_pw8") != 0) {
-            lcn_pw8_destroy(k);
-            return LCN_OK;
+    int force = __atomic_load_n(&lcn_own8_mode, __ATOMIC_SEQ_CST) == 1;
+    if (!tune && !force) return LCN_OK;
+    void *k = NULL;
+    long count = 0;
+    if ((rc = q8_own_create(B, i, ops, n, s_x, s_y, outf, &k, &count)) != LCN_OK || !k) return rc;
+    lcn_layer *TL = &p->net.layers[i];
+    char key[128];
+    q8_own_key(p, i, outf, ops, key, sizeof key);
+    if (force) {
+        if (record) snprintf(TL->tuned, sizeof TL->tuned, "%s", ops->name);
+    } else if (record) {
+        int use;
+        float t8, td;
+        if (!choice_get(key, &use, &t8, &td)) {
+            q8_run_ctx c = {NULL, NULL, ops, k, count, p->threads};
+            double a = q8_time_kernel(q8_run_own, &c, (size_t)n * L->ih * L->iw * L->ic,
+                    (size_t)n * L->oh * L->ow * L->oc * (outf ? 4 : 1));
+            use = tdnnl > 0 && a < 0.97 * tdnnl;
+            t8 = (float)(a * 1e6), td = (float)(tdnnl * 1e6);
+            choice_put(key, use, t8, td);
         }
-    } else {
-        lcn_pw8_destroy(k); /* untuned builds (sensitivity searches) keep oneDNN's */
+        if (!use) {
+            ops->destroy(k);
+            return LCN_OK; /* oneDNN's (q8_conv picks and names it) */
+        }
+        snprintf(TL->tuned, sizeof TL->tuned, "%s", ops->name);
+    } else if (strcmp(TL->tuned, ops->name) != 0) {
+        ops->destroy(k);
         return LCN_OK;
     }
-    q8_pw8_kd *kd = malloc(sizeof *kd);
+    q8_own_kd *kd = malloc(sizeof *kd);
     if (!kd) {
-        lcn_pw8_destroy(k);
+        ops->destroy(k);
         return q8_oom(B, i);
     }
-    kd->k = k, kd->npix = npix;
+    kd->ops = ops, kd->k = k, kd->n = count;
     dnnl_memory_desc_t dmd;
     dnnl_dims_t dd = {n, L->oc, L->oh, L->ow};
     if (dnnl_memory_desc_init_by_tag(&dmd, 4, dd, outf ? dnnl_f32 : dnnl_s8, dnnl_nhwc) != dnnl_success) {
-        q8_pw8_free(kd);
+        q8_own_free(kd);
         return lcn_err_set(B->err, LCN_ERR_DNNL, i, "int8 md");
     }
     if (!*dst && (rc = q8_new_mem(B, &dmd, i, dst)) != LCN_OK) {
-        q8_pw8_free(kd);
+        q8_own_free(kd);
         return rc;
     }
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *dst}};
-    if ((rc = q8_custom_add(B, q8_pw8_step, kd, q8_pw8_free, 2, args)) != LCN_OK) return rc;
+    if ((rc = q8_custom_add(B, q8_own_step, kd, q8_own_free, 2, args)) != LCN_OK) return rc;
     if (record) {
         lcn_layer *Lw = &p->net.layers[i];
         size_t len = strlen(Lw->impl);
-        char key[128];
         int use;
         float t8 = 0, td = 0;
-        q8_pw8_key(p, i, outf, key, sizeof key);
         choice_get(key, &use, &t8, &td);
         if (t8 > 0 && td > 0)
-            snprintf(Lw->impl + len, sizeof Lw->impl - len,
-                    "%slcn_pw8:avx512_vnni (%.0f us vs %.0f us for oneDNN's)", len ? " " : "", t8, td);
+            snprintf(Lw->impl + len, sizeof Lw->impl - len, "%s%s:avx512_vnni (%.0f us vs %.0f us for oneDNN's)",
+                    len ? " " : "", ops->name, t8, td);
         else
-            snprintf(Lw->impl + len, sizeof Lw->impl - len, "%slcn_pw8:avx512_vnni", len ? " " : "");
+            snprintf(Lw->impl + len, sizeof Lw->impl - len, "%s%s:avx512_vnni", len ? " " : "", ops->name);
     }
     *used = 1;
     return LCN_OK;
@@ -974,8 +1048,7 @@ static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, fl
     const lcn_layer *L = &p->net.layers[i];
     const lcn_layer_desc *d = &L->d;
     *used = 0;
-    const char *off = getenv("LCNET_NO_DW8");
-    if (off && *off && strcmp(off, "0") != 0) return LCN_OK;
+    if (q8_env_off("LCNET_NO_DW8")) return LCN_OK;
     if (d->kind != LCN_LAYER_CONV || d->groups != L->ic || L->oc != L->ic || d->groups <= 1 ||
             strcmp(lcn_dw8_isa(), "avx512_vnni") != 0)
         return LCN_OK;
@@ -1171,16 +1244,18 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
             int used = 0;
             rc = q8_dw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, &used);
             if (rc != LCN_OK) goto done;
-            if (!used && q8_pw8_candidate(p, i, cur, n, outf, dst)) {
-                /* lcn_pw8 or oneDNN: oneDNN's best kernel is timed first
-                 * (the same timing q8_conv then reuses) */
+            const q8_own_ops *own = used ? NULL : q8_own_candidate(p, i, cur, n, outf, dst);
+            if (own) {
+                /* the own kernel or oneDNN: oneDNN's best kernel is timed
+                 * first (the same timing q8_conv then reuses) */
                 double tdn = 0;
-                if (record && !p->no_tuning && !q8_pw8_known(p, i, outf))
-                    rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, 1, 1, 1, 1,
-                            0, 0, 0, 0, 1, w, L->w[1] ? bq : NULL, ws, os, po,
-                            outf ? dnnl_f32 : dnnl_s8, &dst, record, 1, &tdn);
+                if (record && !p->no_tuning && !q8_own_known(p, i, outf, own))
+                    rc = q8_conv(&B, i, "", cur, n, L->ic, L->ih, L->iw, oc, L->oh, L->ow, kh, kw,
+                            d->stride_h, d->stride_w, d->pad_t, d->pad_l, d->pad_b, d->pad_r, 1, w,
+                            L->w[1] ? bq : NULL, ws, os, po, outf ? dnnl_f32 : dnnl_s8, &dst, record, 1,
+                            &tdn);
                 if (rc == LCN_OK)
-                    rc = q8_pw8(&B, i, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, tdn, &used);
+                    rc = q8_own(&B, i, own, cur, n, s_x, s_y, outf, &dst, record, !p->no_tuning, tdn, &used);
                 if (rc != LCN_OK) goto done;
             }
             if (used) {
@@ -1219,7 +1294,8 @@ static lcn_status q8_build(lcn_i8plan *p, dnnl_stream_t strm, int n, q8_ctx **ou
         q8_step *sp = &c->steps[i];
         if (!B.pds[i]) { /* custom step */
             snprintf(sp->what, sizeof sp->what, "%s",
-                    sp->fn == q8_dw8_step ? "lcn_dw8" : sp->fn == q8_pw8_step ? "lcn_pw8" :
+                    sp->fn == q8_dw8_step ? "lcn_dw8" :
+                    sp->fn == q8_own_step ? ((const q8_own_kd *)sp->kd)->ops->name :
                     sp->fn == q8_quantize_step ? "quantize input" : "custom");
             continue;
         }

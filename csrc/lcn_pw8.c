@@ -144,31 +144,6 @@ void lcn_pw8_run_ref(const lcn_pw8 *k, const int8_t *x, void *y, long npix) {
 
 #ifdef PW8_X86
 
-/* Epilogue of one vector v of 16 outputs of one pixel (the float ops of
- * pw8_epi_ref, in its order); last: the vector's valid lanes. */
-PW8_TGT static inline __attribute__((always_inline)) void pw8_epi(const lcn_pw8 *k, int v,
-        __m512i acc, void *y, size_t off, __mmask16 last, const int act, const int f32) {
-    __m512 a = _mm512_cvtepi32_ps(acc);
-    __m512 r = _mm512_fmadd_ps(a, _mm512_load_ps(k->M + 16 * v), _mm512_load_ps(k->A + 16 * v));
-    if (act == LCN_ACT_RELU) {
-        r = _mm512_max_ps(r, _mm512_setzero_ps());
-    } else if (act == LCN_ACT_HARDSWISH) {
-        __m512 g = _mm512_fmadd_ps(a, _mm512_load_ps(k->G + 16 * v), _mm512_load_ps(k->H + 16 * v));
-        g = _mm512_min_ps(_mm512_max_ps(g, _mm512_setzero_ps()), _mm512_set1_ps(1.f));
-        r = _mm512_mul_ps(r, g);
-    }
-    if (f32) {
-        _mm512_mask_storeu_ps((float *)y + off, last, r);
-        return;
-    }
-    /* rint(min(v, 127)) saturated at -128 is rint(v) saturated to s8 (127
-     * is an integer): the conversion rounds to nearest even (MXCSR default)
-     * and vpmovsdb saturates, exact while |v| < 2^31 (else clamp first) */
-    if (k->clamp)
-        r = _mm512_max_ps(_mm512_min_ps(r, _mm512_set1_ps(127.f)), _mm512_set1_ps(-128.f));
-    _mm_mask_storeu_epi8((int8_t *)y + off, last, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(r)));
-}
-
 /* P pixels x V vectors (from vector v0) of u8 input u (K bytes a pixel). */
 #define PW8_TILE_FN(P, V)                                                                          \
     PW8_TGT static inline __attribute__((always_inline)) void pw8_tile_##P##_##V(                   \
@@ -197,7 +172,8 @@ PW8_TGT static inline __attribute__((always_inline)) void pw8_epi(const lcn_pw8 
             _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
                 int o = 16 * (v0 + v), rem = OC - o;                                                \
                 __mmask16 last = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);     \
-                pw8_epi(k, v0 + v, acc[p][v], y, yoff + (size_t)p * OC + o, last, act, f32);        \
+                lcn_q8_epi16(k->M, k->A, k->G, k->H, v0 + v, acc[p][v], y,                          \
+                        yoff + (size_t)p * OC + o, last, act, f32, k->clamp);                               \
             }                                                                                       \
     }
 PW8_TILE_FN(6, 4)

@@ -62,4 +62,36 @@ static inline void lcn_q8_epi_ref(int act, int out_f32, float M, float A, float 
     ((int8_t *)y)[off] = r < -128.f ? (int8_t)-128 : (int8_t)r;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+/* The AVX-512 epilogue of 16 outputs (lcn_pw8, lcn_st8): the float ops of
+ * lcn_q8_epi_ref in its order on the constants M/A/G/H (16-float aligned
+ * arrays, from element 16*v), acc the int32 sums; writes the lanes of last
+ * to y from element off. clamp: |v| may reach 2^30, clamp before the
+ * conversion. */
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) static inline __attribute__((always_inline)) void
+lcn_q8_epi16(const float *M, const float *A, const float *G, const float *H, int v, __m512i acc,
+        void *y, size_t off, __mmask16 last, const int act, const int f32, int clamp) {
+    __m512 a = _mm512_cvtepi32_ps(acc);
+    __m512 r = _mm512_fmadd_ps(a, _mm512_load_ps(M + 16 * v), _mm512_load_ps(A + 16 * v));
+    if (act == LCN_ACT_RELU) {
+        r = _mm512_max_ps(r, _mm512_setzero_ps());
+    } else if (act == LCN_ACT_HARDSWISH) {
+        __m512 g = _mm512_fmadd_ps(a, _mm512_load_ps(G + 16 * v), _mm512_load_ps(H + 16 * v));
+        g = _mm512_min_ps(_mm512_max_ps(g, _mm512_setzero_ps()), _mm512_set1_ps(1.f));
+        r = _mm512_mul_ps(r, g);
+    }
+    if (f32) {
+        _mm512_mask_storeu_ps((float *)y + off, last, r);
+        return;
+    }
+    /* rint(min(v, 127)) saturated at -128 is rint(v) saturated to s8 (127
+     * is an integer): the conversion rounds to nearest even (MXCSR default)
+     * and vpmovsdb saturates, exact while |v| < 2^31 (else clamp first) */
+    if (clamp) r = _mm512_max_ps(_mm512_min_ps(r, _mm512_set1_ps(127.f)), _mm512_set1_ps(-128.f));
+    _mm_mask_storeu_epi8((int8_t *)y + off, last, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(r)));
+}
+#endif
+
 #endif

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: c62ebd139128683d87d51aa3471f773d884e07b948267e91b471bf139c0dc860
+// csrc sha256: acedb212e9866c4323eec1daa5662cc2eed527e5b15c83f036879e22f0466444
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
@@ -15,3 +15,4 @@
 #include "../csrc/lcn_fp32_stem.c"
 #include "../csrc/lcn_int8_dnnl26.c"
 #include "../csrc/lcn_pw8.c"
+#include "../csrc/lcn_st8.c"

@@ -97,6 +97,12 @@ func setSplit(mode int) { C.lcn_test_split(C.int(mode)) }
 // never, 1 whenever the kernel supports the layer.
 func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 
+// setOwn8 sets when CompileInt8 runs a layer as one of the library's own
+// int8 kernels (lcn_pw8, lcn_st8) instead of oneDNN's (tests only): -1 when
+// timing says so (the default), 0 never, 1 whenever the kernel applies,
+// untuned builds included.
+func setOwn8(mode int) { C.lcn_test_own8(C.int(mode)) }
+
 // LeakedHandles returns how many Plans and Instances were freed by the
 // garbage-collector cleanup because they were never closed.
 func LeakedHandles() int64 { return leaked.Load() }

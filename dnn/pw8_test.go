@@ -11,49 +11,62 @@ import (
 	"unsafe"
 )
 
+// q8Weights quantizes one output channel's weights as lcn_q8epi.h does:
+// the scale 127/max|w| (1 when all zero) and the s8 weights.
+func q8Weights(w []float32) (float32, []int32) {
+	m := 0.0
+	for _, v := range w {
+		m = math.Max(m, math.Abs(float64(v)))
+	}
+	ws := float32(1)
+	if m > 0 {
+		ws = 127 / float32(m)
+	}
+	wq := make([]int32, len(w))
+	for i, v := range w {
+		wq[i] = int32(max(-128, min(127, math.RoundToEven(float64(v*ws)))))
+	}
+	return ws, wq
+}
+
+// q8EpiFormula is lcn_q8epi.h's epilogue written out in float64: the output
+// of the int32 sum acc of a channel with weight scale ws and bias bo.
+func q8EpiFormula(acc int32, ws float32, bo float64, act int, outF32 bool, sx, sy float32) float64 {
+	s := float64(sy)
+	if outF32 {
+		s = 1
+	}
+	v := float64(acc)/(float64(sx)*float64(ws))*s + bo*s
+	switch act {
+	case 1: // relu
+		v = math.Max(v, 0)
+	case 2: // hardswish
+		g := float64(acc)/(6*float64(sx)*float64(ws)) + bo/6 + 0.5
+		v *= math.Min(math.Max(g, 0), 1)
+	}
+	if !outF32 {
+		v = max(-128, math.RoundToEven(math.Min(v, 127)))
+	}
+	return v
+}
+
 // pw8Formula is lcn_pw8.h's semantics written out in Go (float64 epilogue):
 // the independent reference the C scalar version is checked against.
 func pw8Formula(x []int8, w, b []float32, k, oc, act int, outF32 bool, sx, sy float32) []float64 {
 	npix := len(x) / k
 	out := make([]float64, npix*oc)
 	for o := range oc {
-		m := 0.0
-		for i := range k {
-			m = math.Max(m, math.Abs(float64(w[o*k+i])))
-		}
-		ws := float32(1)
-		if m > 0 {
-			ws = 127 / float32(m)
-		}
-		wq := make([]int32, k)
-		for i := range k {
-			wq[i] = int32(max(-128, min(127, math.RoundToEven(float64(w[o*k+i]*ws)))))
-		}
+		ws, wq := q8Weights(w[o*k : (o+1)*k])
 		bo := 0.0
 		if b != nil {
 			bo = float64(b[o])
-		}
-		s := float64(sy)
-		if outF32 {
-			s = 1
 		}
 		for p := range npix {
 			var acc int32
 			for i := range k {
 				acc += int32(x[p*k+i]) * wq[i]
 			}
-			v := float64(acc)/(float64(sx)*float64(ws))*s + bo*s
-			switch act {
-			case 1: // relu
-				v = math.Max(v, 0)
-			case 2: // hardswish
-				g := float64(acc)/(6*float64(sx)*float64(ws)) + bo/6 + 0.5
-				v *= math.Min(math.Max(g, 0), 1)
-			}
-			if !outF32 {
-				v = max(-128, math.RoundToEven(math.Min(v, 127)))
-			}
-			out[p*oc+o] = v
+			out[p*oc+o] = q8EpiFormula(acc, ws, bo, act, outF32, sx, sy)
 		}
 	}
 	return out
