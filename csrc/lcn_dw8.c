@@ -304,10 +304,10 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
             for (int g = 0; g < ng; g++) {                                                  \
                 __m512i wv = _mm512_load_si512(wp + (ky * ng + g) * 64);                    \
                 const uint8_t *rg = r + g * gs;                                             \
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(rg), wv);                    \
-                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(rg + (D1)), wv);             \
-                a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(rg + (D2)), wv);             \
-                a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(rg + (D3)), wv);             \
+                LCN_DPBUSD(a0, _mm512_load_si512(rg), wv);                    \
+                LCN_DPBUSD(a1, _mm512_load_si512(rg + (D1)), wv);             \
+                LCN_DPBUSD(a2, _mm512_load_si512(rg + (D2)), wv);             \
+                LCN_DPBUSD(a3, _mm512_load_si512(rg + (D3)), wv);             \
             }                                                                               \
         }                                                                                   \
         if (PACK) {                                                                         \
@@ -339,8 +339,7 @@ DW8_TGT static inline __attribute__((always_inline)) void dw8_row(const lcn_dw8 
         for (int ky = 0; ky < kh; ky++) {
             const uint8_t *r = rows[ky] + cboff + (size_t)ox * xs;
             for (int g = 0; g < ng; g++)
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r + g * gs),
-                        _mm512_load_si512(wp + (ky * ng + g) * 64));
+                LCN_DPBUSD(a0, _mm512_load_si512(r + g * gs), _mm512_load_si512(wp + (ky * ng + g) * 64));
         }
         DW8_EPI(a0, yp + (size_t)ox * ps);
     }

@@ -165,7 +165,7 @@ void lcn_pw8_run_ref(const lcn_pw8 *k, const int8_t *x, void *y, long npix) {
                 memcpy(&xs, u + (size_t)p * K + 4 * g, 4);                                          \
                 __m512i xb = _mm512_set1_epi32(xs);                                                \
                 _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                               \
-                    acc[p][v] = _mm512_dpbusd_epi32(acc[p][v], xb, wv[v]);                          \
+                    LCN_DPBUSD(acc[p][v], xb, wv[v]);                          \
             }                                                                                       \
         }                                                                                           \
         _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \

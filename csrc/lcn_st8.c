@@ -232,7 +232,7 @@ ST8_TGT static void st8_row(const lcn_st8 *k, const int8_t *xi, int iy, uint8_t 
                     memcpy(&xs, r + (size_t)p * step + 4 * g, 4);                                   \
                     __m512i xb = _mm512_set1_epi32(xs);                                            \
                     _Pragma("GCC unroll 16") for (int v = 0; v < V; v++)                           \
-                        acc[p][v] = _mm512_dpbusd_epi32(acc[p][v], xb, wv[v]);                      \
+                        LCN_DPBUSD(acc[p][v], xb, wv[v]);                      \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \

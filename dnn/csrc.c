@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: acedb212e9866c4323eec1daa5662cc2eed527e5b15c83f036879e22f0466444
+// csrc sha256: 67caa650a99b5904ed352faf525840a27c14738ab125ec771a3ce9876a6c2351
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
