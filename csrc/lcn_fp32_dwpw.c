@@ -184,14 +184,24 @@ LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *const *rows,
                 for (int x = 0; x < KK; x++)
                     w[y][x] = _mm512_load_ps(k->wdw + (size_t)(y * KK + x) * cp + b * 16);
             const __m512 bias = _mm512_load_ps(k->bdw + b * 16);
-            if (m == (__mmask16)0xffff)
-                for (; ox + G - 1 <= hi; ox += G)
-                    dw_group(rz, (size_t)(ox * SW - k->pl) * c + b * 16, c, (const __m512(*)[5])w, bias,
-                            buf + (size_t)ox * cp + b * 16, cp, m, act, KK, G, SW, 1);
-            else
-                for (; ox + G - 1 <= hi; ox += G)
-                    dw_group(rz, (size_t)(ox * SW - k->pl) * c + b * 16, c, (const __m512(*)[5])w, bias,
-                            buf + (size_t)ox * cp + b * 16, cp, m, act, KK, G, SW, 0);
+            /* groups of G, then the interior's rest in groups of 4, 2, 1
+             * (dw_px, the generic path, is several times slower a pixel) */
+#define DW_GROUPS(GG, FULL)                                                                        \
+    for (; ox + (GG) - 1 <= hi; ox += (GG))                                                        \
+        dw_group(rz, (size_t)(ox * SW - k->pl) * c + b * 16, c, (const __m512(*)[5])w, bias,       \
+                buf + (size_t)ox * cp + b * 16, cp, m, act, KK, (GG), SW, FULL);
+            if (m == (__mmask16)0xffff) {
+                DW_GROUPS(G, 1)
+                if (G > 4) DW_GROUPS(4, 1)
+                if (G > 2) DW_GROUPS(2, 1)
+                if (G > 1) DW_GROUPS(1, 1)
+            } else {
+                DW_GROUPS(G, 0)
+                if (G > 4) DW_GROUPS(4, 0)
+                if (G > 2) DW_GROUPS(2, 0)
+                if (G > 1) DW_GROUPS(1, 0)
+            }
+#undef DW_GROUPS
         }
         for (; ox < k->ow; ox++) dw_px(k, rows, kh0, kh1, ox, b, m, buf, act);
     }
