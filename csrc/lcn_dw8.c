@@ -60,14 +60,7 @@ void lcn_dw8_force_ref(int on) { dw8_forced_ref = on; }
 
 static int dw8_have_vnni(void) {
 #ifdef DW8_X86
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-               __builtin_cpu_supports("avx512vbmi");
-    }
-    return have;
+    return lcn_q8_avx512_vnni() && __builtin_cpu_supports("avx512vbmi"); /* vpermb */
 #else
     return 0;
 #endif

@@ -47,10 +47,7 @@ static int pw8_forced_ref;
 
 int lcn_pw8_vnni(void) {
 #ifdef PW8_X86
-    if (pw8_forced_ref) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vnni");
+    return !pw8_forced_ref && lcn_q8_avx512_vnni();
 #else
     return 0;
 #endif
@@ -151,10 +148,7 @@ void lcn_pw8_run_ref(const lcn_pw8 *k, const int8_t *x, void *y, long npix) {
             const int f32) {                                                                        \
         const int K = k->d.k, OC = k->d.oc, kg = k->kg;                                             \
         __m512i acc[P][V];                                                                          \
-        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                     \
-            __m512i c0 = _mm512_load_si512(k->comp + 16 * (v0 + v));                               \
-            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = c0;                   \
-        }                                                                                           \
+        LCN_Q8_TILE_START(P, V, acc, k, v0)                                                         \
         const int8_t *wb = k->wq + (size_t)v0 * kg * 64;                                            \
         for (int g = 0; g < kg; g++) {                                                              \
             __m512i wv[V];                                                                          \
@@ -168,13 +162,7 @@ void lcn_pw8_run_ref(const lcn_pw8 *k, const int8_t *x, void *y, long npix) {
                     LCN_DPBUSD(acc[p][v], xb, wv[v]);                          \
             }                                                                                       \
         }                                                                                           \
-        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \
-            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-                int o = 16 * (v0 + v), rem = OC - o;                                                \
-                __mmask16 last = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);     \
-                lcn_q8_epi16(k->M, k->A, k->G, k->H, v0 + v, acc[p][v], y,                          \
-                        yoff + (size_t)p * OC + o, last, act, f32, k->clamp);                               \
-            }                                                                                       \
+        LCN_Q8_TILE_END(P, V, acc, k, v0, y, yoff, OC, act, f32)                                    \
     }
 PW8_TILE_FN(6, 4)
 PW8_TILE_FN(1, 4)
@@ -231,20 +219,10 @@ PW8_TGT static void pw8_shift(const int8_t *x, uint8_t *u, size_t n) {
             pw8_pixels(k, u, np, y, (size_t)p * OC, ACT, F32);                                      \
         }                                                                                           \
     }
-PW8_RANGE(LCN_ACT_NONE, 0, pw8_none_s8)
-PW8_RANGE(LCN_ACT_RELU, 0, pw8_relu_s8)
-PW8_RANGE(LCN_ACT_HARDSWISH, 0, pw8_hswish_s8)
-PW8_RANGE(LCN_ACT_NONE, 1, pw8_none_f32)
-PW8_RANGE(LCN_ACT_RELU, 1, pw8_relu_f32)
-PW8_RANGE(LCN_ACT_HARDSWISH, 1, pw8_hswish_f32)
+LCN_Q8_VARIANTS(PW8_RANGE, pw8)
 
 static void pw8_range(const lcn_pw8 *k, const int8_t *x, void *y, long p0, long p1, uint8_t *u) {
-    int f = k->d.out_f32;
-    switch (k->d.act) {
-        case LCN_ACT_RELU: (f ? pw8_relu_f32 : pw8_relu_s8)(k, x, y, p0, p1, u); break;
-        case LCN_ACT_HARDSWISH: (f ? pw8_hswish_f32 : pw8_hswish_s8)(k, x, y, p0, p1, u); break;
-        default: (f ? pw8_none_f32 : pw8_none_s8)(k, x, y, p0, p1, u); break;
-    }
+    LCN_Q8_CALL(pw8, k->d.act, k->d.out_f32, k, x, y, p0, p1, u)
 }
 
 void lcn_pw8_run(const lcn_pw8 *k, const int8_t *x, void *y, long npix, int nthr) {

@@ -36,6 +36,24 @@ static inline lcn_q8epi lcn_q8_epi(float ws, float b, float s_x, float sy) {
     return e;
 }
 
+/* The kernels are compiled once per activation and output type, with those
+ * as constants: DEF(ACT, F32, NAME) defines NAME_<act>_<s8|f32>, and
+ * LCN_Q8_CALL(NAME, act, f32, args...) calls the one for act and f32. */
+#define LCN_Q8_VARIANTS(DEF, NAME)                                                                 \
+    DEF(LCN_ACT_NONE, 0, NAME##_none_s8)                                                           \
+    DEF(LCN_ACT_RELU, 0, NAME##_relu_s8)                                                           \
+    DEF(LCN_ACT_HARDSWISH, 0, NAME##_hswish_s8)                                                    \
+    DEF(LCN_ACT_NONE, 1, NAME##_none_f32)                                                          \
+    DEF(LCN_ACT_RELU, 1, NAME##_relu_f32)                                                          \
+    DEF(LCN_ACT_HARDSWISH, 1, NAME##_hswish_f32)
+
+#define LCN_Q8_CALL(NAME, act, f32, ...)                                                           \
+    switch (act) {                                                                                 \
+        case LCN_ACT_RELU: ((f32) ? NAME##_relu_f32 : NAME##_relu_s8)(__VA_ARGS__); break;         \
+        case LCN_ACT_HARDSWISH: ((f32) ? NAME##_hswish_f32 : NAME##_hswish_s8)(__VA_ARGS__); break; \
+        default: ((f32) ? NAME##_none_f32 : NAME##_none_s8)(__VA_ARGS__); break;                   \
+    }
+
 /* Whether v = fma(acc, M, A) may reach 2^30 for |acc| <= 128 * asum, where
  * the kernels clamp before converting to int32. */
 static inline int lcn_q8_needs_clamp(int32_t asum, float M, float A) {
@@ -72,6 +90,17 @@ static inline void lcn_q8_epi_ref(int act, int out_f32, float M, float A, float 
  * asm ties acc to one register. s may be a register or a 64-byte operand. */
 #define LCN_DPBUSD(acc, u, s) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "vm"(s))
 
+/* Whether the CPU runs the AVX-512 VNNI kernels (F, BW, VL, VNNI). */
+static inline int lcn_q8_avx512_vnni(void) {
+    static int have = -1;
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    }
+    return have;
+}
+
 /* The AVX-512 epilogue of 16 outputs (lcn_pw8, lcn_st8): the float ops of
  * lcn_q8_epi_ref in its order on the constants M/A/G/H (16-float aligned
  * arrays, from element 16*v), acc the int32 sums; writes the lanes of last
@@ -99,6 +128,25 @@ lcn_q8_epi16(const float *M, const float *A, const float *G, const float *H, int
     if (clamp) r = _mm512_max_ps(_mm512_min_ps(r, _mm512_set1_ps(127.f)), _mm512_set1_ps(-128.f));
     _mm_mask_storeu_epi8((int8_t *)y + off, last, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(r)));
 }
+
+/* The start and the end of a register tile acc[P][V] of P pixels x V vectors
+ * of 16 outputs from vector v0 (lcn_pw8, lcn_st8; k has comp, M, A, G, H and
+ * clamp): the sums start at the compensation of their outputs and end
+ * through lcn_q8_epi16, pixel p at element yoff + p * OC of y. */
+#define LCN_Q8_TILE_START(P, V, acc, k, v0)                                                         \
+    _Pragma("GCC unroll 16") for (int v_ = 0; v_ < (V); v_++) {                                    \
+        __m512i c0_ = _mm512_load_si512((k)->comp + 16 * ((v0) + v_));                              \
+        _Pragma("GCC unroll 16") for (int p_ = 0; p_ < (P); p_++) acc[p_][v_] = c0_;               \
+    }
+
+#define LCN_Q8_TILE_END(P, V, acc, k, v0, y, yoff, OC, act, f32)                                   \
+    _Pragma("GCC unroll 16") for (int p_ = 0; p_ < (P); p_++)                                      \
+        _Pragma("GCC unroll 16") for (int v_ = 0; v_ < (V); v_++) {                                \
+            int o_ = 16 * ((v0) + v_), rem_ = (OC) - o_;                                            \
+            __mmask16 last_ = rem_ >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem_) - 1);      \
+            lcn_q8_epi16((k)->M, (k)->A, (k)->G, (k)->H, (v0) + v_, acc[p_][v_], y,                 \
+                    (yoff) + (size_t)p_ * (OC) + o_, last_, act, f32, (k)->clamp);                  \
+        }
 #endif
 
 #endif

@@ -50,10 +50,7 @@ static int st8_forced_ref;
 
 int lcn_st8_vnni(void) {
 #ifdef ST8_X86
-    if (st8_forced_ref) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vnni");
+    return !st8_forced_ref && lcn_q8_avx512_vnni();
 #else
     return 0;
 #endif
@@ -217,10 +214,7 @@ ST8_TGT static void st8_row(const lcn_st8 *k, const int8_t *xi, int iy, uint8_t 
         const int KH = k->d.kh, OC = k->d.oc, G = k->g, rowb = k->rowb;                             \
         const size_t step = (size_t)k->d.sw * k->d.c;                                               \
         __m512i acc[P][V];                                                                          \
-        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                     \
-            __m512i c0 = _mm512_load_si512(k->comp + 16 * (v0 + v));                               \
-            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = c0;                   \
-        }                                                                                           \
+        LCN_Q8_TILE_START(P, V, acc, k, v0)                                                         \
         for (int ky = 0; ky < KH; ky++) {                                                           \
             const uint8_t *r = rows + (size_t)ky * rowb + px;                                       \
             for (int g = 0; g < G; g++) {                                                           \
@@ -236,13 +230,7 @@ ST8_TGT static void st8_row(const lcn_st8 *k, const int8_t *xi, int iy, uint8_t 
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
-        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \
-            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-                int o = 16 * (v0 + v), rem = OC - o;                                                \
-                __mmask16 last = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);     \
-                lcn_q8_epi16(k->M, k->A, k->G, k->H, v0 + v, acc[p][v], y,                          \
-                        yoff + (size_t)p * OC + o, last, act, f32, k->clamp);                       \
-            }                                                                                       \
+        LCN_Q8_TILE_END(P, V, acc, k, v0, y, yoff, OC, act, f32)                                    \
     }
 ST8_TILE_FN(16, 1)
 ST8_TILE_FN(1, 1)
@@ -286,20 +274,10 @@ ST8_TILE_FN(1, 4)
             }                                                                                       \
         }                                                                                           \
     }
-ST8_RANGE(LCN_ACT_NONE, 0, st8_none_s8)
-ST8_RANGE(LCN_ACT_RELU, 0, st8_relu_s8)
-ST8_RANGE(LCN_ACT_HARDSWISH, 0, st8_hswish_s8)
-ST8_RANGE(LCN_ACT_NONE, 1, st8_none_f32)
-ST8_RANGE(LCN_ACT_RELU, 1, st8_relu_f32)
-ST8_RANGE(LCN_ACT_HARDSWISH, 1, st8_hswish_f32)
+LCN_Q8_VARIANTS(ST8_RANGE, st8)
 
 static void st8_range(const lcn_st8 *k, const int8_t *x, void *y, long r0, long r1, uint8_t *u) {
-    int f = k->d.out_f32;
-    switch (k->d.act) {
-        case LCN_ACT_RELU: (f ? st8_relu_f32 : st8_relu_s8)(k, x, y, r0, r1, u); break;
-        case LCN_ACT_HARDSWISH: (f ? st8_hswish_f32 : st8_hswish_s8)(k, x, y, r0, r1, u); break;
-        default: (f ? st8_none_f32 : st8_none_s8)(k, x, y, r0, r1, u); break;
-    }
+    LCN_Q8_CALL(st8, k->d.act, k->d.out_f32, k, x, y, r0, r1, u)
 }
 
 void lcn_st8_run(const lcn_st8 *k, const int8_t *x, void *y, long n, int nthr) {

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: c8906cca3646e5870d58c2369721d755f4c9e84abc1556e0d14837d2183f9168
+// csrc sha256: e6077c39cb980c9024270f2953a7156a5212787615cd964e69965d0e535b15bc
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"

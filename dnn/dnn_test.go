@@ -291,16 +291,7 @@ func TestChoicesRepeat(t *testing.T) {
 	net := ppLCNet(rand.New(rand.NewPCG(3, 4)), 0.25, 64, 48, 10)
 	in := randSlice(rand.New(rand.NewPCG(1, 2)), 3*64*48, 1)
 	checkRepeat(t, func() ([]string, []float32) {
-		p, err := Compile(net, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		inst, err := p.NewInstance()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer inst.Close()
+		p, inst := compileInstance(t, net, Options{})
 		out := make([]float32, 10)
 		if err := inst.Run(in, 1, out); err != nil {
 			t.Fatal(err)

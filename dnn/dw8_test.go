@@ -418,22 +418,7 @@ func TestInt8DW8MatchesDNNL(t *testing.T) {
 		}
 		run := func(noDW8 string) ([]float32, []string) {
 			t.Setenv("LCNET_NO_DW8", noDW8)
-			p, err := CompileInt8(q, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			inst, err := p.NewInstance()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.Close()
-			s := p.OutputShape()
-			out := make([]float32, batch*s[0]*s[1]*s[2])
-			if err := inst.Run(in, batch, out); err != nil {
-				t.Fatal(err)
-			}
-			return out, p.LayerImpls()
+			return runInt8(t, q, Options{}, in, batch)
 		}
 		a, ia := run("")
 		b, ib := run("1")

@@ -33,22 +33,26 @@ func int8Chain(r *rand.Rand) *Net {
 
 func runFP32(t *testing.T, net *Net, in []float32) []float32 {
 	t.Helper()
-	p, err := Compile(net, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	inst, err := p.NewInstance()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close()
+	p, inst := compileInstance(t, net, Options{})
 	s := p.OutputShape()
 	out := make([]float32, s[0]*s[1]*s[2]*(len(in)/(net.InC*net.InH*net.InW)))
 	if err := inst.Run(in, len(in)/(net.InC*net.InH*net.InW), out); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// runInt8 compiles q (options opt), runs in (batch images) once and
+// returns the output and the layers' implementation names.
+func runInt8(t *testing.T, q *Int8Net, opt Options, in []float32, batch int) ([]float32, []string) {
+	t.Helper()
+	p, inst := compileInt8Instance(t, q, opt)
+	s := p.OutputShape()
+	out := make([]float32, batch*s[0]*s[1]*s[2])
+	if err := inst.Run(in, batch, out); err != nil {
+		t.Fatal(err)
+	}
+	return out, p.LayerImpls()
 }
 
 func maxAbs(x []float32) float32 {
@@ -290,21 +294,8 @@ func TestInt8ChoicesRepeat(t *testing.T) {
 	}
 	_, q, in := int8HeadFixed()
 	checkRepeat(t, func() ([]string, []float32) {
-		p, err := CompileInt8(q, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		inst, err := p.NewInstance()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer inst.Close()
-		out := make([]float32, 10)
-		if err := inst.Run(in, 1, out); err != nil {
-			t.Fatal(err)
-		}
-		return p.LayerImpls(), out
+		out, impls := runInt8(t, q, Options{}, in, 1)
+		return impls, out
 	})
 }
 

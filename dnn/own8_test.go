@@ -60,22 +60,7 @@ func TestInt8OwnMatchesDNNL(t *testing.T) {
 		}
 		run := func(mode int) ([]float32, []string) {
 			setOwn8(mode)
-			p, err := CompileInt8(q, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			inst, err := p.NewInstance()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.Close()
-			s := p.OutputShape()
-			out := make([]float32, batch*s[0]*s[1]*s[2])
-			if err := inst.Run(in, batch, out); err != nil {
-				t.Fatal(err)
-			}
-			return out, p.LayerImpls()
+			return runInt8(t, q, Options{}, in, batch)
 		}
 		a, ia := run(1)
 		b, ib := run(0)

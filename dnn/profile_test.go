@@ -179,16 +179,7 @@ func TestInt8Profile(t *testing.T) {
 	net, q, in := int8HeadFixed()
 	for _, threads := range []int{1, 2} {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
-			p, err := CompileInt8(q, Options{Threads: threads})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			inst, err := p.NewInstance()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.Close()
+			p, inst := compileInt8Instance(t, q, Options{Threads: threads})
 			out := make([]float32, 10)
 			if err := inst.SetProfiling(true); err != nil {
 				t.Fatal(err)
@@ -257,20 +248,27 @@ func BenchmarkInt8Layers(b *testing.B) {
 		}
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("scale=%s/threads=%d", scaleName(scale), threads), func(b *testing.B) {
-				p, err := CompileInt8(q, Options{Threads: threads})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer p.Close()
-				inst, err := p.NewInstance()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer inst.Close()
+				_, inst := compileInt8Instance(b, q, Options{Threads: threads})
 				benchProfile(b, net, inst)
 			})
 		}
 	}
+}
+
+// compileInt8Instance is compileInstance for an int8 chain.
+func compileInt8Instance(tb testing.TB, q *Int8Net, o Options) (*Int8Plan, *Int8Instance) {
+	tb.Helper()
+	p, err := CompileInt8(q, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	inst, err := p.NewInstance()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { inst.Close() })
+	return p, inst
 }
 
 // compileInstance compiles net and starts one instance, both closed when

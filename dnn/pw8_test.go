@@ -50,6 +50,26 @@ func q8EpiFormula(acc int32, ws float32, bo float64, act int, outF32 bool, sx, s
 	return v
 }
 
+// q8Output runs a kernel writing n outputs (fp32 or s8) and returns them as
+// float64.
+func q8Output(n int, f32 bool, run func(y unsafe.Pointer)) []float64 {
+	res := make([]float64, n)
+	if f32 {
+		y := make([]float32, n)
+		run(unsafe.Pointer(&y[0]))
+		for i, v := range y {
+			res[i] = float64(v)
+		}
+	} else {
+		y := make([]int8, n)
+		run(unsafe.Pointer(&y[0]))
+		for i, v := range y {
+			res[i] = float64(v)
+		}
+	}
+	return res
+}
+
 // pw8Formula is lcn_pw8.h's semantics written out in Go (float64 epilogue):
 // the independent reference the C scalar version is checked against.
 func pw8Formula(x []int8, w, b []float32, k, oc, act int, outF32 bool, sx, sy float32) []float64 {
@@ -114,23 +134,7 @@ func TestPW8(t *testing.T) {
 							t.Fatalf("%s: %v", name, err)
 						}
 						want := pw8Formula(x, w, b, k, oc, ai, f32, sx, sy)
-						got := func(run func(y unsafe.Pointer)) []float64 {
-							res := make([]float64, npix*oc)
-							if f32 {
-								y := make([]float32, npix*oc)
-								run(unsafe.Pointer(&y[0]))
-								for i, v := range y {
-									res[i] = float64(v)
-								}
-							} else {
-								y := make([]int8, npix*oc)
-								run(unsafe.Pointer(&y[0]))
-								for i, v := range y {
-									res[i] = float64(v)
-								}
-							}
-							return res
-						}
+						got := func(run func(y unsafe.Pointer)) []float64 { return q8Output(npix*oc, f32, run) }
 						ref := got(func(y unsafe.Pointer) { kern.runRef(x, y, npix) })
 						for i := range want {
 							d := math.Abs(ref[i] - want[i])

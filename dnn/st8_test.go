@@ -109,23 +109,7 @@ func TestST8(t *testing.T) {
 					t.Fatalf("%s: out shape %dx%d, want %dx%d", name, oh, ow, wantH, wantW)
 				}
 				want := st8Formula(s, n, x, w, b, ai, f32, sx, sy)
-				got := func(run func(y unsafe.Pointer)) []float64 {
-					res := make([]float64, len(want))
-					if f32 {
-						y := make([]float32, len(want))
-						run(unsafe.Pointer(&y[0]))
-						for i, v := range y {
-							res[i] = float64(v)
-						}
-					} else {
-						y := make([]int8, len(want))
-						run(unsafe.Pointer(&y[0]))
-						for i, v := range y {
-							res[i] = float64(v)
-						}
-					}
-					return res
-				}
+				got := func(run func(y unsafe.Pointer)) []float64 { return q8Output(len(want), f32, run) }
 				ref := got(func(y unsafe.Pointer) { kern.runRef(x, y, n) })
 				distinct := map[float64]bool{}
 				for i := range want {
