@@ -22,13 +22,7 @@ func TestInt8OwnMatchesDNNL(t *testing.T) {
 	}
 	defer setOwn8(-1)
 	r := rand.New(rand.NewPCG(7, 8))
-	rnd := func(n int, s float32) []float32 {
-		w := make([]float32, n)
-		for i := range w {
-			w[i] = (r.Float32()*2 - 1) * s
-		}
-		return w
-	}
+	rnd := func(n int, s float64) []float32 { return randSlice(r, n, s) }
 	type tc struct {
 		c, h, w, oc, k, s int
 		act               ActKind

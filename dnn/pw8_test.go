@@ -70,6 +70,35 @@ func q8Output(n int, f32 bool, run func(y unsafe.Pointer)) []float64 {
 	return res
 }
 
+// checkQ8Kernel checks an int8 kernel's outputs: its scalar reference
+// (runRef) against the formula's want (s8: within one step; fp32: 1e-5
+// relative), and, when vnni, the vector kernel (run, 1 and 2 threads)
+// against the reference bit for bit. It returns the reference's outputs.
+func checkQ8Kernel(t *testing.T, name string, want []float64, f32, vnni bool,
+	runRef func(y unsafe.Pointer), run func(y unsafe.Pointer, nthr int)) []float64 {
+	t.Helper()
+	ref := q8Output(len(want), f32, runRef)
+	for i := range want {
+		d := math.Abs(ref[i] - want[i])
+		if f32 && d > 1e-5*math.Max(1, math.Abs(want[i])) || !f32 && d > 1 {
+			t.Fatalf("%s: ref[%d] = %g, formula %g", name, i, ref[i], want[i])
+		}
+	}
+	if vnni {
+		for _, thr := range []int{1, 2} {
+			fast := q8Output(len(want), f32, func(y unsafe.Pointer) { run(y, thr) })
+			if !slices.Equal(fast, ref) {
+				i := 0
+				for fast[i] == ref[i] {
+					i++
+				}
+				t.Fatalf("%s threads=%d: vnni[%d] = %g, ref %g", name, thr, i, fast[i], ref[i])
+			}
+		}
+	}
+	return ref
+}
+
 // pw8Formula is lcn_pw8.h's semantics written out in Go (float64 epilogue):
 // the independent reference the C scalar version is checked against.
 func pw8Formula(x []int8, w, b []float32, k, oc, act int, outF32 bool, sx, sy float32) []float64 {
@@ -134,26 +163,9 @@ func TestPW8(t *testing.T) {
 							t.Fatalf("%s: %v", name, err)
 						}
 						want := pw8Formula(x, w, b, k, oc, ai, f32, sx, sy)
-						got := func(run func(y unsafe.Pointer)) []float64 { return q8Output(npix*oc, f32, run) }
-						ref := got(func(y unsafe.Pointer) { kern.runRef(x, y, npix) })
-						for i := range want {
-							d := math.Abs(ref[i] - want[i])
-							if f32 && d > 1e-5*math.Max(1, math.Abs(want[i])) || !f32 && d > 1 {
-								t.Fatalf("%s: ref[%d] = %g, formula %g", name, i, ref[i], want[i])
-							}
-						}
-						if pw8VNNI() {
-							for _, thr := range []int{1, 2} {
-								fast := got(func(y unsafe.Pointer) { kern.run(x, y, npix, thr) })
-								if !slices.Equal(fast, ref) {
-									i := 0
-									for fast[i] == ref[i] {
-										i++
-									}
-									t.Fatalf("%s threads=%d: vnni[%d] = %g, ref %g", name, thr, i, fast[i], ref[i])
-								}
-							}
-						}
+						checkQ8Kernel(t, name, want, f32, pw8VNNI(),
+							func(y unsafe.Pointer) { kern.runRef(x, y, npix) },
+							func(y unsafe.Pointer, thr int) { kern.run(x, y, npix, thr) })
 						kern.close()
 					}
 				}
