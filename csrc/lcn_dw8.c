@@ -369,7 +369,11 @@ DW8_TGT static void dw8_run_avx(const lcn_dw8 *k, const int8_t *x, void *y, int 
     int items = n * ngrp * nch;
 #pragma omp parallel for num_threads(nthr) if (nthr > 1) schedule(static)
     for (int it = 0; it < items; it++) {
-        int ch = it % nch, grp = (it / nch) % ngrp, img = it / (nch * ngrp);
+        /* the row chunk varies slowest: with the static schedule a thread
+         * takes one chunk of rows of every channel group, the rows the
+         * previous layer's split (by pixels or rows) left in its own core's
+         * cache */
+        int grp = it % ngrp, img = (it / ngrp) % n, ch = it / (ngrp * n);
         int cb0 = grp * gcb, cb1 = cb0 + gcb < ncb ? cb0 + gcb : ncb;
         int oy0 = (int)((long)OH * ch / nch), oy1 = (int)((long)OH * (ch + 1) / nch);
         uint8_t *scr = k->scratch + k->ring * (size_t)omp_get_thread_num();

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: e6077c39cb980c9024270f2953a7156a5212787615cd964e69965d0e535b15bc
+// csrc sha256: 688ba298fa0973399bd12b3956aa8d8c0cb2f6010b907a81ef2314a0f29956af
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
