@@ -40,7 +40,7 @@ func kernelCacheFile(o *Options) string {
 	if dir == "" {
 		return ""
 	}
-	id := sha256.Sum256([]byte(dnn.Version() + "\x00" + dnn.ISA() + "\x00" + cpuModel()))
+	id := sha256.Sum256([]byte(dnn.Version() + "\x00" + dnn.ISA() + "\x00" + cpuModel() + "\x00" + dnn.KernelsID()))
 	return filepath.Join(dir, "lcnet-kernels-"+hex.EncodeToString(id[:6])+".tsv")
 }
 

@@ -31,8 +31,13 @@ func TestCsrcStamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("// csrc sha256: %x\n", h.Sum(nil))
+	sum := h.Sum(nil)
+	want := fmt.Sprintf("// csrc sha256: %x\n", sum)
 	if !strings.Contains(string(gen), want) {
 		t.Fatalf("csrc.c is stale: run go generate ./dnn")
+	}
+	// the kernels' identity (kernel cache files) follows the sources
+	if id, want := KernelsID(), fmt.Sprintf("%x", sum[:8]); id != want {
+		t.Fatalf("KernelsID() = %q, want %q", id, want)
 	}
 }

@@ -7,6 +7,7 @@ package dnn
 #cgo LDFLAGS: -ldnnl -lgomp
 #include <stdlib.h>
 #include "lcn.h"
+const char *lcn_csrc_id(void); // csrc.c
 */
 import "C"
 
@@ -113,6 +114,10 @@ func ISA() string {
 	C.lcn_isa(&s)
 	return C.GoString(s)
 }
+
+// KernelsID identifies the build of the engine's own C kernels (a hash of
+// their sources): timings of one build do not carry over to another.
+func KernelsID() string { return C.GoString(C.lcn_csrc_id()) }
 
 // Version returns the oneDNN version, e.g. "2.6.3", followed by the commit
 // in parentheses when the library knows it.

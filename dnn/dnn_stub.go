@@ -18,6 +18,10 @@ func ISA() string { return "" }
 // Version returns "" when built without oneDNN.
 func Version() string { return "" }
 
+// KernelsID identifies the build of the engine's own C kernels ("" without
+// cgo).
+func KernelsID() string { return "" }
+
 // Plan is a compiled network. Without oneDNN none can be made.
 type Plan struct{}
 

@@ -46,10 +46,14 @@ func main() {
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
 `)
-	fmt.Fprintf(&sb, "// csrc sha256: %x\n\n", h.Sum(nil))
+	sum := h.Sum(nil)
+	fmt.Fprintf(&sb, "// csrc sha256: %x\n\n", sum)
 	for _, f := range cfiles {
 		fmt.Fprintf(&sb, "#include \"../csrc/%s\"\n", f)
 	}
+	// which kernels these are: a kernel cache of timed choices is only
+	// valid for the kernels that were timed
+	fmt.Fprintf(&sb, "\nconst char *lcn_csrc_id(void) { return \"%x\"; }\n", sum[:8])
 	if err := os.WriteFile("csrc.c", []byte(sb.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
