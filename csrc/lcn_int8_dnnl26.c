@@ -799,7 +799,6 @@ static int q8_run_dw8_dnnl(const void *ctx, const int8_t *x, void *y) {
     return lcn_dw8_dnnl_run(c->dnnl, x, y, NULL) == LCN_OK;
 }
 
-
 /* lcn_dw8 (k) or oneDNN's int8 depthwise (dnnl) on n images. */
 static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr, size_t in_bytes,
         size_t out_bytes) {
@@ -807,10 +806,6 @@ static double q8_time_dw8(const lcn_dw8 *k, lcn_dw8_dnnl *dnnl, int n, int nthr,
     return q8_time_kernel(dnnl ? q8_run_dw8_dnnl : q8_run_dw8, &c, in_bytes, out_bytes);
 }
 
-/* Adds layer i (a depthwise conv on the s8 NHWC src) as an lcn_dw8 step;
- * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
- * oneDNN's int8 depthwise was faster at plan finalize (record: both are
- * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
 /* ---- own kernels chosen by timing against oneDNN: lcn_pw8 (1x1 convs with
  * few input channels), lcn_st8 (convs with few input channels: the stem) ---- */
 
@@ -902,6 +897,11 @@ static int lcn_own8_mode = -1;
 
 lcn_status lcn_test_own8(int mode) { return set_mode(&lcn_own8_mode, mode, -1, 1); }
 
+/* The activations the own kernels apply (lcn_q8epi.h). */
+static int q8_simple_act(int kind) {
+    return kind == LCN_ACT_NONE || kind == LCN_ACT_RELU || kind == LCN_ACT_HARDSWISH;
+}
+
 static int q8_env_off(const char *name) {
     const char *off = getenv(name);
     return off && *off && strcmp(off, "0") != 0;
@@ -916,11 +916,9 @@ static const q8_own_ops *q8_own_candidate(const lcn_i8plan *p, int i, dnnl_memor
         int outf, dnnl_memory_t dst) {
     const lcn_layer *L = &p->net.layers[i];
     const lcn_layer_desc *d = &L->d;
-    if (d->kind != LCN_LAYER_CONV || d->groups != 1 || __atomic_load_n(&lcn_own8_mode, __ATOMIC_SEQ_CST) == 0)
+    if (d->kind != LCN_LAYER_CONV || d->groups != 1 || __atomic_load_n(&lcn_own8_mode, __ATOMIC_SEQ_CST) == 0 ||
+            !q8_simple_act(d->act.kind) || !q8_plain_io(L, src, n, outf, dst))
         return NULL;
-    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
-        return NULL;
-    if (!q8_plain_io(L, src, n, outf, dst)) return NULL;
     if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
             !d->pad_b && !d->pad_r) {
         if (L->ic % 4 != 0 || !lcn_pw8_vnni() || q8_env_off("LCNET_NO_PW8")) return NULL;
@@ -1040,6 +1038,10 @@ static lcn_status q8_own(q8_b *B, int i, const q8_own_ops *ops, dnnl_memory_t sr
     return LCN_OK;
 }
 
+/* Adds layer i (a depthwise conv on the s8 NHWC src) as an lcn_dw8 step;
+ * *used = 0 (and LCN_OK) when the kernel does not apply or, with tune, when
+ * oneDNN's int8 depthwise was faster at plan finalize (record: both are
+ * timed there and the choice kept in the layer's tuned name, "lcn_dw8"). */
 static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, float s_y, int outf,
         dnnl_memory_t *dst, int record, int tune, int *used) {
     lcn_status rc = LCN_OK;
@@ -1050,25 +1052,12 @@ static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, fl
     *used = 0;
     if (q8_env_off("LCNET_NO_DW8")) return LCN_OK;
     if (d->kind != LCN_LAYER_CONV || d->groups != L->ic || L->oc != L->ic || d->groups <= 1 ||
-            strcmp(lcn_dw8_isa(), "avx512_vnni") != 0)
+            strcmp(lcn_dw8_isa(), "avx512_vnni") != 0 || !q8_simple_act(d->act.kind) ||
+            !q8_plain_io(L, src, n, outf, *dst))
         return LCN_OK;
-    if (d->act.kind != LCN_ACT_NONE && d->act.kind != LCN_ACT_RELU && d->act.kind != LCN_ACT_HARDSWISH)
-        return LCN_OK;
-    /* the input must be plain s8 NHWC */
-    const dnnl_memory_desc_t *smd;
-    dnnl_memory_get_memory_desc(src, &smd);
-    dnnl_memory_desc_t want;
-    dnnl_dims_t din = {n, L->ic, L->ih, L->iw};
-    Q8CHK(dnnl_memory_desc_init_by_tag(&want, 4, din, dnnl_s8, dnnl_nhwc), i, "md");
-    if (!dnnl_memory_desc_equal(smd, &want)) return LCN_OK;
     dnnl_memory_desc_t dmd;
     dnnl_dims_t dd = {n, L->oc, L->oh, L->ow};
     Q8CHK(dnnl_memory_desc_init_by_tag(&dmd, 4, dd, outf ? dnnl_f32 : dnnl_s8, dnnl_nhwc), i, "md");
-    if (*dst) {
-        const dnnl_memory_desc_t *umd;
-        dnnl_memory_get_memory_desc(*dst, &umd);
-        if (!dnnl_memory_desc_equal(umd, &dmd)) return LCN_OK;
-    }
     lcn_dw8_desc dd8 = {L->ic, L->ih, L->iw, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
             d->pad_l, d->pad_b, d->pad_r, d->act.kind, outf, p->threads};
     lcn_dw8 *k = NULL;
