@@ -153,24 +153,29 @@ func (b dnnlBackend) compile(seg *graph.Graph) (program, error) {
 	for i, l := range net.Layers {
 		names[i] = l.Name
 	}
-	return dnnProgram{p, impls, names}, nil
+	return dnnProgram{p, impls, names, b.threads}, nil
 }
 
 type dnnProgram struct {
 	p     *dnn.Plan
 	impls map[string]string // node name -> oneDNN implementation
 	names []string          // node name of each layer of the dnn.Net
+	thr   int
 }
 
 func (d dnnProgram) implOf(node string) string { return d.impls[node] }
 
-func (d dnnProgram) newInstance() (instance, error) {
-	i, err := d.p.NewInstance()
+func (d dnnProgram) newInstance() (instance, error) { return d.newInstanceOn(nil) }
+
+func (d dnnProgram) newInstanceOn(w *dnn.Worker) (instance, error) {
+	i, err := d.p.NewInstanceOn(w)
 	if err != nil {
 		return nil, err
 	}
 	return dnnInstance{i, d.names}, nil
 }
+
+func (d dnnProgram) threads() int { return d.thr }
 
 func (d dnnProgram) close() error { return d.p.Close() }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lcnet-go/lcnet/dnn"
 	"github.com/lcnet-go/lcnet/graph"
 )
 
@@ -271,11 +272,34 @@ func extract(g *graph.Graph, idx []int) (*graph.Graph, error) {
 	return sg, nil
 }
 
+// workerProgram is a program whose instances can share a dnn.Worker.
+type workerProgram interface {
+	newInstanceOn(w *dnn.Worker) (instance, error)
+	threads() int
+}
+
 // newRunner makes one instance of every segment with the buffers between them.
+// Two or more multi-threaded oneDNN segments (fp32 and int8 layers) share one
+// worker thread, hence one OpenMP pool (see dnn.Worker).
 func (p *plan) newRunner() (*runner, error) {
 	r := &runner{p: p}
+	shared := 0
 	for _, s := range p.segs {
-		inst, err := s.prog.newInstance()
+		if wp, ok := s.prog.(workerProgram); ok && wp.threads() > 1 {
+			shared++
+		}
+	}
+	if shared > 1 {
+		r.worker = dnn.NewWorker()
+	}
+	for _, s := range p.segs {
+		var inst instance
+		var err error
+		if wp, ok := s.prog.(workerProgram); ok && r.worker != nil {
+			inst, err = wp.newInstanceOn(r.worker)
+		} else {
+			inst, err = s.prog.newInstance()
+		}
 		if err != nil {
 			r.close()
 			return nil, fmt.Errorf("lcnet: %s backend: %w", s.backend, err)
@@ -300,6 +324,7 @@ func (p *plan) close() error {
 // runner is one set of instances: one inference at a time.
 type runner struct {
 	p      *plan
+	worker *dnn.Worker // shared by the oneDNN segments' instances, or nil
 	insts  []instance
 	bufs   [][]float32 // outputs of all but the last segment
 	cur    int         // the segment running, for errors
@@ -362,5 +387,6 @@ func (r *runner) close() error {
 	for _, inst := range r.insts {
 		errs = append(errs, inst.close())
 	}
+	r.worker.Close() // after its instances
 	return errors.Join(errs...)
 }

@@ -463,24 +463,29 @@ func (b int8Backend) compile(seg *graph.Graph) (program, error) {
 	for i, l := range net.Layers {
 		names[i] = l.Name
 	}
-	return int8Program{p, impls, names}, nil
+	return int8Program{p, impls, names, b.threads}, nil
 }
 
 type int8Program struct {
 	p     *dnn.Int8Plan
 	impls map[string]string
 	names []string // node name of each layer of the int8 net
+	thr   int
 }
 
 func (d int8Program) implOf(node string) string { return d.impls[node] }
 
-func (d int8Program) newInstance() (instance, error) {
-	i, err := d.p.NewInstance()
+func (d int8Program) newInstance() (instance, error) { return d.newInstanceOn(nil) }
+
+func (d int8Program) newInstanceOn(w *dnn.Worker) (instance, error) {
+	i, err := d.p.NewInstanceOn(w)
 	if err != nil {
 		return nil, err
 	}
 	return int8Instance{i, d.names}, nil
 }
+
+func (d int8Program) threads() int { return d.thr }
 
 func (d int8Program) close() error { return d.p.Close() }
 

@@ -399,3 +399,50 @@ func TestAgreementMeets(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedWorkerSegments: a model whose leading layers stay fp32 runs as
+// an fp32 segment and an int8 one; with 2 threads their instances share one
+// dnn.Worker (one OpenMP pool: two pools on 2 CPUs made every step of the
+// second wait ~80 us for a sleeping thread), with 1 thread none is made.
+// Both agree with the fp32 model.
+func TestSharedWorkerSegments(t *testing.T) {
+	m, base := calibratedQuarter(t)
+	defer m.Close()
+	cal := copyCalibration(base)
+	first := ""
+	for _, n := range m.opt.Nodes {
+		if isConvOrFC(n) {
+			first = n.Name
+			break
+		}
+	}
+	e := cal.Nodes[first]
+	e.Int8, e.Why = false, "test"
+	cal.Nodes[first] = e
+	s := m.InputShape()
+	test := smoothInputs(8, s[1], s[2], 5)
+	for _, threads := range []int{1, 2} {
+		q, err := New(m.src, &Options{Calibration: cal, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(q.plan.segs); n != 2 {
+			t.Fatalf("threads=%d: %d segments, want fp32 + int8", threads, n)
+		}
+		agree, worst := agreement(t, m, q, test)
+		if agree < len(test)-1 || worst >= 0.05 {
+			t.Errorf("threads=%d: agreement %d/%d, max prob diff %.4f", threads, agree, len(test), worst)
+		}
+		q.cmu.Lock()
+		if len(q.all) == 0 {
+			t.Fatalf("threads=%d: no runner made", threads)
+		}
+		if got := q.all[0].worker != nil; got != (threads > 1) {
+			t.Errorf("threads=%d: shared worker %v, want %v", threads, got, threads > 1)
+		}
+		q.cmu.Unlock()
+		if err := q.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

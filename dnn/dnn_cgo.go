@@ -354,14 +354,13 @@ type Instance struct {
 type runReq struct {
 	in, out []float32
 	batch   int
-	quit    bool
 }
 
 type instState struct {
 	mu      sync.Mutex // one Run at a time; guards closed
 	closed  bool
-	req     chan runReq // worker mode
-	resp    chan error
+	wk      *Worker      // worker mode: the worker that owns the C instance
+	ownWk   bool         // ... started for this instance alone (closed with it)
 	direct  cInstance    // direct mode: run on the caller's thread
 	handle  cInstance    // the C instance in either mode (profiling reads it under mu)
 	cerr    *C.lcn_error // direct mode: error details (C memory)
@@ -373,7 +372,12 @@ type instState struct {
 // NewInstance starts an instance. With one thread it runs every inference
 // on the calling goroutine's thread; with more, a worker goroutine locked
 // to its own OS thread creates the C instance and runs every inference.
-func (p *Plan) NewInstance() (*Instance, error) {
+func (p *Plan) NewInstance() (*Instance, error) { return p.NewInstanceOn(nil) }
+
+// NewInstanceOn starts an instance whose C state is made and run on worker
+// wk when the plan has more than one thread (see Worker); with one thread,
+// or wk nil, it is NewInstance. Close the instance before wk.
+func (p *Plan) NewInstanceOn(wk *Worker) (*Instance, error) {
 	if p == nil || p.st == nil {
 		return nil, ErrClosed
 	}
@@ -389,7 +393,7 @@ func (p *Plan) NewInstance() (*Instance, error) {
 		rc := C.lcn_inst_create(plan, &h, cerr)
 		return fp32Inst{h}, rc
 	}
-	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, create)
+	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, wk, create)
 	if err != nil {
 		return nil, err
 	}
@@ -399,12 +403,13 @@ func (p *Plan) NewInstance() (*Instance, error) {
 }
 
 // startInstance makes an instance with create: on the caller's thread for
-// single-threaded plans (startDirect), else on a worker (startWorker).
-func startInstance(thr int, in, out shape, names []string, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
+// single-threaded plans (startDirect), else on worker wk, or on a worker of
+// its own when wk is nil (startWorker).
+func startInstance(thr int, in, out shape, names []string, wk *Worker, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
 	if thr == 1 && directRuns {
 		return startDirect(in, out, names, create)
 	}
-	return startWorker(in, out, names, create)
+	return startWorker(in, out, names, wk, create)
 }
 
 // closeOnCollect closes st, counting a leak, if obj is collected unclosed.
@@ -447,22 +452,127 @@ func (i fp32Inst) step(batch, n int) (StepTime, bool) {
 	return stepTime(layer, &what[0], sec, runs), true
 }
 
-// startWorker starts the worker goroutine of an instance and waits until
-// create has made the C instance on the worker's OS thread.
-func startWorker(in, out shape, names []string, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
+// startWorker makes the C instance on worker wk's OS thread (on a new
+// worker of its own when wk is nil).
+func startWorker(in, out shape, names []string, wk *Worker, create func(*C.lcn_error) (cInstance, C.lcn_status)) (*instState, error) {
 	st := &instState{
-		req:     make(chan runReq),
-		resp:    make(chan error),
+		wk:      wk,
 		inSize:  in.c * in.h * in.w,
 		outSize: out.c * out.h * out.w,
 		names:   names,
 	}
-	ready := make(chan error)
-	go st.loop(create, ready)
-	if err := <-ready; err != nil {
+	if wk == nil {
+		st.wk, st.ownWk = NewWorker(), true
+	}
+	if err := st.wk.do(job{kind: jobCreate, st: st, create: create}); err != nil {
+		if st.ownWk {
+			st.wk.Close()
+		}
 		return nil, err
 	}
 	return st, nil
+}
+
+// Worker is a goroutine locked to its own OS thread that creates and runs
+// the C instances given to it. oneDNN's OpenMP keeps a thread pool per
+// thread that starts parallel regions: the instances of one worker share
+// one pool. A model whose segments are separate instances (fp32 and int8
+// layers, say) runs them all on one worker, so that the process has no more
+// OpenMP threads than the instances' thread count: libgomp stops spinning
+// between parallel regions when it counts more threads than CPUs, and every
+// step then waits for a sleeping thread to wake (~80 us).
+type Worker struct {
+	mu     sync.Mutex // one job at a time; guards closed
+	closed bool
+	req    chan job
+	resp   chan error
+	done   chan struct{}
+}
+
+type jobKind int
+
+const (
+	jobCreate jobKind = iota
+	jobRun
+	jobDestroy
+)
+
+// job is one request to a worker, sent by value (no allocation per Run).
+type job struct {
+	kind   jobKind
+	st     *instState
+	r      runReq
+	create func(*C.lcn_error) (cInstance, C.lcn_status)
+}
+
+// NewWorker starts a worker. Close it after the instances made on it.
+func NewWorker() *Worker {
+	w := &Worker{req: make(chan job), resp: make(chan error), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// loop owns the worker's OS thread. The thread is never unlocked, so it
+// exits with the goroutine (and libgomp's thread pool of that thread with
+// it, after lcn_release_omp_pool).
+func (w *Worker) loop() {
+	runtime.LockOSThread()
+	defer close(w.done)
+	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
+	defer C.free(unsafe.Pointer(cerr)) // free(NULL) is fine
+	for j := range w.req {
+		if cerr == nil {
+			w.resp <- fmt.Errorf("dnn: out of C memory")
+			continue
+		}
+		switch j.kind {
+		case jobCreate:
+			h, rc := j.create(cerr)
+			if rc != C.LCN_OK {
+				w.resp <- cError(rc, cerr, j.st.names)
+				continue
+			}
+			j.st.handle = h
+		case jobRun:
+			if rc := j.st.handle.run(j.r, cerr); rc != C.LCN_OK {
+				w.resp <- cError(rc, cerr, j.st.names)
+				continue
+			}
+		case jobDestroy:
+			j.st.handle.destroy()
+		}
+		w.resp <- nil
+	}
+	C.lcn_release_omp_pool()
+}
+
+// do runs j on the worker's thread and waits for it.
+func (w *Worker) do(j job) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.req <- j
+	return <-w.resp
+}
+
+// Close stops the worker once the job in progress ends. Instances still
+// open on it can no longer run (ErrClosed); closing them frees their C
+// memory on the caller's thread. Idempotent.
+func (w *Worker) Close() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	close(w.req)
+	w.mu.Unlock()
+	<-w.done
 }
 
 // directRuns lets single-threaded instances run on the caller's thread
@@ -497,40 +607,6 @@ func startDirect(in, out shape, names []string, create func(*C.lcn_error) (cInst
 	}, nil
 }
 
-// loop is the worker: it owns the C instance and its OS thread. The thread
-// is never unlocked, so it exits with the goroutine (and libgomp's thread
-// pool of that thread with it).
-func (s *instState) loop(create func(*C.lcn_error) (cInstance, C.lcn_status), ready chan<- error) {
-	runtime.LockOSThread()
-	cerr := (*C.lcn_error)(C.calloc(1, C.sizeof_lcn_error))
-	if cerr == nil {
-		ready <- fmt.Errorf("dnn: out of C memory")
-		return
-	}
-	defer C.free(unsafe.Pointer(cerr))
-	h, rc := create(cerr)
-	if rc != C.LCN_OK {
-		C.lcn_release_omp_pool()
-		ready <- cError(rc, cerr, s.names)
-		return
-	}
-	s.handle = h
-	ready <- nil
-	for r := range s.req {
-		if r.quit {
-			h.destroy()
-			C.lcn_release_omp_pool()
-			s.resp <- nil
-			return
-		}
-		if rc := h.run(r, cerr); rc != C.LCN_OK {
-			s.resp <- cError(rc, cerr, s.names)
-			continue
-		}
-		s.resp <- nil
-	}
-}
-
 // close stops the worker and frees the C instance; it reports whether the
 // instance was open.
 func (s *instState) close() bool {
@@ -545,8 +621,12 @@ func (s *instState) close() bool {
 		C.free(unsafe.Pointer(s.cerr))
 		return true
 	}
-	s.req <- runReq{quit: true}
-	<-s.resp
+	if err := s.wk.do(job{kind: jobDestroy, st: s}); err != nil {
+		s.handle.destroy() // the shared worker is gone: free it here
+	}
+	if s.ownWk {
+		s.wk.Close()
+	}
 	return true
 }
 
@@ -572,8 +652,7 @@ func (s *instState) run(in []float32, batch int, out []float32) error {
 		}
 		return nil
 	}
-	s.req <- runReq{in: in, out: out, batch: batch}
-	return <-s.resp
+	return s.wk.do(job{kind: jobRun, st: s, r: runReq{in: in, out: out, batch: batch}})
 }
 
 // Run runs one inference. in holds batch×C×H×W float32 values (NCHW, the

@@ -48,6 +48,18 @@ func (p *Plan) LayerImpls() []string { return nil }
 // NewInstance returns ErrUnavailable.
 func (p *Plan) NewInstance() (*Instance, error) { return nil, ErrUnavailable }
 
+// NewInstanceOn returns ErrUnavailable.
+func (p *Plan) NewInstanceOn(*Worker) (*Instance, error) { return nil, ErrUnavailable }
+
+// Worker runs instances on one OS thread; without oneDNN there are none.
+type Worker struct{}
+
+// NewWorker returns a worker that runs nothing.
+func NewWorker() *Worker { return &Worker{} }
+
+// Close does nothing.
+func (w *Worker) Close() {}
+
 // Close does nothing.
 func (p *Plan) Close() error { return nil }
 

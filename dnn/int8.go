@@ -166,7 +166,10 @@ func (i int8Inst) step(batch, n int) (StepTime, bool) {
 // NewInstance starts an instance, run on the caller's thread with one
 // thread and on its own OS-locked worker goroutine with more (see
 // Plan.NewInstance).
-func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
+func (p *Int8Plan) NewInstance() (*Int8Instance, error) { return p.NewInstanceOn(nil) }
+
+// NewInstanceOn is NewInstance on worker wk (see Plan.NewInstanceOn).
+func (p *Int8Plan) NewInstanceOn(wk *Worker) (*Int8Instance, error) {
 	if p == nil || p.st == nil {
 		return nil, ErrClosed
 	}
@@ -185,7 +188,7 @@ func (p *Int8Plan) NewInstance() (*Int8Instance, error) {
 	// direct runs need no more than fp32 ones: lcn_i8inst_run sets the
 	// OpenMP thread count on every call and lcn_dw8 steps use OpenMP only
 	// with 2+ threads
-	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, create)
+	st, err := startInstance(ps.thr, ps.in, ps.out, ps.names, wk, create)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@ func (p *Int8Plan) LayerImpls() []string { return nil }
 // NewInstance returns ErrUnavailable.
 func (p *Int8Plan) NewInstance() (*Int8Instance, error) { return nil, ErrUnavailable }
 
+// NewInstanceOn returns ErrUnavailable.
+func (p *Int8Plan) NewInstanceOn(*Worker) (*Int8Instance, error) { return nil, ErrUnavailable }
+
 // Close does nothing.
 func (p *Int8Plan) Close() error { return nil }
 
