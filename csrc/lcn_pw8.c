@@ -230,17 +230,7 @@ void lcn_pw8_run(const lcn_pw8 *k, const int8_t *x, void *y, long npix, int nthr
         lcn_pw8_run_ref(k, x, y, npix);
         return;
     }
-    if (nthr > k->d.threads) nthr = k->d.threads;
-    if (nthr <= 1 || npix < 2 * PW8_TILE) {
-        pw8_range(k, x, y, 0, npix, k->scratch);
-        return;
-    }
-#pragma omp parallel num_threads(nthr)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        long p0 = npix * t / nt, p1 = npix * (t + 1) / nt;
-        pw8_range(k, x, y, p0, p1, k->scratch + (size_t)t * k->per);
-    }
+    LCN_Q8_SPLIT(pw8_range, k, x, y, npix, nthr, 2 * PW8_TILE);
 }
 
 #else

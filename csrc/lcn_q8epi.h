@@ -129,6 +129,23 @@ lcn_q8_epi16(const float *M, const float *A, const float *G, const float *H, int
     _mm_mask_storeu_epi8((int8_t *)y + off, last, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(r)));
 }
 
+/* RANGE(k, x, y, from, to, scratch) over [0, total) on nthr OpenMP threads
+ * (at most k->d.threads; one when total < min), each thread an even part
+ * and its own per bytes of k->scratch (lcn_pw8: pixels, lcn_st8: rows). */
+#define LCN_Q8_SPLIT(RANGE, k, x, y, total, nthr, min)                                               \
+    do {                                                                                           \
+        int nt_ = (nthr) > (k)->d.threads ? (k)->d.threads : (nthr);                               \
+        if (nt_ <= 1 || (total) < (min)) {                                                         \
+            RANGE(k, x, y, 0, total, (k)->scratch);                                                \
+            break;                                                                                 \
+        }                                                                                          \
+        _Pragma("omp parallel num_threads(nt_)") {                                                 \
+            int t_ = omp_get_thread_num(), n_ = omp_get_num_threads();                             \
+            long a_ = (total) * t_ / n_, b_ = (total) * (t_ + 1) / n_;                             \
+            RANGE(k, x, y, a_, b_, (k)->scratch + (size_t)t_ * (k)->per);                          \
+        }                                                                                          \
+    } while (0)
+
 /* The start and the end of a register tile acc[P][V] of P pixels x V vectors
  * of 16 outputs from vector v0 (lcn_pw8, lcn_st8; k has comp, M, A, G, H and
  * clamp): the sums start at the compensation of their outputs and end

@@ -285,18 +285,7 @@ void lcn_st8_run(const lcn_st8 *k, const int8_t *x, void *y, long n, int nthr) {
         lcn_st8_run_ref(k, x, y, n);
         return;
     }
-    long rows = n * k->oh;
-    if (nthr > k->d.threads) nthr = k->d.threads;
-    if (nthr <= 1 || rows < 2) {
-        st8_range(k, x, y, 0, rows, k->scratch);
-        return;
-    }
-#pragma omp parallel num_threads(nthr)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        long r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
-        st8_range(k, x, y, r0, r1, k->scratch + (size_t)t * k->per);
-    }
+    LCN_Q8_SPLIT(st8_range, k, x, y, n * k->oh, nthr, 2);
 }
 
 #else

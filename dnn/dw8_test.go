@@ -412,10 +412,7 @@ func TestInt8DW8MatchesDNNL(t *testing.T) {
 		// NoTuning: lcn_dw8 whenever it applies (with tuning, oneDNN's
 		// kernel may win the timing on small shapes)
 		q := &Int8Net{InC: c.c, InH: c.h, InW: c.w, InScale: 127 / maxAbs(in), Layers: layers, FP32: fp, NoTuning: true}
-		for k := 1; k <= len(layers); k++ {
-			ref := runFP32(t, &Net{InC: c.c, InH: c.h, InW: c.w, Layers: layers[:k]}, in)
-			q.OutScales = append(q.OutScales, 127/maxAbs(ref))
-		}
+		calibrate(t, q, in)
 		run := func(noDW8 string) ([]float32, []string) {
 			t.Setenv("LCNET_NO_DW8", noDW8)
 			return runInt8(t, q, Options{}, in, batch)

@@ -42,6 +42,20 @@ func runFP32(t *testing.T, net *Net, in []float32) []float32 {
 	return out
 }
 
+// calibrate sets q's output scales to 127 / max |x| of every layer's fp32
+// output on in (prefixes of the chain run in fp32) and returns the whole
+// chain's fp32 output.
+func calibrate(t *testing.T, q *Int8Net, in []float32) []float32 {
+	t.Helper()
+	var ref []float32
+	q.OutScales = q.OutScales[:0]
+	for k := 1; k <= len(q.Layers); k++ {
+		ref = runFP32(t, &Net{InC: q.InC, InH: q.InH, InW: q.InW, Layers: q.Layers[:k]}, in)
+		q.OutScales = append(q.OutScales, 127/maxAbs(ref))
+	}
+	return ref
+}
+
 // runInt8 compiles q (options opt), runs in (batch images) once and
 // returns the output and the layers' implementation names.
 func runInt8(t *testing.T, q *Int8Net, opt Options, in []float32, batch int) ([]float32, []string) {
@@ -153,11 +167,7 @@ func testInt8Net(t *testing.T, net *Net, fp32 []bool, limit float64) {
 	}
 	// calibrate: max |x| of every layer's output (prefix chains in fp32)
 	q := &Int8Net{InC: net.InC, InH: net.InH, InW: net.InW, InScale: 127 / maxAbs(in), Layers: net.Layers, FP32: fp32}
-	var ref []float32
-	for k := 1; k <= len(net.Layers); k++ {
-		ref = runFP32(t, &Net{InC: net.InC, InH: net.InH, InW: net.InW, Layers: net.Layers[:k]}, in)
-		q.OutScales = append(q.OutScales, 127/maxAbs(ref))
-	}
+	ref := calibrate(t, q, in)
 	p, err := CompileInt8(q, Options{})
 	if err != nil {
 		t.Fatal(err)

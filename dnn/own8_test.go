@@ -48,10 +48,7 @@ func TestInt8OwnMatchesDNNL(t *testing.T) {
 			in[i] = r.Float32()*4 - 2
 		}
 		q := &Int8Net{InC: c.c, InH: c.h, InW: c.w, InScale: 127 / maxAbs(in), Layers: layers, FP32: fp, NoTuning: true}
-		for k := 1; k <= len(layers); k++ {
-			ref := runFP32(t, &Net{InC: c.c, InH: c.h, InW: c.w, Layers: layers[:k]}, in)
-			q.OutScales = append(q.OutScales, 127/maxAbs(ref))
-		}
+		calibrate(t, q, in)
 		run := func(mode int) ([]float32, []string) {
 			setOwn8(mode)
 			return runInt8(t, q, Options{}, in, batch)
