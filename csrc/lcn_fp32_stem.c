@@ -74,6 +74,25 @@ LCN_STEM_AVX512 LCN_STEM_INLINE __m512 stem_act(__m512 x, const int act) {
 
 /* P output pixels starting at ox (all taps inside the input horizontally;
  * rows [ky0, ky1) inside vertically) x V vectors of 16 output channels. */
+/* A register tile acc[P][V] (P pixels x V vectors of 16 outputs) starts at
+ * the bias and ends through the activation into d (oc floats a pixel, the
+ * last vector masked by last). */
+#define STEM_TILE_START(P, V)                                                                  \
+    _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                     \
+        __m512 b = _mm512_load_ps(k->b + 16 * v);                                              \
+        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                    \
+    }
+
+#define STEM_TILE_END(P, V)                                                                    \
+    _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \
+        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
+            __m512 r = stem_act(acc[p][v], act);                                               \
+            if (v == V - 1)                                                                    \
+                _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);                   \
+            else                                                                               \
+                _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                              \
+        }
+
 #define STEM_TILE(P, V)                                                                        \
     LCN_STEM_AVX512 LCN_STEM_INLINE void stem_tile_##P##_##V(const lcn_stem *k,                \
             const float *src, int iy0, int ky0, int ky1, int ox, float *d, __mmask16 last,     \
@@ -81,10 +100,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE __m512 stem_act(__m512 x, const int act) {
         const int ocp = k->ocpad, oc = k->oc, kw = k->kw, sw = k->sw, iw = k->iw;              \
         const size_t plane = (size_t)k->ih * iw;                                               \
         __m512 acc[P][V];                                                                      \
-        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-            __m512 b = _mm512_load_ps(k->b + 16 * v);                                          \
-            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                \
-        }                                                                                      \
+        STEM_TILE_START(P, V)                                                                  \
         const int ix0 = ox * sw - k->pl;                                                       \
         for (int c = 0; c < k->ic; c++)                                                        \
             for (int y = ky0; y < ky1; y++) {                                                  \
@@ -101,14 +117,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE __m512 stem_act(__m512 x, const int act) {
                     }                                                                          \
                 }                                                                              \
             }                                                                                  \
-        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
-            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
-                __m512 r = stem_act(acc[p][v], act);                                           \
-                if (v == V - 1)                                                                \
-                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
-                else                                                                           \
-                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                          \
-            }                                                                                  \
+        STEM_TILE_END(P, V)                                                                    \
     }
 STEM_TILE(8, 1)
 STEM_TILE(8, 2)
@@ -125,10 +134,7 @@ STEM_TILE(6, 4)
             const float *const *rows, int ox, float *d, __mmask16 last, const int act) {       \
         const int ocp = k->ocpad, oc = k->oc;                                                  \
         __m512 acc[P][V];                                                                      \
-        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-            __m512 b = _mm512_load_ps(k->b + 16 * v);                                          \
-            _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                \
-        }                                                                                      \
+        STEM_TILE_START(P, V)                                                                  \
         const int ix0 = ox * SW - k->pl;                                                       \
         _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) {                                  \
             const float *row = rows[t] + ix0;                                                  \
@@ -144,14 +150,7 @@ STEM_TILE(6, 4)
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
-        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
-            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
-                __m512 r = stem_act(acc[p][v], act);                                           \
-                if (v == V - 1)                                                                \
-                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
-                else                                                                           \
-                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                          \
-            }                                                                                  \
+        STEM_TILE_END(P, V)                                                                    \
     }
 STEM33_TILE(12, 1, 1)
 STEM33_TILE(12, 1, 2)
