@@ -184,6 +184,10 @@ lcn_status lcn_test_split(int mode);
  * reading the NCHW input directly: -1 when timing says so (the default), 0
  * never, 1 whenever the kernel supports the layer. Process-wide. */
 lcn_status lcn_test_stem(int mode);
+/* Testing only: whether lcn_plan_finalize runs FC layers and 1x1 convs over
+ * few pixels as lcn_fc32 kernels: -1 when timing says so (the default), 0
+ * never, 1 whenever the kernel applies. Process-wide. */
+lcn_status lcn_test_fc32(int mode);
 /* Int8 chains: -1 runs a layer as an own kernel (lcn_pw8, lcn_st8) when
  * timing says so (the default); 0 never; 1 whenever the kernel applies,
  * untuned builds included (tests). */

@@ -71,6 +71,9 @@ struct lcn_plan {
      * otherwise */
     lcn_chain **chain;
     int *chain_of;
+    /* fc[i]: FC or 1x1 layer i runs as an lcn_fc32.c kernel (chosen by
+     * timing), or NULL */
+    lcn_fc32 **fc;
     /* split_g: a global average pool after which every layer works on one
      * value per channel (1x1 conv, FC, softmax, ...): a batch of n > 1 then
      * runs the layers up to it image by image (activations stay in cache)
@@ -87,6 +90,8 @@ typedef struct lcn_step {
     const lcn_dwpw *kern;    /* fused depthwise + 1x1 kernel, or NULL */
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     const lcn_chain *chain;  /* chain of block kernels, or NULL */
+    const lcn_fc32 *fc;      /* FC / 1x1 kernel over rows pixels, or NULL */
+    int rows;
     void *scratch;           /* chain step: its scratch (in the context's owned list) */
     int src_slot, dst_slot;  /* kern step: activations */
     size_t src_off, dst_off;
@@ -1539,7 +1544,8 @@ static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_con
     return rc;
 }
 
-static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
+/* The inner product primitive descriptor of FC layer i reading t. */
+static lcn_status fc_pd(lcn_builder *B, const lcn_tensor *t, int i, dnnl_primitive_desc_t *out) {
     const lcn_layer *L = &B->p->net.layers[i];
     int N = t->n, oc = L->d.out_c, has_bias = L->nw[1] > 0;
     dnnl_memory_desc_t smd, wmd, bmd, dmd;
@@ -1558,9 +1564,165 @@ static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
         return lcn_err_set(B->err, LCN_ERR_INVALID, i, "too many fused post-ops");
     dnnl_primitive_attr_t a;
     TRY(new_attr(B, &ops, NULL, &a));
-    dnnl_primitive_desc_t pd;
-    lcn_status rc = pick_pd(B, &ipd, a, t, NULL, NULL, 0, "inner_product primitive_desc_create", &pd);
+    lcn_status rc = pick_pd(B, &ipd, a, t, NULL, NULL, 0, "inner_product primitive_desc_create", out);
     dnnl_primitive_attr_destroy(a);
+    return rc;
+}
+
+/* ---- FC and 1x1 convs over few pixels as lcn_fc32 kernels ---- */
+
+/* Rows (pixels x batch) up to which a layer is a candidate at plan time. */
+enum { FC32_MAX_ROWS = 64 };
+
+/* The activation of layer i with what is fused into it as the kernel's
+ * act(x) * scale, act NONE, RELU or HARDSWISH: 1 when it is one, else 0. */
+static int fc32_post(const lcn_net *net, int i, int *act, float *scale) {
+    *act = net->layers[i].d.act.kind;
+    *scale = 1.f;
+    if (!simple_act(*act)) return 0;
+    for (int j = i + 1; j < net->n && net->layers[j].fused_into == i; j++) {
+        const lcn_layer_desc *d = &net->layers[j].d;
+        if (d->kind == LCN_LAYER_SCALE) {
+            *scale *= d->factor;
+            continue;
+        }
+        if (d->kind != LCN_LAYER_ACTIVATION) return 0;
+        if (d->act.kind == LCN_ACT_NONE) continue;
+        /* an activation after a scale or another activation: not act * scale */
+        if (*act != LCN_ACT_NONE || *scale != 1.f || !simple_act(d->act.kind)) return 0;
+        *act = d->act.kind;
+    }
+    return 1;
+}
+
+/* Can layer i, reading t, run as an lcn_fc32 kernel? An FC whose inputs are
+ * t's channels (a 1x1 map, or the pixels of a split batch's head), or a
+ * 1x1 conv (stride 1, no padding, not grouped) over at most FC32_MAX_ROWS
+ * pixels, with a plain activation. */
+static int fc32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
+    const lcn_layer *L = &net->layers[i];
+    const lcn_layer_desc *d = &L->d;
+    int act;
+    float scale;
+    if (!lcn_dwpw_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
+            lcn_env_off("LCNET_NO_FC32"))
+        return 0;
+    if (i > 0 && dwpw_candidate(net, i - 1)) return 0; /* the 1x1 of a depthwise + 1x1 pair */
+    if ((size_t)t->n * t->h * t->w > FC32_MAX_ROWS) return 0;
+    if (d->kind == LCN_LAYER_FC) return t->h * t->w == 1 || (t->n == 1 && t->h == 1);
+    return d->kind == LCN_LAYER_CONV && d->kh == 1 && d->kw == 1 && d->stride_h == 1 &&
+           d->stride_w == 1 && !d->pad_t && !d->pad_l && !d->pad_b && !d->pad_r && d->groups == 1;
+}
+
+/* -1: run FC layers and 1x1 convs over few pixels as lcn_fc32.c kernels
+ * when timing says so; 0: never; 1: whenever the kernel applies (tests). */
+static int lcn_fc32_mode = -1;
+
+lcn_status lcn_test_fc32(int mode) { return set_mode(&lcn_fc32_mode, mode, -1, 1); }
+
+/* Best of 5 runs after 2 warm-ups of k on m zeroed rows, in seconds. */
+static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
+    float *x = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->k),
+          *y = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->n);
+    double best = 1e30;
+    if (x && y) {
+        memset(x, 0, sizeof(float) * (size_t)m * k->k);
+        for (int r = 0; r < 7; r++) {
+            double t0 = lcn_now();
+            lcn_fc32_run(k, x, y, m, nthr);
+            double dt = lcn_now() - t0;
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
+}
+
+/* Plan build: should layer i (an FC, or the 1x1 conv cv) run as an
+ * lcn_fc32 kernel? Times it against the oneDNN primitive the normal path
+ * would pick (interleaved, best of three) and keeps it when more than 3%
+ * faster; sets p->fc[i] then. */
+static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const lcn_conv *cv) {
+    lcn_plan *p = B->p;
+    int mode = __atomic_load_n(&lcn_fc32_mode, __ATOMIC_SEQ_CST);
+    if (mode == 0 || p->fc[i]) return LCN_OK;
+    lcn_layer *L = &p->net.layers[i];
+    int act;
+    float scale;
+    fc32_post(&p->net, i, &act, &scale);
+    lcn_fc32 *k = lcn_fc32_new(L, L->ic, act, scale);
+    if (!k) return NOMEM();
+    if (mode == 1) {
+        p->fc[i] = k;
+        return LCN_OK;
+    }
+    char key[128] = "";
+    layer_key(key, sizeof key, "fc32", L, p->threads);
+    int choice;
+    float ca, cb;
+    if (choice_get(key, &choice, &ca, &cb)) {
+        k->us_kern = ca, k->us_dnnl = cb;
+        if (choice)
+            p->fc[i] = k;
+        else
+            lcn_fc32_free(k);
+        return LCN_OK;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    int oh, ow;
+    lcn_status rc = cv ? conv_pd(B, t, cv, &pd, &oh, &ow) : fc_pd(B, t, i, &pd);
+    if (rc == LCN_OK) {
+        int m = t->n * t->h * t->w;
+        double tk = 1e30, td = 1e30;
+        for (int r = 0; r < 3; r++) {
+            double a = time_fc32(k, m, B->nthr), b = time_pd(B, pd);
+            if (a < tk) tk = a;
+            if (b < td) td = b;
+        }
+        choice_put(key, tk < 0.97 * td, (float)(tk * 1e6), (float)(td * 1e6));
+        k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
+        if (tk < 0.97 * td) {
+            p->fc[i] = k;
+            k = NULL;
+        }
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    lcn_fc32_free(k);
+    return rc;
+}
+
+/* Adds the step running p->fc[i] on t (made NHWC: m rows of t->c). */
+static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_fc32 *k = B->p->fc[i];
+    if (i == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
+        return dn_err(B->err, dnnl_unimplemented, i, "inner_product primitive_desc_create");
+    lcn_tensor o;
+    TRY(kern_io(B, t, 0, k->n, t->h, t->w, &o));
+    if (B->for_plan) {
+        lcn_layer *L = &B->p->net.layers[i];
+        if (k->us_kern > 0)
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_fc32:avx512 (weights as one stream: %.0f us vs %.0f us for oneDNN)",
+                    k->us_kern, k->us_dnnl);
+        else
+            snprintf(L->impl, sizeof L->impl, "lcn_fc32:avx512 (weights as one stream)");
+    } else {
+        lcn_step *st = kern_step(B, i, t, &o, "lcn_fc32:avx512");
+        if (!st) return NOMEM();
+        st->fc = k;
+        st->rows = t->n * t->h * t->w;
+    }
+    *t = o;
+    return LCN_OK;
+}
+
+static lcn_status build_fc(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_layer *L = &B->p->net.layers[i];
+    int N = t->n, oc = L->d.out_c, has_bias = L->nw[1] > 0;
+    dnnl_dims_t wd = {oc, t->c, t->h, t->w}, bd = {oc};
+    dnnl_primitive_desc_t pd;
+    lcn_status rc = fc_pd(B, t, i, &pd);
     if (rc != LCN_OK) return rc;
     dnnl_memory_t ms, mw, mb = NULL, md;
     lcn_tensor o;
@@ -1778,6 +1940,12 @@ static lcn_status build_all(lcn_builder *B) {
                     TRY(build_stem(B, &t));
                     break;
                 }
+                if (B->for_plan && p->dw_in[i] < 0 && fc32_candidate(net, i, &t))
+                    TRY(decide_fc32(B, &t, i, &cv));
+                if (p->fc[i]) {
+                    TRY(build_fc32(B, &t, i));
+                    break;
+                }
                 if (B->for_plan && p->dw_in[i] < 0 && dwpw_candidate(net, i))
                     TRY(decide_dwpw(B, &t, i, &cv));
                 if (p->kern[i]) {
@@ -1815,6 +1983,11 @@ static lcn_status build_all(lcn_builder *B) {
                 break;
             }
             case LCN_LAYER_FC:
+                if (B->for_plan && fc32_candidate(net, i, &t)) TRY(decide_fc32(B, &t, i, NULL));
+                if (p->fc[i]) {
+                    TRY(build_fc32(B, &t, i));
+                    break;
+                }
                 if (first > 0) { /* a 1x1 conv over the batch's pixels */
                     lcn_ops ops = {0};
                     if (!ops_layer(&ops, net, i))
@@ -1961,6 +2134,9 @@ static void plan_free(lcn_plan *p) {
         for (int i = 0; i < p->net.n; i++) lcn_chain_free(p->chain[i]);
     if (p->spare)
         for (int i = 0; i < p->net.n; i++) lcn_dwpw_free(p->spare[i]);
+    if (p->fc)
+        for (int i = 0; i < p->net.n; i++) lcn_fc32_free(p->fc[i]);
+    free(p->fc);
     lcn_stem_free(p->stem);
     free(p->kern);
     free(p->pair_us);
@@ -2028,8 +2204,9 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     p->chain = calloc((size_t)net->n, sizeof *p->chain);
     p->chain_of = malloc((size_t)net->n * sizeof *p->chain_of);
     p->spare = calloc((size_t)net->n, sizeof *p->spare);
+    p->fc = calloc((size_t)net->n, sizeof *p->fc);
     if (!p->wts || !p->dw_of || !p->dw_in || !p->kern || !p->pair_us || !p->chain || !p->chain_of ||
-            !p->spare)
+            !p->spare || !p->fc)
         return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = p->chain_of[i] = -1;
     p->split_g = split_point(net);
@@ -2148,6 +2325,9 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
         } else if (st->kern) {
             lcn_dwpw_run(st->kern, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
+        } else if (st->fc) {
+            lcn_fc32_run(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr);
         } else if (st->chain) {
             lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);

@@ -902,11 +902,6 @@ static int q8_simple_act(int kind) {
     return kind == LCN_ACT_NONE || kind == LCN_ACT_RELU || kind == LCN_ACT_HARDSWISH;
 }
 
-static int q8_env_off(const char *name) {
-    const char *off = getenv(name);
-    return off && *off && strcmp(off, "0") != 0;
-}
-
 /* The own kernel layer i could run as (NULL: none): lcn_pw8 for an int8 1x1
  * conv, stride 1, no padding, a multiple of 4 input channels; lcn_st8 for a
  * conv of one group whose kernel row spans at most 16 input bytes; both
@@ -921,12 +916,12 @@ static const q8_own_ops *q8_own_candidate(const lcn_i8plan *p, int i, dnnl_memor
         return NULL;
     if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
             !d->pad_b && !d->pad_r) {
-        if (L->ic % 4 != 0 || !lcn_pw8_vnni() || q8_env_off("LCNET_NO_PW8")) return NULL;
+        if (L->ic % 4 != 0 || !lcn_pw8_vnni() || lcn_env_off("LCNET_NO_PW8")) return NULL;
         return &q8_pw8_ops;
     }
     lcn_st8_desc sd = {L->ic, L->ih, L->iw, L->oc, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_t,
             d->pad_l, d->pad_b, d->pad_r, d->act.kind, outf, p->threads};
-    if (!lcn_st8_fits(&sd) || !lcn_st8_vnni() || q8_env_off("LCNET_NO_ST8")) return NULL;
+    if (!lcn_st8_fits(&sd) || !lcn_st8_vnni() || lcn_env_off("LCNET_NO_ST8")) return NULL;
     return &q8_st8_ops;
 }
 
@@ -1050,7 +1045,7 @@ static lcn_status q8_dw8(q8_b *B, int i, dnnl_memory_t src, int n, float s_x, fl
     const lcn_layer *L = &p->net.layers[i];
     const lcn_layer_desc *d = &L->d;
     *used = 0;
-    if (q8_env_off("LCNET_NO_DW8")) return LCN_OK;
+    if (lcn_env_off("LCNET_NO_DW8")) return LCN_OK;
     if (d->kind != LCN_LAYER_CONV || d->groups != L->ic || L->oc != L->ic || d->groups <= 1 ||
             strcmp(lcn_dw8_isa(), "avx512_vnni") != 0 || !q8_simple_act(d->act.kind) ||
             !q8_plain_io(L, src, n, outf, *dst))

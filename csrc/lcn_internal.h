@@ -37,6 +37,9 @@ lcn_status lcn_err_set(lcn_error *err, lcn_status code, int layer, const char *f
         __attribute__((format(printf, 4, 5)));
 
 void *lcn_aligned_alloc(size_t bytes); /* LCN_ALIGN-aligned, free with free() */
+/* Whether environment variable name is set to something other than "" or
+ * "0" (the LCNET_NO_* switches). */
+int lcn_env_off(const char *name);
 
 /* Current output shape of the chain (the input shape when empty). */
 void lcn_net_shape(const lcn_net *net, int *c, int *h, int *w);
@@ -126,5 +129,25 @@ lcn_stem *lcn_stem_new(const lcn_layer *L); /* NULL when out of memory */
 void lcn_stem_free(lcn_stem *k);
 /* src: n x ic x ih x iw (NCHW), dst: n x oh x ow x oc (NHWC). */
 void lcn_stem_run(const lcn_stem *k, const float *src, float *dst, int n, int nthr);
+
+/* y = act(x W^T + b) * scale for m rows of k inputs: a fully connected layer or a
+ * 1x1 conv over few pixels, weights streamed as packed panels
+ * (lcn_fc32.c, AVX-512). */
+typedef struct lcn_fc32 {
+    int k, n;               /* inputs per row, outputs */
+    int act;                /* lcn_act_kind: NONE, RELU or HARDSWISH */
+    float scale;            /* outputs are act(x W^T + b) * scale */
+    int npad;               /* n rounded up to 16 */
+    float *w, *b;           /* panels of 64 columns, each [k][width]; [npad] */
+    float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
+} lcn_fc32;
+
+/* Packs layer L's weights ([n][k_in]: FC, or OIHW with a 1x1 kernel);
+ * NULL when out of memory. */
+lcn_fc32 *lcn_fc32_new(const lcn_layer *L, int k_in, int act, float scale);
+void lcn_fc32_free(lcn_fc32 *k);
+/* x: m x k, y: m x n, both dense; the output columns split among nthr
+ * OpenMP threads. */
+void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr);
 
 #endif

@@ -6,15 +6,16 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 05bd1da5f02b969e270b1f04cc241418eb885a16b799b38786e3b8d2718fc0ee
+// csrc sha256: 3a148aa4e2bce42d7f08cdae3e36d7d2980307e8bcbce5fffa91532918dcaae8
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
 #include "../csrc/lcn_dw8.c"
+#include "../csrc/lcn_fc32.c"
 #include "../csrc/lcn_fp32_dwpw.c"
 #include "../csrc/lcn_fp32_stem.c"
 #include "../csrc/lcn_int8_dnnl26.c"
 #include "../csrc/lcn_pw8.c"
 #include "../csrc/lcn_st8.c"
 
-const char *lcn_csrc_id(void) { return "05bd1da5f02b969e"; }
+const char *lcn_csrc_id(void) { return "3a148aa4e2bce42d"; }

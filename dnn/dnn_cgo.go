@@ -98,6 +98,11 @@ func setSplit(mode int) { C.lcn_test_split(C.int(mode)) }
 // never, 1 whenever the kernel supports the layer.
 func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 
+// setFC32 sets when Compile runs FC layers and 1x1 convs over few pixels as
+// the lcn_fc32 kernel (tests only): -1 when timing says so (the default), 0
+// never, 1 whenever the kernel applies.
+func setFC32(mode int) { C.lcn_test_fc32(C.int(mode)) }
+
 // setOwn8 sets when CompileInt8 runs a layer as one of the library's own
 // int8 kernels (lcn_pw8, lcn_st8) instead of oneDNN's (tests only): -1 when
 // timing says so (the default), 0 never, 1 whenever the kernel applies,

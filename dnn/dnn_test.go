@@ -102,7 +102,9 @@ func TestLayers(t *testing.T) {
 func TestDWFusion(t *testing.T) {
 	defer setDWFusion(-1)
 	defer setDWPW(-1)
+	defer setFC32(-1)
 	setDWPW(0) // the depthwise convs here would otherwise be left to the block kernel
+	setFC32(0) // and the 1x1 convs over these few pixels to lcn_fc32, before the fusion is tried
 	r := rand.New(rand.NewPCG(3, 5))
 	pad := func(k int) [4]int { p := k / 2; return [4]int{p, p, p, p} }
 	pw := func(in, out int, act Act) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, act) }

@@ -1,0 +1,81 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestFC32 checks the lcn_fc32 kernel (FC layers and 1x1 convs over few
+// pixels), forced on, off and left to timing, against the reference: output
+// counts on and off the 16-lane vectors and the 64-column panels, 1 to 49
+// rows (and their batches of 3: 3 to 147), bias or none, every activation it
+// takes plus a fused scale, the split head of a batch, 1 and 2 threads; and
+// that it takes exactly the layers it should.
+func TestFC32(t *testing.T) {
+	defer setFC32(-1)
+	r := rand.New(rand.NewPCG(11, 3))
+	pw := func(in, out int, bias bool, act Act) Layer {
+		return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, bias, act)
+	}
+	gap := Layer{Kind: LayerGlobalAvgPool, Name: "gap"}
+	cases := []struct {
+		name string
+		net  *Net
+		at   []int // layers the kernel takes when forced on
+	}{
+		{"fc/1280-1000", &Net{InC: 1280, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 1280, 1000, true, Act{})}}, []int{0}},
+		{"fc/37-5/relu/nobias", &Net{InC: 37, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 37, 5, false, relu)}}, []int{0}},
+		{"fc/16-200/hswish", &Net{InC: 16, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 16, 200, true, hswish)}}, []int{0}},
+		{"fc/then-act", &Net{InC: 40, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 40, 70, true, Act{}),
+			{Kind: LayerActivation, Act: hswish}}}, []int{0}},
+		{"1x1/7x7/64-80/hswish", &Net{InC: 64, InH: 7, InW: 7, Layers: []Layer{pw(64, 80, true, hswish)}}, []int{0}},
+		{"1x1/3x5/20-33/none", &Net{InC: 20, InH: 3, InW: 5, Layers: []Layer{pw(20, 33, true, Act{})}}, []int{0}},
+		{"1x1/2x4/3-130/relu/nobias", &Net{InC: 3, InH: 2, InW: 4, Layers: []Layer{pw(3, 130, false, relu)}}, []int{0}},
+		{"1x1/1x1/96-1280/hswish+scale", &Net{InC: 96, InH: 1, InW: 1, Layers: []Layer{pw(96, 1280, true, hswish),
+			{Kind: LayerScale, Factor: 0.8}}}, []int{0}},
+		{"head/gap-1x1-scale-fc-softmax", &Net{InC: 24, InH: 5, InW: 6, Layers: []Layer{gap, pw(24, 100, true, hswish),
+			{Kind: LayerScale, Factor: 0.8}, fc(r, "fc", 100, 10, true, Act{}), {Kind: LayerSoftmax}}}, []int{1, 3}},
+		{"not/fc-over-pixels", &Net{InC: 8, InH: 3, InW: 3, Layers: []Layer{fc(r, "fc", 72, 10, true, Act{})}}, nil},
+		{"not/1x1-stride2", &Net{InC: 16, InH: 5, InW: 5, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish)}}, nil},
+		{"not/3x3", &Net{InC: 16, InH: 3, InW: 3, Layers: []Layer{conv(r, "c", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 1, true, hswish)}}, nil},
+		{"not/hardsigmoid", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, hsig6)}}, nil},
+		{"not/81-pixels", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{pw(16, 32, true, relu)}}, nil},
+		{"not/scale-then-act", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, Act{}),
+			{Kind: LayerScale, Factor: 0.5}, {Kind: LayerActivation, Act: relu}}}, nil},
+	}
+	for _, mode := range []int{1, 0, -1} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				setFC32(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				checkNet(t, tc.net, 2, 1, 3)
+				if mode == -1 {
+					return
+				}
+				p, err := Compile(tc.net, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				impls := p.LayerImpls()
+				for i, s := range impls {
+					want := mode == 1 && slices.Contains(tc.at, i)
+					if got := strings.HasPrefix(s, "lcn_fc32"); got != want {
+						t.Errorf("layer %d impl %q, want the fc32 kernel %v", i, s, want)
+					}
+				}
+			})
+		}
+	}
+	setFC32(1)
+	for _, scale := range []float64{0.25, 1} {
+		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 96, 64, 1000)
+		checkNet(t, net, 1, 1, 3)
+		checkNet(t, net, 2, 1, 2)
+	}
+}
