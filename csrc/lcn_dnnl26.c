@@ -1291,10 +1291,12 @@ static void time_chain(const lcn_chain *ch, int nthr, double *tc, double *ta) {
 
 /* May the pair at depthwise layer j be a stage of a chain? It must have
  * been decided with an NHWC input (pair_us, or the block kernel when
- * forced) and not be split by oneDNN's depthwise post-op fusion. */
+ * forced) and not be split by oneDNN's depthwise post-op fusion, and its
+ * 1x1 must not have gone to lcn_fc32 (decided before the chains). */
 static int chain_pair_ok(const lcn_plan *p, int j) {
     const lcn_net *net = &p->net;
-    if (j + 1 >= net->n || !dwpw_candidate(net, j) || p->dw_in[j] >= 0 || p->dw_of[j + 1] >= 0)
+    if (j + 1 >= net->n || !dwpw_candidate(net, j) || p->dw_in[j] >= 0 || p->dw_of[j + 1] >= 0 ||
+            p->fc[j + 1])
         return 0;
     return p->kern[j] != NULL || (p->pair_us[j] > 0 && p->spare[j] != NULL);
 }
@@ -1571,8 +1573,10 @@ static lcn_status fc_pd(lcn_builder *B, const lcn_tensor *t, int i, dnnl_primiti
 
 /* ---- FC and 1x1 convs over few pixels as lcn_fc32 kernels ---- */
 
-/* Rows (pixels x batch) up to which a layer is a candidate at plan time. */
-enum { FC32_MAX_ROWS = 64 };
+/* Rows (pixels x batch) up to which a layer is a candidate at plan time:
+ * PP-LCNet's 14x14 and 7x7 stages (larger maps run in chains of block
+ * kernels). */
+enum { FC32_MAX_ROWS = 256 };
 
 /* The activation of layer i with what is fused into it as the kernel's
  * act(x) * scale, act NONE, RELU or HARDSWISH: 1 when it is one, else 0. */
@@ -1607,7 +1611,6 @@ static int fc32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
     if (!lcn_dwpw_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
             lcn_env_off("LCNET_NO_FC32"))
         return 0;
-    if (i > 0 && dwpw_candidate(net, i - 1)) return 0; /* the 1x1 of a depthwise + 1x1 pair */
     if ((size_t)t->n * t->h * t->w > FC32_MAX_ROWS) return 0;
     if (d->kind == LCN_LAYER_FC) return t->h * t->w == 1 || (t->n == 1 && t->h == 1);
     return d->kind == LCN_LAYER_CONV && d->kh == 1 && d->kw == 1 && d->stride_h == 1 &&

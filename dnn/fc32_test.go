@@ -12,12 +12,14 @@ import (
 
 // TestFC32 checks the lcn_fc32 kernel (FC layers and 1x1 convs over few
 // pixels), forced on, off and left to timing, against the reference: output
-// counts on and off the 16-lane vectors and the 64-column panels, 1 to 49
-// rows (and their batches of 3: 3 to 147), bias or none, every activation it
+// counts on and off the 16-lane vectors and the 64-column panels, 1 to 196
+// rows (and their batches of 3: 3 to 588), bias or none, every activation it
 // takes plus a fused scale, the split head of a batch, 1 and 2 threads; and
 // that it takes exactly the layers it should.
 func TestFC32(t *testing.T) {
 	defer setFC32(-1)
+	defer setDWPW(-1)
+	setDWPW(0) // a depthwise + 1x1 pair would otherwise be timed as a block kernel first
 	r := rand.New(rand.NewPCG(11, 3))
 	pw := func(in, out int, bias bool, act Act) Layer {
 		return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, bias, act)
@@ -44,7 +46,10 @@ func TestFC32(t *testing.T) {
 		{"not/1x1-stride2", &Net{InC: 16, InH: 5, InW: 5, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish)}}, nil},
 		{"not/3x3", &Net{InC: 16, InH: 3, InW: 3, Layers: []Layer{conv(r, "c", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 1, true, hswish)}}, nil},
 		{"not/hardsigmoid", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, hsig6)}}, nil},
-		{"not/81-pixels", &Net{InC: 16, InH: 9, InW: 9, Layers: []Layer{pw(16, 32, true, relu)}}, nil},
+		{"1x1/14x14/48-40/relu", &Net{InC: 48, InH: 14, InW: 14, Layers: []Layer{pw(48, 40, true, relu)}}, []int{0}},
+		{"dw+1x1/14x14", &Net{InC: 32, InH: 14, InW: 14, Layers: []Layer{
+			conv(r, "dw", 32, 32, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 32, true, hswish), pw(32, 64, true, hswish)}}, []int{1}},
+		{"not/289-pixels", &Net{InC: 16, InH: 17, InW: 17, Layers: []Layer{pw(16, 32, true, relu)}}, nil},
 		{"not/scale-then-act", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, Act{}),
 			{Kind: LayerScale, Factor: 0.5}, {Kind: LayerActivation, Act: relu}}}, nil},
 	}
