@@ -188,6 +188,9 @@ lcn_status lcn_test_stem(int mode);
  * few pixels as lcn_fc32 kernels: -1 when timing says so (the default), 0
  * never, 1 whenever the kernel applies. Process-wide. */
 lcn_status lcn_test_fc32(int mode);
+/* Testing only: whether SE layers run as one lcn_se32 step: -1 (default) or
+ * 1 where the kernel applies, 0 never. Process-wide. */
+lcn_status lcn_test_se32(int mode);
 /* Int8 chains: -1 runs a layer as an own kernel (lcn_pw8, lcn_st8) when
  * timing says so (the default); 0 never; 1 whenever the kernel applies,
  * untuned builds included (tests). */

@@ -13,6 +13,11 @@
  * of up to 6 per pass over a panel (a batch reads the weights once per
  * tile, not once per row). The plan build times it against oneDNN's
  * primitive and keeps the faster (lcn_dnnl26.c).
+ *
+ * lcn_se32 runs a squeeze-excite block (global pool, FC + ReLU, FC + gate,
+ * channel scale in place) as one step with two such kernels: oneDNN runs it
+ * as four primitives, and at 7x7 with 1280 channels its two FCs stream 3.3
+ * MB of weights.
  */
 #include <omp.h>
 #include <stddef.h>
@@ -38,11 +43,11 @@ void lcn_fc32_free(lcn_fc32 *k) {
     free(k);
 }
 
-lcn_fc32 *lcn_fc32_new(const lcn_layer *L, int k_in, int act, float scale) {
+lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lcn_act *act, float scale) {
     lcn_fc32 *k = calloc(1, sizeof *k);
     if (!k) return NULL;
-    int n = L->oc;
-    k->k = k_in, k->n = n, k->act = act, k->scale = scale;
+    k->k = k_in, k->n = n, k->act = act->kind, k->alpha = act->alpha, k->beta = act->beta;
+    k->scale = scale;
     k->npad = (n + 15) / 16 * 16;
     k->w = lcn_aligned_alloc(sizeof(float) * (size_t)k_in * k->npad);
     k->b = lcn_aligned_alloc(sizeof(float) * k->npad);
@@ -54,22 +59,51 @@ lcn_fc32 *lcn_fc32_new(const lcn_layer *L, int k_in, int act, float scale) {
     memset(k->b, 0, sizeof(float) * k->npad);
     /* weights [n][k] (FC, or OIHW with 1x1 kernels) -> panels of up to 64
      * columns, each [k][width], one after the other */
-    const float *w = L->w[0];
     for (int p0 = 0; p0 < k->npad; p0 += FC_PANEL) {
         int pw = k->npad - p0 < FC_PANEL ? k->npad - p0 : FC_PANEL;
         float *panel = k->w + (size_t)p0 * k_in;
         for (int o = p0; o < p0 + pw && o < n; o++)
             for (int i = 0; i < k_in; i++) panel[(size_t)i * pw + (o - p0)] = w[(size_t)o * k_in + i];
     }
-    if (L->w[1])
-        for (int o = 0; o < n; o++) k->b[o] = L->w[1][o];
+    if (b)
+        for (int o = 0; o < n; o++) k->b[o] = b[o];
     return k;
+}
+
+void lcn_se32_free(lcn_se32 *k) {
+    if (!k) return;
+    lcn_fc32_free(k->f1);
+    lcn_fc32_free(k->f2);
+    free(k);
+}
+
+lcn_se32 *lcn_se32_new(const lcn_layer *L) {
+    lcn_se32 *k = calloc(1, sizeof *k);
+    if (!k) return NULL;
+    const lcn_act relu = {LCN_ACT_RELU, 0.f, 0.f};
+    k->c = L->ic, k->r = L->d.se_reduce;
+    k->f1 = lcn_fc32_new(L->w[0], L->w[1], k->r, k->c, &relu, 1.f);
+    k->f2 = lcn_fc32_new(L->w[2], L->w[3], k->c, k->r, &L->d.gate, 1.f);
+    if (!k->f1 || !k->f2) {
+        lcn_se32_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n) {
+    size_t cp = (size_t)(k->c + 15) / 16 * 16;
+    return sizeof(float) * (size_t)n * (2 * cp + k->c + k->r) + 64;
 }
 
 #ifdef LCN_HAVE_FC32
 
-LCN_FC_AVX512 LCN_FC_INLINE __m512 fc_act(__m512 x, const int act) {
+LCN_FC_AVX512 LCN_FC_INLINE __m512 fc_act(__m512 x, const int act, float alpha, float beta) {
     switch (act) {
+        case LCN_ACT_HARDSIGMOID: {
+            __m512 r = _mm512_fmadd_ps(x, _mm512_set1_ps(alpha), _mm512_set1_ps(beta));
+            return _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(1.f));
+        }
         case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
         case LCN_ACT_HARDSWISH: {
             __m512 r = _mm512_add_ps(x, _mm512_set1_ps(3.f));
@@ -94,7 +128,8 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
  * first tile of a panel then finds it in L2 instead of waiting on memory. */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float *w, int kk,
         const float *bias, float *d, size_t ldd, __mmask16 last, const char **pf,
-        const char *pfend, int pfl, float scale, const int act, const int P, const int V) {
+        const char *pfend, int pfl, float scale, float alpha, float beta, const int act, const int P,
+        const int V) {
     const int pw = 16 * V;
     const __m512 sc = _mm512_set1_ps(scale);
     __m512 acc[6][4], acc2[4];
@@ -135,7 +170,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
     for (int p = 0; p < P; p++)
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) {
-            __m512 r = fc_act(acc[p][v], act);
+            __m512 r = fc_act(acc[p][v], act, alpha, beta);
             if (scale != 1.f) r = _mm512_mul_ps(r, sc);
             if (v == V - 1)
                 _mm512_mask_storeu_ps(d + (size_t)p * ldd + 16 * v, last, r);
@@ -157,16 +192,16 @@ static int fc_tiles(int m) {
         int r = 0;                                                                                 \
         for (; r + 6 <= m; r += 6)                                                                 \
             fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, ACT, 6, V);                                                               \
+                    pfl, k->scale, k->alpha, k->beta, ACT, 6, V);                                                               \
         for (; r + 4 <= m; r += 4)                                                                 \
             fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, ACT, 4, V);                                                               \
+                    pfl, k->scale, k->alpha, k->beta, ACT, 4, V);                                                               \
         for (; r + 2 <= m; r += 2)                                                                 \
             fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, ACT, 2, V);                                                               \
+                    pfl, k->scale, k->alpha, k->beta, ACT, 2, V);                                                               \
         for (; r < m; r++)                                                                         \
             fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, ACT, 1, V);                                                               \
+                    pfl, k->scale, k->alpha, k->beta, ACT, 1, V);                                                               \
     }
 
 /* Panel p0 (its first column) for the m rows; prefetches panel next (its
@@ -209,6 +244,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
 FC_PANELS(LCN_ACT_NONE, fc_panels_none)
 FC_PANELS(LCN_ACT_RELU, fc_panels_relu)
 FC_PANELS(LCN_ACT_HARDSWISH, fc_panels_hswish)
+FC_PANELS(LCN_ACT_HARDSIGMOID, fc_panels_hsig)
 #undef FC_PANELS
 
 /* Panels [q0, q1) for the m rows. */
@@ -216,6 +252,7 @@ static void fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0
     switch (k->act) {
         case LCN_ACT_RELU: fc_panels_relu(k, x, y, m, q0, q1); break;
         case LCN_ACT_HARDSWISH: fc_panels_hswish(k, x, y, m, q0, q1); break;
+        case LCN_ACT_HARDSIGMOID: fc_panels_hsig(k, x, y, m, q0, q1); break;
         default: fc_panels_none(k, x, y, m, q0, q1); break;
     }
 }
@@ -236,7 +273,94 @@ void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) 
     }
 }
 
+/* ---- squeeze-excite: pool, two FCs, scale, as one step ---- */
+
+/* v[c] = mean over hw pixels of x [hw][c], channel vectors [v0, v1). */
+LCN_FC_AVX512 static void se_pool(const float *x, int hw, int c, float *v, int v0, int v1) {
+    const float inv = 1.f / (float)hw;
+    for (int b = v0; b < v1; b += 8) {
+        int nb = v1 - b < 8 ? v1 - b : 8;
+        __m512 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+        for (int p = 0; p < hw; p++) {
+            const float *q = x + (size_t)p * c + (size_t)b * 16;
+            for (int j = 0; j < nb; j++) {
+                int rem = c - (b + j) * 16;
+                __mmask16 m = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
+                a[j] = _mm512_add_ps(a[j], _mm512_maskz_loadu_ps(m, q + 16 * j));
+            }
+        }
+        for (int j = 0; j < nb; j++) _mm512_store_ps(v + (size_t)(b + j) * 16, _mm512_mul_ps(a[j], _mm512_set1_ps(inv)));
+    }
+}
+
+/* x [p][c] *= g[c] for pixels [0, hw), channel vectors [v0, v1). */
+LCN_FC_AVX512 static void se_mul(float *x, int hw, int c, const float *g, int v0, int v1) {
+    int full = c / 16 < v1 ? c / 16 : v1, rem = c % 16;
+    __mmask16 m = (__mmask16)((1u << rem) - 1);
+    for (int p = 0; p < hw; p++) {
+        float *q = x + (size_t)p * c;
+        int j = v0;
+        for (; j < full; j++)
+            _mm512_storeu_ps(q + 16 * j, _mm512_mul_ps(_mm512_loadu_ps(q + 16 * j), _mm512_load_ps(g + 16 * j)));
+        if (rem && j < v1)
+            _mm512_mask_storeu_ps(q + 16 * j, m,
+                    _mm512_mul_ps(_mm512_maskz_loadu_ps(m, q + 16 * j), _mm512_load_ps(g + 16 * j)));
+    }
+}
+
+/* Thread t of nt: its channel vectors in every phase, its panels of each
+ * FC; with nt > 1 the phases are separated by barriers of the enclosing
+ * parallel region. */
+static void se_part(const lcn_se32 *k, float *x, int n, int hw, float *scratch, int t, int nt) {
+    const int c = k->c, cp = (c + 15) / 16 * 16, nv = cp / 16;
+    const int v0 = nv * t / nt, v1 = nv * (t + 1) / nt;
+    const int c0 = 16 * v0, c1 = 16 * v1 < c ? 16 * v1 : c;
+    /* v (pooled) and g (gates): rows of cp floats, whole vectors; the FCs
+     * read and write dense rows (vd, ud) */
+    float *v = scratch, *g = v + (size_t)n * cp;
+    float *vd = g + (size_t)n * cp, *ud = vd + (size_t)n * c;
+    size_t img = (size_t)hw * c;
+    for (int i = 0; i < n; i++) {
+        se_pool(x + i * img, hw, c, v + (size_t)i * cp, v0, v1);
+        if (c1 > c0) memcpy(vd + (size_t)i * c + c0, v + (size_t)i * cp + c0, sizeof(float) * (c1 - c0));
+    }
+    int np1 = (k->f1->npad + FC_PANEL - 1) / FC_PANEL, np2 = (k->f2->npad + FC_PANEL - 1) / FC_PANEL;
+    if (nt > 1) {
+#pragma omp barrier
+    }
+    fc_panels(k->f1, vd, ud, n, np1 * t / nt, np1 * (t + 1) / nt);
+    if (nt > 1) {
+#pragma omp barrier
+    }
+    fc_panels(k->f2, ud, vd, n, np2 * t / nt, np2 * (t + 1) / nt);
+    if (nt > 1) {
+#pragma omp barrier
+    }
+    for (int i = 0; i < n; i++) {
+        float *gi = g + (size_t)i * cp;
+        if (c1 > c0) memcpy(gi + c0, vd + (size_t)i * c + c0, sizeof(float) * (c1 - c0));
+        if (v1 == nv) memset(gi + c, 0, sizeof(float) * (cp - c));
+        se_mul(x + i * img, hw, c, gi, v0, v1);
+    }
+}
+
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch) {
+    if (nthr <= 1) {
+        se_part(k, x, n, hw, scratch, 0, 1);
+        return;
+    }
+    /* one parallel region: each thread pools, scales and gates its own
+     * channels and runs its panels of the two FCs */
+#pragma omp parallel num_threads(nthr)
+    se_part(k, x, n, hw, scratch, omp_get_thread_num(), omp_get_num_threads());
+}
+
 #else
+
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch) {
+    (void)k, (void)x, (void)n, (void)hw, (void)nthr, (void)scratch;
+}
 
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
     (void)k, (void)x, (void)y, (void)m, (void)nthr;

@@ -130,24 +130,38 @@ void lcn_stem_free(lcn_stem *k);
 /* src: n x ic x ih x iw (NCHW), dst: n x oh x ow x oc (NHWC). */
 void lcn_stem_run(const lcn_stem *k, const float *src, float *dst, int n, int nthr);
 
-/* y = act(x W^T + b) * scale for m rows of k inputs: a fully connected layer or a
- * 1x1 conv over few pixels, weights streamed as packed panels
+/* y = act(x W^T + b) * scale for m rows of k inputs: a fully connected
+ * layer or a 1x1 conv over few pixels, weights streamed as packed panels
  * (lcn_fc32.c, AVX-512). */
 typedef struct lcn_fc32 {
     int k, n;               /* inputs per row, outputs */
-    int act;                /* lcn_act_kind: NONE, RELU or HARDSWISH */
+    int act;                /* lcn_act_kind: NONE, RELU, HARDSWISH or HARDSIGMOID */
+    float alpha, beta;      /* HARDSIGMOID: clip(alpha x + beta, 0, 1) */
     float scale;            /* outputs are act(x W^T + b) * scale */
     int npad;               /* n rounded up to 16 */
     float *w, *b;           /* panels of 64 columns, each [k][width]; [npad] */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
 } lcn_fc32;
 
-/* Packs layer L's weights ([n][k_in]: FC, or OIHW with a 1x1 kernel);
- * NULL when out of memory. */
-lcn_fc32 *lcn_fc32_new(const lcn_layer *L, int k_in, int act, float scale);
+/* Packs weights w [n][k_in] (FC, or OIHW with a 1x1 kernel) and bias b (n
+ * values, or NULL); NULL when out of memory. */
+lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lcn_act *act, float scale);
 void lcn_fc32_free(lcn_fc32 *k);
 /* x: m x k, y: m x n, both dense; the output columns split among nthr
  * OpenMP threads. */
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr);
+
+/* A squeeze-excite layer as one step (lcn_fc32.c): x [n][hw][c] (NHWC) *=
+ * gate(W2 relu(W1 mean(x) + b1) + b2), in place. */
+typedef struct lcn_se32 {
+    int c, r;
+    lcn_fc32 *f1, *f2; /* c -> r + ReLU, r -> c + the layer's gate */
+} lcn_se32;
+
+lcn_se32 *lcn_se32_new(const lcn_layer *L); /* NULL when out of memory */
+void lcn_se32_free(lcn_se32 *k);
+size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n);
+/* scratch: lcn_se32_scratch_bytes(k, n) bytes, 64-byte aligned. */
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch);
 
 #endif

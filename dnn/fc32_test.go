@@ -84,3 +84,56 @@ func TestFC32(t *testing.T) {
 		checkNet(t, net, 2, 1, 2)
 	}
 }
+
+// TestSE32 checks the lcn_se32 kernel (a squeeze-excite layer as one step),
+// on and off, against the reference: channels on and off the 16-lane
+// vectors, 1x1 to 14x14 maps, every gate it takes (hard sigmoids of both
+// slopes, ReLU, none) with and without biases, whole batches of 3 (the
+// split batch runs it image by image), 1 and 2 threads; a sigmoid gate stays
+// with oneDNN.
+func TestSE32(t *testing.T) {
+	defer setSE32(-1)
+	defer setSplit(1)
+	r := rand.New(rand.NewPCG(5, 8))
+	sigmoid := Act{Kind: ActSigmoid}
+	cases := []struct {
+		name string
+		net  *Net
+		ok   bool
+	}{
+		{"c512/r128/7x7/hsig6", &Net{InC: 512, InH: 7, InW: 7, Layers: []Layer{se(r, "se", 512, 128, hsig6, true)}}, true},
+		{"c24/r8/3x5/hsig5", &Net{InC: 24, InH: 3, InW: 5, Layers: []Layer{se(r, "se", 24, 8, hsig5, true)}}, true},
+		{"c37/r10/1x1/relu/nobias", &Net{InC: 37, InH: 1, InW: 1, Layers: []Layer{se(r, "se", 37, 10, relu, false)}}, true},
+		{"c80/r20/14x14/none", &Net{InC: 80, InH: 14, InW: 14, Layers: []Layer{se(r, "se", 80, 20, Act{}, true)}}, true},
+		{"c1280/r320/7x7/hsig6", &Net{InC: 1280, InH: 7, InW: 7, Layers: []Layer{se(r, "se", 1280, 320, hsig6, true)}}, true},
+		{"conv+se+conv", &Net{InC: 16, InH: 6, InW: 6, Layers: []Layer{conv(r, "dw", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 16, true, hswish),
+			se(r, "se", 16, 4, hsig6, true), conv(r, "pw", 16, 24, 1, 1, 1, 1, [4]int{}, 1, true, hswish)}}, true},
+		{"not/sigmoid", &Net{InC: 32, InH: 4, InW: 4, Layers: []Layer{se(r, "se", 32, 8, sigmoid, true)}}, false},
+	}
+	for _, split := range []int{1, 0} {
+		for _, mode := range []int{1, 0} {
+			for _, tc := range cases {
+				t.Run(fmt.Sprintf("split=%d/mode=%d/%s", split, mode, tc.name), func(t *testing.T) {
+					setSplit(split)
+					setSE32(mode)
+					checkNet(t, tc.net, 1, 1, 3)
+					checkNet(t, tc.net, 2, 1, 3)
+					p, err := Compile(tc.net, Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer p.Close()
+					for i, l := range tc.net.Layers {
+						if l.Kind != LayerSE {
+							continue
+						}
+						want := mode == 1 && tc.ok
+						if got := strings.HasPrefix(p.LayerImpls()[i], "lcn_se32"); got != want {
+							t.Errorf("layer %d impl %q, want the se32 kernel %v", i, p.LayerImpls()[i], want)
+						}
+					}
+				})
+			}
+		}
+	}
+}
