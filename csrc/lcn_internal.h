@@ -147,8 +147,8 @@ typedef struct lcn_fc32 {
  * values, or NULL); NULL when out of memory. */
 lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lcn_act *act, float scale);
 void lcn_fc32_free(lcn_fc32 *k);
-/* x: m x k, y: m x n, both dense; the output columns split among nthr
- * OpenMP threads. */
+/* x: m x k, y: m x n, both dense; the rows (m >= 12 nthr) or else the
+ * output columns split among nthr OpenMP threads. */
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr);
 
 /* A squeeze-excite layer as one step (lcn_fc32.c): x [n][hw][c] (NHWC) *=
