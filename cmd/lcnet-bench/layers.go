@@ -20,6 +20,11 @@ type layersResult struct {
 	Runs    int         `json:"runs"`
 	RunMS   float64     `json:"run_ms"` // mean wall time of a profiled run
 	Steps   []layerStep `json:"steps"`
+	// With --peer: ONNX Runtime's own profile of the same network (its
+	// version, the nodes' mean kernel times), or why it could not run.
+	PeerVersion string     `json:"peer_version,omitempty"`
+	PeerNodes   []peerNode `json:"peer_nodes,omitempty"`
+	PeerError   string     `json:"peer_error,omitempty"`
 }
 
 type layerStep struct {
@@ -30,7 +35,7 @@ type layerStep struct {
 	Percent float64 `json:"percent"`
 }
 
-func runLayers(args []string, stdout, _ io.Writer) error {
+func runLayers(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("layers", pflag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
@@ -38,7 +43,12 @@ func runLayers(args []string, stdout, _ io.Writer) error {
 	warmup := fs.Int("warmup", 10, "untimed warm-up runs")
 	batch := fs.Int("batch", 1, "images per run")
 	asJSON := fs.Bool("json", false, "print JSON")
+	peerFlag := fs.String("peer", "", "onnxruntime=PATH/libonnxruntime.so.1: also profile ONNX Runtime's CPU provider on the same network (its own per-node profiler) and print its nodes' times")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	peer, err := parsePeer(*peerFlag)
+	if err != nil {
 		return err
 	}
 	if *runs < 1 || *warmup < 0 || *batch < 1 || *batch > 4096 {
@@ -71,11 +81,49 @@ func runLayers(args []string, stdout, _ io.Writer) error {
 		r.Steps = append(r.Steps, layerStep{Node: st.Node, Backend: st.Backend, What: st.What,
 			MeanUS: float64(st.Mean.Nanoseconds()) / 1e3, Percent: 100 * st.Mean.Seconds() / max(total.Seconds(), 1e-12)})
 	}
-	if *asJSON {
-		return writeJSON(stdout, r)
+	if peer.name != "" {
+		r.PeerVersion, err = initPeer(peer)
+		if err == nil {
+			r.PeerNodes, err = profilePeer(m.Graph(), in, *batch, mf.threads, *warmup, *runs)
+		}
+		if err != nil {
+			r.PeerError = err.Error()
+			fmt.Fprintf(stderr, "lcnet-bench: %v; the table above has ours only\n", err)
+		}
 	}
-	printLayers(stdout, r, total)
+	if *asJSON {
+		if err := writeJSON(stdout, r); err != nil {
+			return err
+		}
+	} else {
+		printLayers(stdout, r, total)
+		if len(r.PeerNodes) > 0 {
+			printPeerNodes(stdout, r)
+		} else if r.PeerError != "" {
+			fmt.Fprintf(stdout, "\npeer error: %s\n", r.PeerError)
+		}
+	}
+	if r.PeerError != "" {
+		return errPeer
+	}
 	return nil
+}
+
+// printPeerNodes prints the peer's per-node profile.
+func printPeerNodes(w io.Writer, r layersResult) {
+	var sum float64
+	for _, n := range r.PeerNodes {
+		sum += n.MeanUS
+	}
+	fmt.Fprintf(w, "\n%s %s, same network (the engine's ONNX export), intra-op threads %d, batch %d: its profiler's kernel\n",
+		peerName, r.PeerVersion, r.Threads, r.Batch)
+	fmt.Fprintf(w, "times, mean of %d runs after the warm-up, sum %.3f ms\n\n", r.Runs, sum/1e3)
+	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tnode\top\tmean us\t%\t")
+	for i, n := range r.PeerNodes {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t\n", i, n.Node, n.Op, n.MeanUS, 100*n.MeanUS/max(sum, 1e-12))
+	}
+	tw.Flush()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,6 +269,47 @@ func TestPeerBadPath(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "median") || !strings.Contains(out, "peer error") {
 		t.Errorf("latency: exit %d\n%s", code, out)
 	}
+
+	code, out, _ = lcnetBench(t, "layers", "--runs", "2", "--warmup", "0", "-m", "pplcnet_x0_25", "--peer", bad)
+	if code != 1 || !strings.Contains(out, "lcn_") || !strings.Contains(out, "peer error") {
+		t.Errorf("layers: exit %d\n%s", code, out)
+	}
+}
+
+// TestParseORTProfile reads ONNX Runtime profiles: per-node means after the
+// warm-up runs, in first-run order, non-node and session events ignored;
+// and rejects what is not one.
+func TestParseORTProfile(t *testing.T) {
+	ev := func(cat, name string, dur float64, op string) string {
+		return fmt.Sprintf(`{"cat":%q,"pid":1,"tid":1,"dur":%g,"ts":0,"ph":"X","name":%q,"args":{"op_name":%q,"provider":"CPUExecutionProvider"}}`, cat, dur, name, op)
+	}
+	runs := []string{ev("Session", "model_loading_uri", 900, "")}
+	for i, d := range []float64{100, 10, 12} { // run 0 is the warm-up
+		runs = append(runs, ev("Node", "conv1_fence_before", 1, "Conv"), ev("Node", "conv1_kernel_time", d, "Conv"),
+			ev("Node", "fc_kernel_time", 2*d+float64(i), "Gemm"))
+	}
+	data := "[\n" + strings.Join(runs, ",\n") + "\n]"
+	got, err := parseORTProfile([]byte(data), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []peerNode{{Node: "conv1", Op: "Conv", MeanUS: 11, Runs: 2}, {Node: "fc", Op: "Gemm", MeanUS: 23.5, Runs: 2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for _, bad := range []struct{ data, want string }{
+		{"not json", "profile"},
+		{"[" + ev("Session", "x", 1, "") + "]", "no node timings"},
+		{data, "no node timings"}, // skip all 3 runs
+	} {
+		skip := 1
+		if bad.data == data {
+			skip = 3
+		}
+		if _, err := parseORTProfile([]byte(bad.data), skip); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%.30q: err %v, want %q", bad.data, err, bad.want)
+		}
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -334,5 +377,12 @@ func TestPeerORT(t *testing.T) {
 	lat := mustRun(t, "latency", "-m", "pplcnet_x0_25", "--runs", "3", "--warmup", "1", "--peer", "onnxruntime="+lib)
 	if !strings.Contains(lat, "backend=onnxruntime") || !strings.Contains(lat, "ratio ours/ORT") {
 		t.Errorf("latency --peer:\n%s", lat)
+	}
+	var lr layersResult
+	if err := json.Unmarshal([]byte(mustRun(t, "layers", "-m", "pplcnet_x0_25", "--runs", "3", "--warmup", "1", "--json", "--peer", "onnxruntime="+lib)), &lr); err != nil {
+		t.Fatal(err)
+	}
+	if lr.PeerError != "" || len(lr.PeerNodes) < 20 || lr.PeerNodes[len(lr.PeerNodes)-1].Runs != 3 {
+		t.Errorf("layers --peer: error %q, %d nodes %+v", lr.PeerError, len(lr.PeerNodes), lr.PeerNodes)
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -52,7 +53,46 @@ type ortSession struct {
 	opts *ort.SessionOptions
 }
 
-func newORTSession(model []byte, inName, outName string, in []float32, inShape, outShape []int64, threads int) (_ peerSession, err error) {
+func newORTSession(model []byte, inName, outName string, in []float32, inShape, outShape []int64, threads int) (peerSession, error) {
+	s, err := openORT(model, inName, outName, in, inShape, outShape, threads, "")
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// profileORT runs the model warmup + runs times in a session with ONNX
+// Runtime's profiler on (its JSON file under a temporary directory, removed
+// after) and returns the profile's bytes.
+func profileORT(model []byte, inName, outName string, in []float32, inShape, outShape []int64, threads, runs int) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "lcnet-bench-ort")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", peerName, err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := openORT(model, inName, outName, in, inShape, outShape, threads, filepath.Join(dir, "profile"))
+	if err != nil {
+		return nil, err
+	}
+	for range runs {
+		if err := s.run(); err != nil {
+			s.close()
+			return nil, fmt.Errorf("%s: %w", peerName, err)
+		}
+	}
+	if err := s.close(); err != nil { // writes the profile
+		return nil, fmt.Errorf("%s: %w", peerName, err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "profile*.json"))
+	if err != nil || len(files) != 1 {
+		return nil, fmt.Errorf("%s: profiler wrote %d files, want 1", peerName, len(files))
+	}
+	return os.ReadFile(files[0])
+}
+
+// openORT is newORTSession with the profiler writing to profile*.json when
+// profile is not empty.
+func openORT(model []byte, inName, outName string, in []float32, inShape, outShape []int64, threads int, profile string) (_ *ortSession, err error) {
 	s := &ortSession{}
 	defer func() {
 		if err != nil {
@@ -74,6 +114,11 @@ func newORTSession(model []byte, inName, outName string, in []float32, inShape, 
 	}
 	if err = s.opts.SetInterOpNumThreads(1); err != nil {
 		return nil, err
+	}
+	if profile != "" {
+		if err = s.opts.EnableProfiling(profile); err != nil {
+			return nil, err
+		}
 	}
 	s.s, err = ort.NewAdvancedSessionWithONNXData(model, []string{inName}, []string{outName},
 		[]ort.Value{s.in}, []ort.Value{s.out}, s.opts)

@@ -12,3 +12,7 @@ func initPeer(peerSpec) (string, error) { return "", errPeerNoCgo }
 func newORTSession([]byte, string, string, []float32, []int64, []int64, int) (peerSession, error) {
 	return nil, errPeerNoCgo
 }
+
+func profileORT([]byte, string, string, []float32, []int64, []int64, int, int) ([]byte, error) {
+	return nil, errPeerNoCgo
+}
