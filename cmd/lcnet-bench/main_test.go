@@ -271,7 +271,7 @@ func TestPeerBadPath(t *testing.T) {
 	}
 
 	code, out, _ = lcnetBench(t, "layers", "--runs", "2", "--warmup", "0", "-m", "pplcnet_x0_25", "--peer", bad)
-	if code != 1 || !strings.Contains(out, "lcn_") || !strings.Contains(out, "peer error") {
+	if code != 1 || !strings.Contains(out, "runs as") || !strings.Contains(out, "peer error") {
 		t.Errorf("layers: exit %d\n%s", code, out)
 	}
 }
