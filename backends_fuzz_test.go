@@ -15,8 +15,12 @@ import (
 // (convolutions of any kernel, stride, padding and grouping, activations,
 // squeeze-excite, scale, pooling, FC, softmax) and checks that oneDNN and
 // the Go kernels agree on it: same acceptance, and outputs within 1e-4 of
-// the output's scale. The backends share no code below graph.Graph, so a
-// disagreement is a bug in one of them (or in the planner's split).
+// the output's scale plus 3e-5. (The absolute part covers outputs made
+// small by cancellation: in corpus entry 62aa392d7e0e8037, three FCs
+// 1215 -> 13 -> 15 -> 1 give 0.00472 and both backends are 5-6e-6 from a
+// float64 reference, on opposite sides.) The backends share no code below
+// graph.Graph, so a disagreement is a bug in one of them (or in the
+// planner's split).
 func FuzzBackends(f *testing.F) {
 	if lcnet.DNNLISA() == "" {
 		f.Skip("built without oneDNN")
@@ -64,7 +68,7 @@ func FuzzBackends(f *testing.F) {
 		}
 		for i := range want {
 			d := math.Abs(float64(got[i]) - float64(want[i]))
-			if math.IsNaN(float64(got[i])) != math.IsNaN(float64(want[i])) || d > 1e-4*scale+1e-5 {
+			if math.IsNaN(float64(got[i])) != math.IsNaN(float64(want[i])) || d > 1e-4*scale+3e-5 {
 				t.Fatalf("output %d of %d: dnnl %v, go %v (scale %.3g)\n%s", i, len(want), got[i], want[i], scale, describe(g))
 			}
 		}
