@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lcn_act512.h"
 #include "lcn_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -98,22 +99,6 @@ size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n) {
 
 #ifdef LCN_HAVE_FC32
 
-LCN_FC_AVX512 LCN_FC_INLINE __m512 fc_act(__m512 x, const int act, float alpha, float beta) {
-    switch (act) {
-        case LCN_ACT_HARDSIGMOID: {
-            __m512 r = _mm512_fmadd_ps(x, _mm512_set1_ps(alpha), _mm512_set1_ps(beta));
-            return _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(1.f));
-        }
-        case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
-        case LCN_ACT_HARDSWISH: {
-            __m512 r = _mm512_add_ps(x, _mm512_set1_ps(3.f));
-            r = _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(6.f));
-            return _mm512_mul_ps(_mm512_mul_ps(x, r), _mm512_set1_ps(1.f / 6.f));
-        }
-        default: return x;
-    }
-}
-
 /* Prefetches pfl cache lines of the next panel from *pf (up to pfend) into
  * L2 and advances *pf. */
 LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
@@ -170,7 +155,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
     for (int p = 0; p < P; p++)
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) {
-            __m512 r = fc_act(acc[p][v], act, alpha, beta);
+            __m512 r = lcn_act512(acc[p][v], act, alpha, beta);
             if (scale != 1.f) r = _mm512_mul_ps(r, sc);
             if (v == V - 1)
                 _mm512_mask_storeu_ps(d + (size_t)p * ldd + 16 * v, last, r);

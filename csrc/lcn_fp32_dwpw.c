@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lcn_act512.h"
 #include "lcn_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -85,19 +86,9 @@ lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw) {
 
 #define LCN_INLINE static inline __attribute__((always_inline))
 
-/* Activations are compile-time constants in the inlined bodies below: each
- * entry point switches once on the kind and calls the body with a literal. */
-LCN_AVX512 LCN_INLINE __m512 act512(__m512 x, const int act) {
-    switch (act) {
-        case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
-        case LCN_ACT_HARDSWISH: {
-            __m512 r = _mm512_add_ps(x, _mm512_set1_ps(3.f));
-            r = _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(6.f));
-            return _mm512_mul_ps(_mm512_mul_ps(x, r), _mm512_set1_ps(1.f / 6.f));
-        }
-        default: return x;
-    }
-}
+/* Activations (lcn_act512) are compile-time constants in the inlined
+ * bodies below: each entry point switches once on the kind and calls the
+ * body with a literal. */
 
 /* The depthwise conv reads its input through rows[y], y in [0, kh): the
  * input row oy * sh - pt + y of the output row oy being computed (only rows
@@ -118,7 +109,7 @@ LCN_AVX512 LCN_INLINE void dw_px(const lcn_dwpw *k, const float *const *rows, in
             a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)x * c),
                     _mm512_load_ps(w + (size_t)x * cp), a);
     }
-    _mm512_store_ps(buf + (size_t)ox * cp + b * 16, act512(a, act));
+    _mm512_store_ps(buf + (size_t)ox * cp + b * 16, lcn_act512(a, act, 0.f, 0.f));
 }
 
 /* One output row oy of the depthwise conv into buf [ow][cpad]. K > 0: a
@@ -153,7 +144,7 @@ LCN_AVX512 LCN_INLINE void dw_group(const float *const *rz, size_t xoff, int c, 
         }
     }
 #pragma GCC unroll 8
-    for (int j = 0; j < G; j++) _mm512_store_ps(d + (size_t)j * cp, act512(a[j], act));
+    for (int j = 0; j < G; j++) _mm512_store_ps(d + (size_t)j * cp, lcn_act512(a[j], act, 0.f, 0.f));
 }
 
 LCN_AVX512 LCN_INLINE void dw_row_t(const lcn_dwpw *k, const float *const *rows, int oy, float *buf,
@@ -247,7 +238,7 @@ DW_ROW(LCN_ACT_HARDSWISH, dw_row_hswish)
         }                                                                                      \
         _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
             _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
-                __m512 r = act512(acc[p][v], act);                                             \
+                __m512 r = lcn_act512(acc[p][v], act, 0.f, 0.f);                               \
                 if (v == V - 1)                                                                \
                     _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
                 else                                                                           \

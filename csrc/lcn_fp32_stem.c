@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lcn_act512.h"
 #include "lcn_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -60,18 +61,6 @@ lcn_stem *lcn_stem_new(const lcn_layer *L) {
 
 #ifdef LCN_HAVE_STEM
 
-LCN_STEM_AVX512 LCN_STEM_INLINE __m512 stem_act(__m512 x, const int act) {
-    switch (act) {
-        case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
-        case LCN_ACT_HARDSWISH: {
-            __m512 r = _mm512_add_ps(x, _mm512_set1_ps(3.f));
-            r = _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(6.f));
-            return _mm512_mul_ps(_mm512_mul_ps(x, r), _mm512_set1_ps(1.f / 6.f));
-        }
-        default: return x;
-    }
-}
-
 /* P output pixels starting at ox (all taps inside the input horizontally;
  * rows [ky0, ky1) inside vertically) x V vectors of 16 output channels. */
 /* A register tile acc[P][V] (P pixels x V vectors of 16 outputs) starts at
@@ -86,7 +75,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE __m512 stem_act(__m512 x, const int act) {
 #define STEM_TILE_END(P, V)                                                                    \
     _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \
         _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-            __m512 r = stem_act(acc[p][v], act);                                               \
+            __m512 r = lcn_act512(acc[p][v], act, 0.f, 0.f);                                   \
             if (v == V - 1)                                                                    \
                 _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);                   \
             else                                                                               \
@@ -194,7 +183,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE void stem_px(const lcn_stem *k, const float *src
                 for (int x = kx0; x < kx1; x++)
                     a = _mm512_fmadd_ps(_mm512_set1_ps(row[x]), _mm512_load_ps(w + (size_t)x * ocp), a);
             }
-        a = stem_act(a, act);
+        a = lcn_act512(a, act, 0.f, 0.f);
         if (v == nv - 1)
             _mm512_mask_storeu_ps(d + 16 * v, last, a);
         else

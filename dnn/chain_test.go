@@ -70,9 +70,5 @@ func TestChain(t *testing.T) {
 		})
 	}
 	setChain(1)
-	for _, scale := range []float64{0.25, 1} {
-		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 96, 64, 100)
-		checkNet(t, net, 1, 1, 3)
-		checkNet(t, net, 2, 1, 2)
-	}
+	checkPPLCNets(t, 96, 64, 100, 0.25, 1)
 }

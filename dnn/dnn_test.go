@@ -49,6 +49,17 @@ func checkNet(t *testing.T, net *Net, threads int, batches ...int) {
 	}
 }
 
+// checkPPLCNets runs checkNet on PP-LCNet at each scale (synthetic weights,
+// an inH x inW input, classes outputs) at 1 and 2 threads.
+func checkPPLCNets(t *testing.T, inH, inW, classes int, scales ...float64) {
+	t.Helper()
+	for _, scale := range scales {
+		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, inH, inW, classes)
+		checkNet(t, net, 1, 1, 3)
+		checkNet(t, net, 2, 1, 2)
+	}
+}
+
 func TestLayers(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	p1 := [4]int{1, 1, 1, 1}
@@ -227,11 +238,7 @@ func TestDWPW(t *testing.T) {
 		}
 	}
 	setDWPW(1)
-	for _, scale := range []float64{0.25, 1} {
-		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 96, 64, 100)
-		checkNet(t, net, 1, 1, 3)
-		checkNet(t, net, 2, 1, 2)
-	}
+	checkPPLCNets(t, 96, 64, 100, 0.25, 1)
 }
 
 // TestStem checks the first-layer kernel reading the NCHW input, forced on
@@ -280,11 +287,7 @@ func TestStem(t *testing.T) {
 		}
 	}
 	setStem(1)
-	for _, scale := range []float64{0.25, 1, 2.5} {
-		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 64, 48, 10)
-		checkNet(t, net, 1, 1, 3)
-		checkNet(t, net, 2, 1, 2)
-	}
+	checkPPLCNets(t, 64, 48, 10, 0.25, 1, 2.5)
 }
 
 // TestChoicesRepeat checks that compiling one network twice makes the same

@@ -78,11 +78,7 @@ func TestFC32(t *testing.T) {
 		}
 	}
 	setFC32(1)
-	for _, scale := range []float64{0.25, 1} {
-		net := ppLCNet(rand.New(rand.NewPCG(3, 4)), scale, 96, 64, 1000)
-		checkNet(t, net, 1, 1, 3)
-		checkNet(t, net, 2, 1, 2)
-	}
+	checkPPLCNets(t, 96, 64, 1000, 0.25, 1)
 }
 
 // TestSE32 checks the lcn_se32 kernel (a squeeze-excite layer as one step),
