@@ -49,6 +49,18 @@ func checkNet(t *testing.T, net *Net, threads int, batches ...int) {
 	}
 }
 
+// compiledImpls compiles net with default options and returns its layers'
+// implementation names.
+func compiledImpls(t *testing.T, net *Net) []string {
+	t.Helper()
+	p, err := Compile(net, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	return p.LayerImpls()
+}
+
 // checkPPLCNets runs checkNet on PP-LCNet at each scale (synthetic weights,
 // an inH x inW input, classes outputs) at 1 and 2 threads.
 func checkPPLCNets(t *testing.T, inH, inW, classes int, scales ...float64) {
@@ -151,12 +163,7 @@ func TestDWFusion(t *testing.T) {
 				if mode == -1 {
 					return
 				}
-				p, err := Compile(tc.net, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				impls := p.LayerImpls()
+				impls := compiledImpls(t, tc.net)
 				for i, s := range impls {
 					pw, want := tc.fused[i]
 					want = want && mode == 1
@@ -217,12 +224,7 @@ func TestDWPW(t *testing.T) {
 				setDWPW(mode)
 				checkNet(t, tc.net, 1, 1, 3)
 				checkNet(t, tc.net, 2, 1, 3)
-				p, err := Compile(tc.net, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				impls := p.LayerImpls()
+				impls := compiledImpls(t, tc.net)
 				for _, i := range tc.fused {
 					got := strings.HasPrefix(impls[i], "lcn_dwpw") && strings.HasPrefix(impls[i+1], "fused into previous depthwise")
 					if got != (mode == 1) {

@@ -62,12 +62,7 @@ func TestFC32(t *testing.T) {
 				if mode == -1 {
 					return
 				}
-				p, err := Compile(tc.net, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				impls := p.LayerImpls()
+				impls := compiledImpls(t, tc.net)
 				for i, s := range impls {
 					want := mode == 1 && slices.Contains(tc.at, i)
 					if got := strings.HasPrefix(s, "lcn_fc32"); got != want {
@@ -114,18 +109,14 @@ func TestSE32(t *testing.T) {
 					setSE32(mode)
 					checkNet(t, tc.net, 1, 1, 3)
 					checkNet(t, tc.net, 2, 1, 3)
-					p, err := Compile(tc.net, Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer p.Close()
+					impls := compiledImpls(t, tc.net)
 					for i, l := range tc.net.Layers {
 						if l.Kind != LayerSE {
 							continue
 						}
 						want := mode == 1 && tc.ok
-						if got := strings.HasPrefix(p.LayerImpls()[i], "lcn_se32"); got != want {
-							t.Errorf("layer %d impl %q, want the se32 kernel %v", i, p.LayerImpls()[i], want)
+						if got := strings.HasPrefix(impls[i], "lcn_se32"); got != want {
+							t.Errorf("layer %d impl %q, want the se32 kernel %v", i, impls[i], want)
 						}
 					}
 				})
