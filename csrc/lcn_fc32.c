@@ -1,7 +1,8 @@
 /*
- * lcn_fc32.c: an fp32 matrix-times-few-rows kernel (AVX-512) for the layers
- * of a network's head: a fully connected layer, or a 1x1 conv over few
- * pixels (PP-LCNet's last_conv runs on the pooled 1x1 map), y = x W^T + b.
+ * lcn_fc32.c: an fp32 matrix-times-few-rows kernel (AVX-512), y = x W^T + b:
+ * a fully connected layer, or a 1x1 conv over few pixels (up to 256 at plan
+ * time: PP-LCNet's 14x14 and 7x7 stages, and last_conv on the pooled 1x1
+ * map).
  *
  * With one row (batch 1) such a layer does one multiply-add per weight: it
  * is bound by how fast its weights (5.1 MB for PP-LCNet's classifier) come
@@ -11,8 +12,9 @@
  * so that a run reads them as one sequential stream: panels of 64 output
  * columns, each panel [k][64], panel after panel. Rows are taken in tiles
  * of up to 6 per pass over a panel (a batch reads the weights once per
- * tile, not once per row). The plan build times it against oneDNN's
- * primitive and keeps the faster (lcn_dnnl26.c).
+ * tile, not once per row), and each tile prefetches its share of the next
+ * panel. The plan build times it against oneDNN's primitive and keeps it
+ * unless it is more than 2% slower (lcn_dnnl26.c, FC32_TIE).
  *
  * lcn_se32 runs a squeeze-excite block (global pool, FC + ReLU, FC + gate,
  * channel scale in place) as one step with two such kernels: oneDNN runs it
@@ -107,8 +109,9 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
 
 /* P rows x V vectors of one panel (width pw = 16 V): rows x (stride ldx),
  * panel weights w [k][pw], outputs d (stride ldd), the last vector's store
- * masked by last, each output act(sum) * scale. P == 1 splits the k loop into two halves summed at the
- * end: 2V independent accumulation chains instead of V. Every two k steps
+ * masked by last, each output act(sum) * scale. P == 1 sums the even and
+ * the odd k apart and adds the two at the end: 2V independent accumulation
+ * chains instead of V. Every two k steps
  * it also prefetches pfl lines of the next panel (*pf, up to pfend): the
  * first tile of a panel then finds it in L2 instead of waiting on memory. */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float *w, int kk,
@@ -172,21 +175,17 @@ static int fc_tiles(int m) {
     return t + m / 4 + (m % 4) / 2 + (m % 2);
 }
 
-#define FC_ROWS(V, ACT)                                                                            \
-    {                                                                                              \
-        int r = 0;                                                                                 \
-        for (; r + 6 <= m; r += 6)                                                                 \
-            fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, k->alpha, k->beta, ACT, 6, V);                                                               \
-        for (; r + 4 <= m; r += 4)                                                                 \
-            fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, k->alpha, k->beta, ACT, 4, V);                                                               \
-        for (; r + 2 <= m; r += 2)                                                                 \
-            fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, k->alpha, k->beta, ACT, 2, V);                                                               \
-        for (; r < m; r++)                                                                         \
-            fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend,   \
-                    pfl, k->scale, k->alpha, k->beta, ACT, 1, V);                                                               \
+/* Rows r.. of one panel through fc_tile, in tiles of P. */
+#define FC_TILE(P, V, ACT)                                                                              \
+    fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend, pfl, k->scale, \
+            k->alpha, k->beta, ACT, P, V)
+#define FC_ROWS(V, ACT)                                                                             \
+    {                                                                                               \
+        int r = 0;                                                                                  \
+        for (; r + 6 <= m; r += 6) FC_TILE(6, V, ACT);                                              \
+        for (; r + 4 <= m; r += 4) FC_TILE(4, V, ACT);                                              \
+        for (; r + 2 <= m; r += 2) FC_TILE(2, V, ACT);                                              \
+        for (; r < m; r++) FC_TILE(1, V, ACT);                                                      \
     }
 
 /* Panel p0 (its first column) for the m rows; prefetches panel next (its
@@ -220,6 +219,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
     }
 }
 #undef FC_ROWS
+#undef FC_TILE
 
 #define FC_PANELS(ACT, NAME)                                                                       \
     LCN_FC_AVX512 static void NAME(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) { \
