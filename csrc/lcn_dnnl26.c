@@ -1749,7 +1749,9 @@ static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const 
 static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
     const lcn_fc32 *k = B->p->fc[i];
     if (i == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
-        return dn_err(B->err, dnnl_unimplemented, i, "inner_product primitive_desc_create");
+        return dn_err(B->err, dnnl_unimplemented, i,
+                B->p->net.layers[i].d.kind == LCN_LAYER_FC ? "inner_product primitive_desc_create"
+                                                           : "convolution primitive_desc_create");
     lcn_tensor o;
     TRY(kern_io(B, t, 0, k->n, t->h, t->w, &o));
     if (B->for_plan) {
