@@ -31,6 +31,19 @@ __attribute__((target("avx512f,fma"))) static inline __attribute__((always_inlin
         default: return x;
     }
 }
+
+/* Stores the P x V accumulators acc of a register tile at d (rows ld floats
+ * apart) as act(x) * scale, the last vector of each row masked by last. */
+#define LCN_TILE_STORE(acc, P, V, d, ld, last, act, alpha, beta, scale)                            \
+    _Pragma("GCC unroll 16") for (int p_ = 0; p_ < (P); p_++)                                      \
+        _Pragma("GCC unroll 16") for (int v_ = 0; v_ < (V); v_++) {                                \
+            __m512 r_ = lcn_act512((acc)[p_][v_], (act), (alpha), (beta));                         \
+            if ((scale) != 1.f) r_ = _mm512_mul_ps(r_, _mm512_set1_ps(scale));                      \
+            if (v_ == (V) - 1)                                                                     \
+                _mm512_mask_storeu_ps((d) + (size_t)p_ * (ld) + 16 * v_, (last), r_);              \
+            else                                                                                   \
+                _mm512_storeu_ps((d) + (size_t)p_ * (ld) + 16 * v_, r_);                           \
+        }
 #endif
 
 #endif

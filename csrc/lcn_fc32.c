@@ -119,7 +119,6 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
         const char *pfend, int pfl, float scale, float alpha, float beta, const int act, const int P,
         const int V) {
     const int pw = 16 * V;
-    const __m512 sc = _mm512_set1_ps(scale);
     __m512 acc[6][4], acc2[4];
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
@@ -154,17 +153,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
             for (int v = 0; v < V; v++) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
         }
     }
-#pragma GCC unroll 6
-    for (int p = 0; p < P; p++)
-#pragma GCC unroll 4
-        for (int v = 0; v < V; v++) {
-            __m512 r = lcn_act512(acc[p][v], act, alpha, beta);
-            if (scale != 1.f) r = _mm512_mul_ps(r, sc);
-            if (v == V - 1)
-                _mm512_mask_storeu_ps(d + (size_t)p * ldd + 16 * v, last, r);
-            else
-                _mm512_storeu_ps(d + (size_t)p * ldd + 16 * v, r);
-        }
+    LCN_TILE_STORE(acc, P, V, d, ldd, last, act, alpha, beta, scale);
 }
 
 /* Row tiles of a panel: 6 rows (V <= 4: at most 24 accumulators), then 4,

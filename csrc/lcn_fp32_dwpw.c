@@ -236,14 +236,7 @@ DW_ROW(LCN_ACT_HARDSWISH, dw_row_hswish)
                     acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);                          \
             }                                                                                  \
         }                                                                                      \
-        _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                   \
-            _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                             \
-                __m512 r = lcn_act512(acc[p][v], act, 0.f, 0.f);                               \
-                if (v == V - 1)                                                                \
-                    _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);               \
-                else                                                                           \
-                    _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                          \
-            }                                                                                  \
+        LCN_TILE_STORE(acc, P, V, d, oc, last, act, 0.f, 0.f, 1.f)                             \
     }
 PW_TILE(6, 4)
 PW_TILE(4, 4)

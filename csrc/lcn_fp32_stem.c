@@ -72,15 +72,7 @@ lcn_stem *lcn_stem_new(const lcn_layer *L) {
         _Pragma("GCC unroll 16") for (int p = 0; p < P; p++) acc[p][v] = b;                    \
     }
 
-#define STEM_TILE_END(P, V)                                                                    \
-    _Pragma("GCC unroll 16") for (int p = 0; p < P; p++)                                       \
-        _Pragma("GCC unroll 16") for (int v = 0; v < V; v++) {                                 \
-            __m512 r = lcn_act512(acc[p][v], act, 0.f, 0.f);                                   \
-            if (v == V - 1)                                                                    \
-                _mm512_mask_storeu_ps(d + (size_t)p * oc + 16 * v, last, r);                   \
-            else                                                                               \
-                _mm512_storeu_ps(d + (size_t)p * oc + 16 * v, r);                              \
-        }
+#define STEM_TILE_END(P, V) LCN_TILE_STORE(acc, P, V, d, oc, last, act, 0.f, 0.f, 1.f)
 
 #define STEM_TILE(P, V)                                                                        \
     LCN_STEM_AVX512 LCN_STEM_INLINE void stem_tile_##P##_##V(const lcn_stem *k,                \

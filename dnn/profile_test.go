@@ -259,16 +259,7 @@ func BenchmarkInt8Layers(b *testing.B) {
 func compileInt8Instance(tb testing.TB, q *Int8Net, o Options) (*Int8Plan, *Int8Instance) {
 	tb.Helper()
 	p, err := CompileInt8(q, o)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	inst, err := p.NewInstance()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { inst.Close() })
-	return p, inst
+	return startTestInstance[*Int8Plan, *Int8Instance](tb, p, err)
 }
 
 // compileInstance compiles net and starts one instance, both closed when
@@ -276,6 +267,16 @@ func compileInt8Instance(tb testing.TB, q *Int8Net, o Options) (*Int8Plan, *Int8
 func compileInstance(tb testing.TB, net *Net, o Options) (*Plan, *Instance) {
 	tb.Helper()
 	p, err := Compile(net, o)
+	return startTestInstance[*Plan, *Instance](tb, p, err)
+}
+
+// startTestInstance fails tb on a compile error, else starts one instance of
+// plan p; both are closed when the test ends.
+func startTestInstance[P interface {
+	NewInstance() (I, error)
+	Close() error
+}, I interface{ Close() error }](tb testing.TB, p P, err error) (P, I) {
+	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
 	}
