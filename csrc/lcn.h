@@ -188,6 +188,10 @@ lcn_status lcn_test_stem(int mode);
  * few pixels as lcn_fc32 kernels: -1 when timing says so (the default), 0
  * never, 1 whenever the kernel applies. Process-wide. */
 lcn_status lcn_test_fc32(int mode);
+/* Testing only: whether lcn_plan_finalize runs depthwise convs outside
+ * fused blocks as lcn_dw32 kernels: -1 when timing says so (the default),
+ * 0 never, 1 whenever the kernel applies. Process-wide. */
+lcn_status lcn_test_dw32(int mode);
 /* Testing only: whether SE layers run as one lcn_se32 step: -1 (default) or
  * 1 where the kernel applies, 0 never. Process-wide. */
 lcn_status lcn_test_se32(int mode);

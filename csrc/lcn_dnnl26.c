@@ -74,6 +74,9 @@ struct lcn_plan {
     /* fc[i]: FC or 1x1 layer i runs as an lcn_fc32.c kernel (chosen by
      * timing), or NULL */
     lcn_fc32 **fc;
+    /* dw[i]: depthwise layer i runs as an lcn_dw32.c kernel (chosen by
+     * timing), or NULL */
+    lcn_dw32 **dw;
     /* se[i]: SE layer i runs as one lcn_se32 step, or NULL */
     lcn_se32 **se;
     /* split_g: a global average pool after which every layer works on one
@@ -93,6 +96,7 @@ typedef struct lcn_step {
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     const lcn_chain *chain;  /* chain of block kernels, or NULL */
     const lcn_fc32 *fc;      /* FC / 1x1 kernel over rows pixels, or NULL */
+    const lcn_dw32 *dw;      /* depthwise kernel (scratch: st->scratch), or NULL */
     const lcn_se32 *se;      /* SE kernel on rows images of hw pixels, in place, or NULL */
     int rows, hw;
     void *scratch;           /* chain step: its scratch (in the context's owned list) */
@@ -801,9 +805,12 @@ typedef struct {
     char name[LCN_TUNED_LEN]; /* or the implementation picked */
 } lcn_choice;
 
-enum { LCN_NCHOICES = 512 };
+/* A full table replaces its entries oldest first (lcn_choice_next): the
+ * plans compiled last keep their choices however many came before (the
+ * test suite alone makes over 512). */
+enum { LCN_NCHOICES = 2048 };
 static lcn_choice lcn_choices[LCN_NCHOICES];
-static int lcn_nchoices;
+static int lcn_nchoices, lcn_choice_next;
 static pthread_mutex_t lcn_choice_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int choice_get_name(const char *key, int *choice, float *a, float *b, char *name) {
@@ -827,12 +834,17 @@ static void choice_put_name(const char *key, int choice, float a, float b, const
     pthread_mutex_lock(&lcn_choice_mu);
     int i = 0;
     while (i < lcn_nchoices && strcmp(lcn_choices[i].key, key)) i++;
-    if (i == lcn_nchoices && lcn_nchoices < LCN_NCHOICES) lcn_nchoices++;
-    if (i < LCN_NCHOICES) {
-        snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
-        lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
-        snprintf(lcn_choices[i].name, sizeof lcn_choices[i].name, "%s", name ? name : "");
+    if (i == lcn_nchoices) {
+        if (lcn_nchoices < LCN_NCHOICES) {
+            lcn_nchoices++;
+        } else {
+            i = lcn_choice_next;
+            lcn_choice_next = (lcn_choice_next + 1) % LCN_NCHOICES;
+        }
     }
+    snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
+    lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
+    snprintf(lcn_choices[i].name, sizeof lcn_choices[i].name, "%s", name ? name : "");
     pthread_mutex_unlock(&lcn_choice_mu);
 }
 
@@ -875,7 +887,7 @@ lcn_status lcn_choice_put(const char *key, int choice, float a, float b, const c
 
 lcn_status lcn_choices_reset(void) {
     pthread_mutex_lock(&lcn_choice_mu);
-    lcn_nchoices = 0;
+    lcn_nchoices = lcn_choice_next = 0;
     pthread_mutex_unlock(&lcn_choice_mu);
     return LCN_OK;
 }
@@ -1908,6 +1920,130 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
     return add_step(B, pd, "mul", 3, args);
 }
 
+/* ---- depthwise convs on their own as lcn_dw32 kernels ---- */
+
+/* Can layer i, reading t, run as an lcn_dw32 kernel? A depthwise conv
+ * (one output channel a group) with a kernel up to LCN_DW32_MAXK, a plain
+ * activation and no scale fused into it. */
+static int dw32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
+    const lcn_layer *L = &net->layers[i];
+    const lcn_layer_desc *d = &L->d;
+    int act;
+    float scale;
+    return lcn_dwpw_supported() && !lcn_env_off("LCNET_NO_DW32") && d->kind == LCN_LAYER_CONV &&
+           d->groups > 1 && d->groups == d->in_c && d->groups == d->out_c && L->ic == t->c &&
+           d->kh <= LCN_DW32_MAXK && d->kw <= LCN_DW32_MAXK && fc32_post(net, i, &act, &scale) &&
+           scale == 1.f;
+}
+
+/* -1: run depthwise layers as lcn_dw32.c kernels when timing says so; 0:
+ * never; 1: whenever the kernel applies (tests). */
+static int lcn_dw32_mode = -1;
+
+lcn_status lcn_test_dw32(int mode) { return set_mode(&lcn_dw32_mode, mode, -1, 1); }
+
+/* Best of 5 runs after 2 warm-ups of k on n zeroed images, in seconds. */
+static double time_dw32(const lcn_dw32 *k, int n, int nthr) {
+    size_t ni = (size_t)n * k->ih * k->iw * k->c, no = (size_t)n * k->oh * k->ow * k->c;
+    float *x = lcn_aligned_alloc(sizeof(float) * ni), *y = lcn_aligned_alloc(sizeof(float) * no);
+    void *sc = lcn_aligned_alloc(lcn_dw32_scratch_bytes(k, nthr));
+    double best = 1e30;
+    if (x && y && sc) {
+        memset(x, 0, sizeof(float) * ni);
+        for (int r = 0; r < 7; r++) {
+            double t0 = lcn_now();
+            lcn_dw32_run(k, x, y, n, nthr, sc);
+            double dt = lcn_now() - t0;
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    free(sc);
+    return best;
+}
+
+/* Plan build: should depthwise layer i (the conv cv) run as an lcn_dw32
+ * kernel? Times it against the oneDNN primitive the normal path would
+ * pick (interleaved, best of three) and keeps it when faster; sets
+ * p->dw[i] then. */
+static lcn_status decide_dw32(lcn_builder *B, const lcn_tensor *t, int i, const lcn_conv *cv) {
+    lcn_plan *p = B->p;
+    int mode = __atomic_load_n(&lcn_dw32_mode, __ATOMIC_SEQ_CST);
+    if (mode == 0 || p->dw[i]) return LCN_OK;
+    lcn_layer *L = &p->net.layers[i];
+    lcn_act act = {0, 0.f, 0.f};
+    float scale;
+    fc32_post(&p->net, i, &act.kind, &scale);
+    lcn_dw32 *k = lcn_dw32_new(L, act.kind);
+    if (!k) return NOMEM();
+    if (mode == 1) {
+        p->dw[i] = k;
+        return LCN_OK;
+    }
+    char key[128] = "";
+    layer_key(key, sizeof key, "dw32", L, p->threads);
+    int choice;
+    float ca, cb;
+    if (choice_get(key, &choice, &ca, &cb)) {
+        k->us_kern = ca, k->us_dnnl = cb;
+        if (choice)
+            p->dw[i] = k;
+        else
+            lcn_dw32_free(k);
+        return LCN_OK;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    int oh, ow;
+    lcn_status rc = conv_pd(B, t, cv, &pd, &oh, &ow);
+    if (rc == LCN_OK) {
+        double tk = 1e30, td = 1e30;
+        for (int r = 0; r < 3; r++) {
+            double a = time_dw32(k, t->n, B->nthr), b = time_pd(B, pd);
+            if (a < tk) tk = a;
+            if (b < td) td = b;
+        }
+        choice_put(key, tk < td, (float)(tk * 1e6), (float)(td * 1e6));
+        k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
+        if (tk < td) {
+            p->dw[i] = k;
+            k = NULL;
+        }
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    lcn_dw32_free(k);
+    return rc;
+}
+
+/* Adds the step running p->dw[i] on t (made NHWC), with its scratch. */
+static lcn_status build_dw32(lcn_builder *B, lcn_tensor *t, int i) {
+    const lcn_dw32 *k = B->p->dw[i];
+    if (i == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
+        return dn_err(B->err, dnnl_unimplemented, i, "convolution primitive_desc_create");
+    lcn_tensor o;
+    TRY(kern_io(B, t, 0, k->c, k->oh, k->ow, &o));
+    if (B->for_plan) {
+        lcn_layer *L = &B->p->net.layers[i];
+        if (k->us_kern > 0)
+            snprintf(L->impl, sizeof L->impl,
+                    "lcn_dw32:avx512 (padded rows in L1: %.0f us vs %.0f us for oneDNN)", k->us_kern,
+                    k->us_dnnl);
+        else
+            snprintf(L->impl, sizeof L->impl, "lcn_dw32:avx512 (padded rows in L1)");
+    } else {
+        lcn_step *st = kern_step(B, i, t, &o, "lcn_dw32:avx512");
+        if (!st) return NOMEM();
+        st->dw = k;
+        lcn_bctx *c = B->c;
+        if (!grow((void **)&c->owned, &c->capowned, c->nowned, sizeof *c->owned)) return NOMEM();
+        st->scratch = lcn_aligned_alloc(lcn_dw32_scratch_bytes(k, B->nthr));
+        if (!st->scratch) return NOMEM();
+        c->owned[c->nowned++] = st->scratch;
+    }
+    *t = o;
+    return LCN_OK;
+}
+
 /* -1 (default) and 1: run SE layers as lcn_se32 kernels where it applies;
  * 0: never (tests, comparisons). */
 static int lcn_se32_mode = -1;
@@ -2056,6 +2192,11 @@ static lcn_status build_all(lcn_builder *B) {
                     TRY(decide_dwpw(B, &t, i, &cv));
                 if (p->kern[i]) {
                     TRY(build_dwpw(B, &t, i));
+                    break;
+                }
+                if (B->for_plan && dw32_candidate(net, i, &t)) TRY(decide_dw32(B, &t, i, &cv));
+                if (p->dw[i]) {
+                    TRY(build_dw32(B, &t, i));
                     break;
                 }
                 lcn_ops dops = {0};
@@ -2250,6 +2391,9 @@ static void plan_free(lcn_plan *p) {
     if (p->fc)
         for (int i = 0; i < p->net.n; i++) lcn_fc32_free(p->fc[i]);
     free(p->fc);
+    if (p->dw)
+        for (int i = 0; i < p->net.n; i++) lcn_dw32_free(p->dw[i]);
+    free(p->dw);
     if (p->se)
         for (int i = 0; i < p->net.n; i++) lcn_se32_free(p->se[i]);
     free(p->se);
@@ -2322,8 +2466,9 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     p->spare = calloc((size_t)net->n, sizeof *p->spare);
     p->fc = calloc((size_t)net->n, sizeof *p->fc);
     p->se = calloc((size_t)net->n, sizeof *p->se);
+    p->dw = calloc((size_t)net->n, sizeof *p->dw);
     if (!p->wts || !p->dw_of || !p->dw_in || !p->kern || !p->pair_us || !p->chain || !p->chain_of ||
-            !p->spare || !p->fc || !p->se)
+            !p->spare || !p->fc || !p->se || !p->dw)
         return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
     for (int i = 0; i < net->n; i++) p->dw_of[i] = p->dw_in[i] = p->chain_of[i] = -1;
     p->split_g = split_point(net);
@@ -2445,6 +2590,9 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
         } else if (st->se) {
             lcn_se32_run(st->se, (float *)((char *)c->slot[st->src_slot] + st->src_off), st->rows, st->hw,
                     st->nthr, st->scratch);
+        } else if (st->dw) {
+            lcn_dw32_run(st->dw, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
         } else if (st->fc) {
             lcn_fc32_run(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr);

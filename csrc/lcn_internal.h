@@ -164,4 +164,27 @@ size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n);
 /* scratch: lcn_se32_scratch_bytes(k, n) bytes, 64-byte aligned. */
 void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch);
 
+/* A depthwise conv (groups = channels, multiplier 1) + bias + act (NONE,
+ * RELU or HARDSWISH) on fp32 NHWC activations (lcn_dw32.c, AVX-512). */
+#define LCN_DW32_MAXK 7
+typedef struct lcn_dw32 {
+    int c, cpad, kh, kw, sh, sw, pt, pl;
+    int ih, iw, oh, ow;
+    int act;
+    int sw_cols;            /* columns of a zero-padded input strip */
+    int g1, n1, n2;         /* a row: n1 groups of g1 pixels, n2 of g1 - 1 */
+    float *w, *b;           /* [cpad / 16][kh * kw][16]; [cpad] */
+    float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
+} lcn_dw32;
+
+/* Packs layer L's weights, act the activation to apply (L's own, or the
+ * one fused into it); NULL when out of memory or L is not a depthwise
+ * conv with a kernel up to LCN_DW32_MAXK. */
+lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act);
+void lcn_dw32_free(lcn_dw32 *k);
+size_t lcn_dw32_scratch_bytes(const lcn_dw32 *k, int nthr);
+/* src: n x ih x iw x c, dst: n x oh x ow x c (NHWC, dense); scratch:
+ * lcn_dw32_scratch_bytes(k, nthr) bytes, 64-byte aligned. */
+void lcn_dw32_run(const lcn_dw32 *k, const float *src, float *dst, int n, int nthr, void *scratch);
+
 #endif

@@ -17,7 +17,8 @@ import (
 // Choices returns the kernel choices this process has made by timing
 // (which implementation or fused kernel a layer shape gets), to be kept
 // across processes with PutChoices: a plan whose layers all have a
-// remembered choice compiles without timing anything.
+// remembered choice compiles without timing anything. The process keeps the
+// latest 2048 (a new choice then replaces the oldest).
 func Choices() []Choice {
 	var n C.int
 	if C.lcn_choices_count(&n) != C.LCN_OK {

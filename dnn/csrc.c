@@ -6,10 +6,11 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 3b0ab01eab4ec4c24d5573ffe6dee1e475f71a6affd6bfc056f7d8b73135b376
+// csrc sha256: 27ec68c12a2090baf6c38788864a93a55f11c9e94cbc7b6d4212653bd972fd7d
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
+#include "../csrc/lcn_dw32.c"
 #include "../csrc/lcn_dw8.c"
 #include "../csrc/lcn_fc32.c"
 #include "../csrc/lcn_fp32_dwpw.c"
@@ -18,4 +19,4 @@
 #include "../csrc/lcn_pw8.c"
 #include "../csrc/lcn_st8.c"
 
-const char *lcn_csrc_id(void) { return "3b0ab01eab4ec4c2"; }
+const char *lcn_csrc_id(void) { return "27ec68c12a2090ba"; }

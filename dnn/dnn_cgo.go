@@ -103,6 +103,11 @@ func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 // never, 1 whenever the kernel applies.
 func setFC32(mode int) { C.lcn_test_fc32(C.int(mode)) }
 
+// setDW32 sets when Compile runs depthwise convs outside fused blocks as
+// the lcn_dw32 kernel (tests only): -1 when timing says so (the default), 0
+// never, 1 whenever the kernel applies.
+func setDW32(mode int) { C.lcn_test_dw32(C.int(mode)) }
+
 // setSE32 sets when Compile runs SE layers as one lcn_se32 step (tests
 // only): -1 (the default) or 1 where it applies, 0 never.
 func setSE32(mode int) { C.lcn_test_se32(C.int(mode)) }

@@ -307,6 +307,39 @@ func TestChoicesRepeat(t *testing.T) {
 	})
 }
 
+// TestChoicesFull fills the process's table of choices past its 2048
+// entries: the oldest are replaced, the latest all kept (a full table once
+// stopped remembering new choices, so that a long test run compiled the
+// same network twice with different kernels).
+func TestChoicesFull(t *testing.T) {
+	defer ResetChoices()
+	ResetChoices()
+	const n, keep = 2100, 2048
+	var cs []Choice
+	for i := range n {
+		cs = append(cs, Choice{Key: fmt.Sprintf("test:%d", i), Choice: i % 2, A: float32(i), Name: "x"})
+	}
+	if err := PutChoices(cs); err != nil {
+		t.Fatal(err)
+	}
+	got := Choices()
+	if len(got) != keep {
+		t.Fatalf("%d choices kept, want %d", len(got), keep)
+	}
+	have := map[string]Choice{}
+	for _, c := range got {
+		have[c.Key] = c
+	}
+	for i, c := range cs {
+		g, ok := have[c.Key]
+		if want := i >= n-keep; ok != want {
+			t.Errorf("choice %q kept %v, want %v", c.Key, ok, want)
+		} else if ok && g != c {
+			t.Errorf("choice %q read back as %+v", c.Key, g)
+		}
+	}
+}
+
 // checkRepeat compiles and runs twice (compile returns the layer impls and
 // the output): the same kernels and the same bits both times.
 func checkRepeat(t *testing.T, compile func() ([]string, []float32)) {

@@ -1,0 +1,80 @@
+//go:build cgo && !purego
+
+package dnn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDW32 checks the lcn_dw32 kernel (a depthwise conv on its own),
+// forced on, off and left to timing, against the reference: channels on and
+// off the 16-lane vectors and the groups of 4 blocks it copies together,
+// the kernel sizes it unrolls (3, 5, 7 at strides 1 and 2) and others
+// (4x4, 5x3, stride 3, asymmetric padding, a 1x1 map), rows wider than a
+// register group, every activation it takes (its own or a fused
+// activation layer), bias or none, batches of 3, 1 and 2 threads; and that
+// it takes exactly the layers it should.
+func TestDW32(t *testing.T) {
+	defer setDW32(-1)
+	defer setDWPW(-1)
+	defer setDWFusion(-1)
+	setDWPW(0)     // a depthwise + 1x1 pair would otherwise be timed as a block kernel first
+	setDWFusion(0) // and a 1x1 + depthwise pair as a oneDNN post-op
+	r := rand.New(rand.NewPCG(17, 4))
+	dw := func(c, k, s int, pads [4]int, bias bool, act Act) Layer {
+		return conv(r, "dw", c, c, k, k, s, s, pads, c, bias, act)
+	}
+	same := func(k int) [4]int { return [4]int{k / 2, k / 2, k / 2, k / 2} }
+	pw := func(in, out int) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, hswish) }
+	cases := []struct {
+		name string
+		net  *Net
+		at   []int // layers the kernel takes when forced on
+	}{
+		{"5x5/s1/14x14/c256/hswish", &Net{InC: 256, InH: 14, InW: 14, Layers: []Layer{dw(256, 5, 1, same(5), true, hswish)}}, []int{0}},
+		{"5x5/s2/14x14/c96", &Net{InC: 96, InH: 14, InW: 14, Layers: []Layer{dw(96, 5, 2, same(5), true, hswish)}}, []int{0}},
+		{"3x3/s1/13x11/c20/relu/nobias", &Net{InC: 20, InH: 13, InW: 11, Layers: []Layer{dw(20, 3, 1, same(3), false, relu)}}, []int{0}},
+		{"3x3/s2/9x15/c33/none", &Net{InC: 33, InH: 9, InW: 15, Layers: []Layer{dw(33, 3, 2, same(3), true, Act{})}}, []int{0}},
+		{"7x7/s1/10x10/c80", &Net{InC: 80, InH: 10, InW: 10, Layers: []Layer{dw(80, 7, 1, same(7), true, hswish)}}, []int{0}},
+		{"7x7/s2/12x9/c17", &Net{InC: 17, InH: 12, InW: 9, Layers: []Layer{dw(17, 7, 2, same(7), true, relu)}}, []int{0}},
+		{"3x3/s1/40x112/c16", &Net{InC: 16, InH: 40, InW: 112, Layers: []Layer{dw(16, 3, 1, same(3), true, hswish)}}, []int{0}},
+		{"4x4/pad1212/c24", &Net{InC: 24, InH: 10, InW: 9, Layers: []Layer{dw(24, 4, 1, [4]int{1, 2, 2, 1}, true, hswish)}}, []int{0}},
+		{"5x3/s2x1/c40", &Net{InC: 40, InH: 11, InW: 8, Layers: []Layer{
+			conv(r, "dw", 40, 40, 5, 3, 2, 1, [4]int{2, 1, 2, 1}, 40, true, hswish)}}, []int{0}},
+		{"3x3/s3/nopad/c48", &Net{InC: 48, InH: 13, InW: 13, Layers: []Layer{dw(48, 3, 3, [4]int{}, true, relu)}}, []int{0}},
+		{"3x3/1x1-map/c70", &Net{InC: 70, InH: 1, InW: 1, Layers: []Layer{dw(70, 3, 1, same(3), true, hswish)}}, []int{0}},
+		{"pw+dw+pw", &Net{InC: 24, InH: 14, InW: 14, Layers: []Layer{pw(24, 72), dw(72, 5, 1, same(5), true, hswish), pw(72, 40)}}, []int{1}},
+		{"dw-then-act", &Net{InC: 32, InH: 7, InW: 7, Layers: []Layer{dw(32, 3, 1, same(3), true, Act{}),
+			{Kind: LayerActivation, Act: hswish}}}, []int{0}},
+		{"not/scale", &Net{InC: 32, InH: 7, InW: 7, Layers: []Layer{dw(32, 3, 1, same(3), true, relu), {Kind: LayerScale, Factor: 0.5}}}, nil},
+		{"not/multiplier2", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{conv(r, "dw", 16, 32, 3, 3, 1, 1, same(3), 16, true, relu)}}, nil},
+		{"not/9x9", &Net{InC: 16, InH: 12, InW: 12, Layers: []Layer{dw(16, 9, 1, same(9), true, relu)}}, nil},
+		{"not/hardsigmoid", &Net{InC: 16, InH: 6, InW: 6, Layers: []Layer{dw(16, 3, 1, same(3), true, hsig6)}}, nil},
+		{"not/grouped", &Net{InC: 32, InH: 6, InW: 6, Layers: []Layer{conv(r, "g", 32, 32, 3, 3, 1, 1, same(3), 8, true, relu)}}, nil},
+	}
+	for _, mode := range []int{1, 0, -1} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				setDW32(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				checkNet(t, tc.net, 2, 1, 3)
+				if mode == -1 {
+					return
+				}
+				impls := compiledImpls(t, tc.net)
+				for i, s := range impls {
+					want := mode == 1 && slices.Contains(tc.at, i)
+					if got := strings.HasPrefix(s, "lcn_dw32"); got != want {
+						t.Errorf("layer %d impl %q, want the dw32 kernel %v", i, s, want)
+					}
+				}
+			})
+		}
+	}
+	setDW32(1)
+	checkPPLCNets(t, 96, 64, 1000, 0.25, 1)
+}
