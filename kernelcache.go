@@ -22,7 +22,7 @@ const EnvKernelCache = "LCNET_KERNEL_CACHE"
 // Limits of a kernel cache file: it is read back with care, as any file.
 const (
 	kernelCacheMaxBytes = 1 << 20
-	kernelCacheMaxLines = 512
+	kernelCacheMaxLines = 2048 // as many as dnn keeps
 )
 
 var kernelCache struct {

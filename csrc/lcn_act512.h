@@ -20,11 +20,6 @@ __attribute__((target("avx512f,fma"))) static inline __attribute__((always_inlin
     switch (act) {
         case LCN_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
         case LCN_ACT_HARDSWISH: {
-#ifdef HSW4
-            __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.f / 6.f), _mm512_set1_ps(0.5f));
-            t = _mm512_min_ps(_mm512_max_ps(t, _mm512_setzero_ps()), _mm512_set1_ps(1.f));
-            return _mm512_mul_ps(x, t);
-#endif
             __m512 r = _mm512_add_ps(x, _mm512_set1_ps(3.f));
             r = _mm512_min_ps(_mm512_max_ps(r, _mm512_setzero_ps()), _mm512_set1_ps(6.f));
             return _mm512_mul_ps(_mm512_mul_ps(x, r), _mm512_set1_ps(1.f / 6.f));
