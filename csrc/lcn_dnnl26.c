@@ -1076,15 +1076,18 @@ static int dwpw_candidate(const lcn_net *net, int i) {
     return (size_t)D->ow * ((D->oc + 15) / 16 * 16) * sizeof(float) <= (64u << 10);
 }
 
-/* Time of one run of kernel k on zeroed buffers (best of a few), seconds. */
-static double time_dwpw(const lcn_dwpw *k, int nthr) {
+/* Time of one run of kernel k on zeroed buffers (best of a few), seconds;
+ * cold: each run after evict_l2, as time_pd_io's cold runs. */
+static double time_dwpw(const lcn_dwpw *k, int nthr, int cold) {
     size_t ni = (size_t)k->ih * k->iw * k->c, no = (size_t)k->oh * k->ow * k->oc;
     float *a = lcn_aligned_alloc(ni * sizeof(float)), *b = lcn_aligned_alloc(no * sizeof(float));
     double best = 1e30;
     if (a && b) {
         memset(a, 0, ni * sizeof(float));
         memset(b, 0, no * sizeof(float));
+        volatile float sink = 0.f;
         for (int r = 0; r < 7; r++) {
+            if (cold) sink += evict_l2();
             double t0 = lcn_now();
             lcn_dwpw_run(k, a, b, 1, nthr);
             double dt = lcn_now() - t0;
@@ -1231,6 +1234,11 @@ static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
     return LCN_OK;
 }
 
+static int lcn_fc32_mode;
+static int fc32_candidate(const lcn_net *net, int i, const lcn_tensor *t);
+static int fc32_post(const lcn_net *net, int i, int *act, float *scale);
+static double time_fc32(const lcn_fc32 *k, int m, int nthr);
+
 /* Plan build: should depthwise layer i and 1x1 layer i+1 run as one
  * lcn_dwpw kernel? Times it against the two oneDNN primitives the normal
  * path would pick (interleaved, best of three) and keeps it when more than
@@ -1282,14 +1290,43 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
     if (rc == LCN_OK) {
         double tk = 1e30, tp = 1e30;
         for (int r = 0; r < 3; r++) {
-            double a = time_dwpw(k, B->nthr), b = time_pd(B, pdw) + time_pd(B, ppw);
+            double a = time_dwpw(k, B->nthr, 0), b = time_pd(B, pdw) + time_pd(B, ppw);
             if (a < tk) tk = a;
             if (b < tp) tp = b;
         }
-        choice_put(key, tk < 0.97 * tp, (float)(tk * 1e6), (float)(tp * 1e6));
-        p->pair_us[i] = (float)((tk < 0.97 * tp ? tk : tp) * 1e6);
+        /* The 1x1 may instead run as lcn_fc32 after the depthwise conv on its
+         * own (decided at each layer when this kernel is not taken): the two
+         * timed too, with the 1x1's weights out of L2 as in a run, and so the
+         * kernel (x2.0's 3x3/2 256 + 1x1 256 -> 512 at 14x14: the kernel 416
+         * us in a run, jit_dw + lcn_fc32 ~350). The pair stays with that
+         * path when it is faster than the kernel. */
+        lcn_tensor t2 = *t;
+        t2.c = cvd->oc, t2.h = k->oh, t2.w = k->ow;
+        int alt = 0;
+        if (tk < 0.97 * tp && __atomic_load_n(&lcn_fc32_mode, __ATOMIC_SEQ_CST) != 0 &&
+                fc32_candidate(&p->net, i + 1, &t2)) {
+            lcn_act act = {0, 0.f, 0.f};
+            float scale;
+            fc32_post(&p->net, i + 1, &act.kind, &scale);
+            lcn_fc32 *f = lcn_fc32_new(P->w[0], P->w[1], P->oc, P->ic, &act, scale);
+            if (!f) rc = NOMEM();
+            if (f) {
+                int m = t2.n * t2.h * t2.w;
+                double tkc = 1e30, ta = 1e30;
+                for (int r = 0; r < 3; r++) {
+                    double a = time_dwpw(k, B->nthr, 1), b = time_pd(B, pdw) + time_fc32(f, m, B->nthr);
+                    if (a < tkc) tkc = a;
+                    if (b < ta) ta = b;
+                }
+                lcn_fc32_free(f);
+                if (ta < tkc) alt = 1;
+            }
+        }
+        int keep = tk < 0.97 * tp && !alt;
+        choice_put(key, keep, (float)(tk * 1e6), (float)(tp * 1e6));
+        p->pair_us[i] = (float)((keep ? tk : tp) * 1e6);
         k->us_kern = (float)(tk * 1e6), k->us_pair = (float)(tp * 1e6);
-        if (tk < 0.97 * tp) {
+        if (keep) {
             p->kern[i] = k;
         } else {
             p->spare[i] = k;
