@@ -133,10 +133,17 @@ STEM_TILE(6, 4)
         }                                                                                      \
         STEM_TILE_END(P, V)                                                                    \
     }
+/* P x V: at most 16 accumulators beside the V weight vectors (12 x 2 and
+ * 8 x 3 left GCC spilling accumulators to the stack: x2.0's 3 -> 32 stem
+ * ran at half the FMA rate of x1.0's 3 -> 16). */
 STEM33_TILE(12, 1, 1)
 STEM33_TILE(12, 1, 2)
-STEM33_TILE(12, 2, 1)
-STEM33_TILE(12, 2, 2)
+STEM33_TILE(8, 2, 1)
+STEM33_TILE(8, 2, 2)
+STEM33_TILE(5, 3, 1)
+STEM33_TILE(5, 3, 2)
+STEM33_TILE(4, 4, 1)
+STEM33_TILE(4, 4, 2)
 
 /* Interior pixels [ox, hi] of a 3x3, 3-channel stem row; returns the first
  * pixel left. */
@@ -150,12 +157,23 @@ LCN_STEM_AVX512 LCN_STEM_INLINE int stem33_row(const lcn_stem *k, const float *s
             rows[c * 3 + y] = iy >= 0 && iy < k->ih ? src + c * plane + (size_t)iy * k->iw : k->zero;
         }
     const int oc = k->oc;
-#define STEM33_LOOP(V, SW)                                                                     \
-    for (; ox + 11 <= hi; ox += 12) stem33_12_##V##_##SW(k, rows, ox, d + (size_t)ox * oc, last, act)
-    if (nv == 1 && k->sw == 1) STEM33_LOOP(1, 1);
-    else if (nv == 1) STEM33_LOOP(1, 2);
-    else if (k->sw == 1) STEM33_LOOP(2, 1);
-    else STEM33_LOOP(2, 2);
+#define STEM33_LOOP(P, V, SW)                                                                  \
+    for (; ox + (P) - 1 <= hi; ox += (P)) stem33_##P##_##V##_##SW(k, rows, ox, d + (size_t)ox * oc, last, act)
+    const int s1 = k->sw == 1;
+    switch (nv) {
+        case 1:
+            if (s1) STEM33_LOOP(12, 1, 1); else STEM33_LOOP(12, 1, 2);
+            break;
+        case 2:
+            if (s1) STEM33_LOOP(8, 2, 1); else STEM33_LOOP(8, 2, 2);
+            break;
+        case 3:
+            if (s1) STEM33_LOOP(5, 3, 1); else STEM33_LOOP(5, 3, 2);
+            break;
+        default:
+            if (s1) STEM33_LOOP(4, 4, 1); else STEM33_LOOP(4, 4, 2);
+            break;
+    }
 #undef STEM33_LOOP
     return ox;
 }
@@ -195,7 +213,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE void stem_row_t(const lcn_stem *k, const float *
     if (lo > k->ow) lo = k->ow;
     int ox = 0;
     for (; ox < lo; ox++) stem_px(k, src, iy0, ky0, ky1, ox, d + (size_t)ox * oc, last, nv, act);
-    if (k->ic == 3 && k->kh == 3 && k->kw == 3 && (sw == 1 || sw == 2) && nv <= 2)
+    if (k->ic == 3 && k->kh == 3 && k->kw == 3 && (sw == 1 || sw == 2) && nv <= 4)
         ox = stem33_row(k, src, iy0, ox, hi, d, last, nv, act);
     switch (nv) {
         case 1:
