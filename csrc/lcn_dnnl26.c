@@ -2007,7 +2007,9 @@ static double time_dw32(const lcn_dw32 *k, int n, int nthr) {
 static lcn_status decide_dw32(lcn_builder *B, const lcn_tensor *t, int i, const lcn_conv *cv) {
     lcn_plan *p = B->p;
     int mode = __atomic_load_n(&lcn_dw32_mode, __ATOMIC_SEQ_CST);
-    if (mode == 0 || p->dw[i]) return LCN_OK;
+    /* only on NHWC input (or the caller's): a reorder first would cost more
+     * than the kernel saves */
+    if (mode == 0 || p->dw[i] || (!t->virt && !md_is_tag(&t->md, dnnl_acdb))) return LCN_OK;
     lcn_layer *L = &p->net.layers[i];
     lcn_act act = {0, 0.f, 0.f};
     float scale;

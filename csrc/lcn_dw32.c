@@ -3,13 +3,14 @@
  * for the depthwise layers that run on their own (PP-LCNet's 5x5 ones at
  * 14x14 and 7x7, where the 1x1 after them goes to lcn_fc32).
  *
- * oneDNN 2.6's jit_dw runs x1.0's 5x5 at 14x14 x 256 in ~32 us, 40% of the
- * FMA peak: a third of its output pixels lie within two of the border,
- * where the taps are clipped. This kernel copies each input row of a block
- * of 16 channels once into a zero-padded strip (a ring of kh strips, in
- * L1), so that every output pixel is an interior one: G output pixels of a
- * row at a time, one kernel row's weights in registers, each strip vector
- * loaded once and multiplied into every one of the G sums it touches.
+ * oneDNN 2.6's jit_dw runs x1.0's 5x5 at 14x14 x 256 in ~30 us, ~40% of the
+ * FMA peak (a third of the output pixels lie within two of the border,
+ * where the taps are clipped). This kernel copies each input row of a group
+ * of up to four 16-channel blocks once into zero-padded strips (a ring of
+ * kh rows, in L1), so that every output pixel is an interior one: groups of
+ * up to 8 pixels of a row at a time, one kernel row's weights in registers,
+ * each strip vector loaded once and multiplied into every one of the sums it
+ * touches (25 us for the layer above; the copy is ~5 of them).
  * The plan build times it against oneDNN's primitive and keeps it where it
  * wins (lcn_dnnl26.c, decide_dw32).
  */
@@ -33,12 +34,10 @@
  * row of weights + the loaded vector: at most 8 + 7 + 1 registers). */
 enum { DW32_G = 8 };
 
-/* Channel blocks of 16 copied and computed together: an input pixel's 64
- * floats are read as one run (block by block, the strided reads of a 14x14
- * image's copy took a fifth of the time). */
-#ifndef DW32_NB
-#define DW32_NB 4
-#endif
+/* Channel blocks of 16 copied and computed together, so that the copy reads
+ * an input pixel's 64 floats as one run (block by block, 1 KiB apart at 256
+ * channels: x1.0's 5x5 at 14x14 28.4 us, four together 26.5). */
+enum { DW32_NB = 4 };
 
 void lcn_dw32_free(lcn_dw32 *k) {
     if (!k) return;
@@ -153,8 +152,8 @@ DW32_AVX512 DW32_INLINE int dw32_run_groups(const float *const *r, const float *
 }
 
 /* One output row of one block: ow pixels in ceil(ow / DW32_G) groups of
- * sizes as equal as can be (14: 7 + 7, not 8 + 6: fewer accumulators than
- * the FMA latency hides cost more than the extra loads of two groups). */
+ * sizes as equal as can be (14: 7 + 7 rather than 8 + 6, so that no group
+ * is short of independent sums to hide the FMA latency behind). */
 DW32_AVX512 DW32_INLINE void dw32_row_t(const lcn_dw32 *k, const float *const *r, const float *w,
         __m512 bias, float *d, __mmask16 m, const int act, const int KH, const int KW, const int SW) {
     const size_t ld = (size_t)k->c;
