@@ -96,6 +96,8 @@ typedef struct lcn_step {
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     const lcn_chain *chain;  /* chain of block kernels, or NULL */
     const lcn_fc32 *fc;      /* FC / 1x1 kernel over rows pixels, or NULL */
+    const lcn_fc32 *pf_next; /* fc step: the next step's kernel, whose weights it prefetches, or NULL */
+    int pf_rows;             /* the next step's rows */
     const lcn_dw32 *dw;      /* depthwise kernel (scratch: st->scratch), or NULL */
     const lcn_se32 *se;      /* SE kernel on rows images of hw pixels, in place, or NULL */
     int rows, hw;
@@ -2574,6 +2576,31 @@ lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err) {
     return LCN_OK;
 }
 
+/* Bytes of the next layer's weights an lcn_fc32 step prefetches into each
+ * core's L2 (link_l2_prefetch): the step streams its own weights a panel
+ * (at most 64 columns) at a time, so that most of the 2 MiB stays free. */
+enum { LCN_L2_PF_BYTES = 1 << 20 };
+
+/* An lcn_fc32 step over many rows (bound by arithmetic) followed, at most
+ * one small step later, by one over a few rows (batch 1's head: bound by
+ * reading its weights from L3) prefetches the start of those weights into
+ * L2 while it computes: x1.0's last_conv then reads 1 of its 2.6 MB from
+ * L2. LCNET_NO_L2PF=1 turns it off. */
+static void link_l2_prefetch(lcn_bctx *c) {
+    if (lcn_env_off("LCNET_NO_L2PF")) return;
+    for (int i = 0; i < c->nsteps; i++) {
+        lcn_step *st = &c->steps[i];
+        if (!st->fc || st->rows < 24) continue;
+        for (int j = i + 1; j < c->nsteps && j <= i + 2; j++) {
+            const lcn_step *nx = &c->steps[j];
+            if (nx->fc) {
+                if (nx->rows <= 6) st->pf_next = nx->fc, st->pf_rows = nx->rows;
+                break;
+            }
+        }
+    }
+}
+
 static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_error *err) {
     for (lcn_bctx *c = s->ctxs; c; c = c->next)
         if (c->n == n && c->first == first) {
@@ -2585,6 +2612,7 @@ static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_er
     c->n = n;
     lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err, s->plan->threads, first};
     lcn_status rc = build_all(&B);
+    if (rc == LCN_OK) link_l2_prefetch(c);
     if (rc == LCN_OK && first > 0) {
         c->stage = lcn_aligned_alloc((size_t)n * c->in_elems * sizeof(float));
         if (!c->stage) rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
@@ -2633,8 +2661,9 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
             lcn_dw32_run(st->dw, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
         } else if (st->fc) {
-            lcn_fc32_run(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
-                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr);
+            lcn_fc32_run_pf(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr, st->pf_next,
+                    st->pf_rows, (size_t)LCN_L2_PF_BYTES * st->nthr);
         } else if (st->chain) {
             lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);

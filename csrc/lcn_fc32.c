@@ -113,11 +113,13 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
  * the odd k apart and adds the two at the end: 2V independent accumulation
  * chains instead of V. Every two k steps
  * it also prefetches pfl lines of the next panel (*pf, up to pfend): the
- * first tile of a panel then finds it in L2 instead of waiting on memory. */
+ * first tile of a panel then finds it in L2 instead of waiting on memory;
+ * and qfl lines of the next layer's weights (*qf, up to qfend; see
+ * lcn_fc32_run_pf). */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float *w, int kk,
         const float *bias, float *d, size_t ldd, __mmask16 last, const char **pf,
-        const char *pfend, int pfl, float scale, float alpha, float beta, const int act, const int P,
-        const int V) {
+        const char *pfend, int pfl, const char **qf, const char *qfend, int qfl, float scale,
+        float alpha, float beta, const int act, const int P, const int V) {
     const int pw = 16 * V;
     __m512 acc[6][4], acc2[4];
 #pragma GCC unroll 4
@@ -133,6 +135,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
             const __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
             const float *wi = w + (size_t)i * pw;
             fc_prefetch(pf, pfend, pfl);
+            fc_prefetch(qf, qfend, qfl);
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) acc[0][v] = _mm512_fmadd_ps(x0, _mm512_load_ps(wi + 16 * v), acc[0][v]);
 #pragma GCC unroll 4
@@ -142,7 +145,10 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
         for (int v = 0; v < V; v++) acc[0][v] = _mm512_add_ps(acc[0][v], acc2[v]);
     }
     for (; i < kk; i++) {
-        if (!(i & 1)) fc_prefetch(pf, pfend, pfl);
+        if (!(i & 1)) {
+            fc_prefetch(pf, pfend, pfl);
+            fc_prefetch(qf, qfend, qfl);
+        }
         __m512 wv[4];
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) wv[v] = _mm512_load_ps(w + (size_t)i * pw + 16 * v);
@@ -166,8 +172,8 @@ static int fc_tiles(int m) {
 
 /* Rows r.. of one panel through fc_tile, in tiles of P. */
 #define FC_TILE(P, V, ACT)                                                                              \
-    fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend, pfl, k->scale, \
-            k->alpha, k->beta, ACT, P, V)
+    fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend, pfl, qf, qfend, \
+            qfl, k->scale, k->alpha, k->beta, ACT, P, V)
 #define FC_ROWS(V, ACT)                                                                             \
     {                                                                                               \
         int r = 0;                                                                                  \
@@ -180,7 +186,7 @@ static int fc_tiles(int m) {
 /* Panel p0 (its first column) for the m rows; prefetches panel next (its
  * first column; <= p0: none) meanwhile. */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, float *y, int m, int p0,
-        int next, const int act) {
+        int next, const char **qf, const char *qfend, size_t qlines, const int act) {
     const int kk = k->k, n = k->n;
     const int pw = k->npad - p0 < FC_PANEL ? k->npad - p0 : FC_PANEL;
     const int rem = n - (p0 + pw - 16); /* real columns in the panel's last vector */
@@ -200,6 +206,12 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
         pfend = pf + lines * 64;
         pfl = (int)((lines + stops - 1) / stops);
     }
+    /* this panel's share of the next layer's lines, over all its stops */
+    int qfl = 0;
+    if (qlines) {
+        size_t stops = (size_t)fc_tiles(m) * (kk / 2 > 0 ? kk / 2 : 1);
+        qfl = (int)((qlines + stops - 1) / stops);
+    }
     switch (pw / 16) {
         case 4: FC_ROWS(4, act) break;
         case 3: FC_ROWS(3, act) break;
@@ -211,9 +223,11 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
 #undef FC_TILE
 
 #define FC_PANELS(ACT, NAME)                                                                       \
-    LCN_FC_AVX512 static void NAME(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) { \
+    LCN_FC_AVX512 static void NAME(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, \
+            const char *qf, const char *qfend) {                                                   \
+        size_t ql = qf < qfend ? ((size_t)(qfend - qf) / 64 + (q1 - q0) - 1) / (q1 - q0) : 0;      \
         for (int q = q0; q < q1; q++)                                                              \
-            fc_panel(k, x, y, m, q * FC_PANEL, q + 1 < q1 ? (q + 1) * FC_PANEL : 0, ACT);          \
+            fc_panel(k, x, y, m, q * FC_PANEL, q + 1 < q1 ? (q + 1) * FC_PANEL : 0, &qf, qfend, ql, ACT); \
     }
 FC_PANELS(LCN_ACT_NONE, fc_panels_none)
 FC_PANELS(LCN_ACT_RELU, fc_panels_relu)
@@ -221,21 +235,45 @@ FC_PANELS(LCN_ACT_HARDSWISH, fc_panels_hswish)
 FC_PANELS(LCN_ACT_HARDSIGMOID, fc_panels_hsig)
 #undef FC_PANELS
 
-/* Panels [q0, q1) for the m rows. */
-static void fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+/* Panels [q0, q1) for the m rows, prefetching [qf, qfend) into L2 over
+ * them (none when empty). */
+static void fc_panels_pf(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, const char *qf,
+        const char *qfend) {
+    if (q1 <= q0) return;
     switch (k->act) {
-        case LCN_ACT_RELU: fc_panels_relu(k, x, y, m, q0, q1); break;
-        case LCN_ACT_HARDSWISH: fc_panels_hswish(k, x, y, m, q0, q1); break;
-        case LCN_ACT_HARDSIGMOID: fc_panels_hsig(k, x, y, m, q0, q1); break;
-        default: fc_panels_none(k, x, y, m, q0, q1); break;
+        case LCN_ACT_RELU: fc_panels_relu(k, x, y, m, q0, q1, qf, qfend); break;
+        case LCN_ACT_HARDSWISH: fc_panels_hswish(k, x, y, m, q0, q1, qf, qfend); break;
+        case LCN_ACT_HARDSIGMOID: fc_panels_hsig(k, x, y, m, q0, q1, qf, qfend); break;
+        default: fc_panels_none(k, x, y, m, q0, q1, qf, qfend); break;
     }
 }
 
-void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
+static void fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    fc_panels_pf(k, x, y, m, q0, q1, NULL, NULL);
+}
+
+/* The bytes of next's weights that thread t of nt will read in next's run
+ * with mn rows (lcn_fc32_run's split), at most cap of them, as [*a, *b). */
+static void fc_next_share(const lcn_fc32 *next, int mn, int t, int nt, size_t cap, const char **a,
+        const char **b) {
+    int np = (next->npad + FC_PANEL - 1) / FC_PANEL;
+    const char *w = (const char *)next->w, *end = w + sizeof(float) * (size_t)next->k * next->npad;
+    if (nt > 1 && mn < 12 * nt && np >= 2) { /* next splits its columns */
+        w += sizeof(float) * (size_t)next->k * FC_PANEL * (np * t / nt);
+        if (np * (t + 1) / nt < np) end = (const char *)next->w + sizeof(float) * (size_t)next->k * FC_PANEL * (np * (t + 1) / nt);
+    }
+    if ((size_t)(end - w) > cap) end = w + cap;
+    *a = w, *b = end;
+}
+
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_fc32 *next,
+        int mn, size_t cap) {
     int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
     if (m <= 0) return;
+    const char *qa = NULL, *qb = NULL;
     if (nthr <= 1 || (np < 2 && m < 12 * nthr)) {
-        fc_panels(k, x, y, m, 0, np);
+        if (next) fc_next_share(next, mn, 0, 1, cap, &qa, &qb);
+        fc_panels_pf(k, x, y, m, 0, np, qa, qb);
         return;
     }
     if (m >= 12 * nthr) {
@@ -246,7 +284,9 @@ void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) 
         {
             int t = omp_get_thread_num(), nt = omp_get_num_threads();
             int tiles = m / 6, r0 = tiles * t / nt * 6, r1 = t == nt - 1 ? m : tiles * (t + 1) / nt * 6;
-            fc_panels(k, x + (size_t)r0 * k->k, y + (size_t)r0 * k->n, r1 - r0, 0, np);
+            const char *a = NULL, *b = NULL;
+            if (next) fc_next_share(next, mn, t, nt, cap / nt, &a, &b);
+            fc_panels_pf(k, x + (size_t)r0 * k->k, y + (size_t)r0 * k->n, r1 - r0, 0, np, a, b);
         }
         return;
     }
@@ -255,8 +295,14 @@ void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) 
 #pragma omp parallel num_threads(nthr)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        fc_panels(k, x, y, m, np * t / nt, np * (t + 1) / nt);
+        const char *a = NULL, *b = NULL;
+        if (next) fc_next_share(next, mn, t, nt, cap / nt, &a, &b);
+        fc_panels_pf(k, x, y, m, np * t / nt, np * (t + 1) / nt, a, b);
     }
+}
+
+void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
+    lcn_fc32_run_pf(k, x, y, m, nthr, NULL, 0, 0);
 }
 
 /* ---- squeeze-excite: pool, two FCs, scale, as one step ---- */
@@ -350,6 +396,11 @@ void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *s
 
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
     (void)k, (void)x, (void)y, (void)m, (void)nthr;
+}
+
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_fc32 *next,
+        int mn, size_t cap) {
+    (void)k, (void)x, (void)y, (void)m, (void)nthr, (void)next, (void)mn, (void)cap;
 }
 
 #endif

@@ -150,6 +150,11 @@ void lcn_fc32_free(lcn_fc32 *k);
 /* x: m x k, y: m x n, both dense; the rows (m >= 12 nthr) or else the
  * output columns split among nthr OpenMP threads. */
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr);
+/* lcn_fc32_run that also prefetches into each thread's L2, spread over its
+ * run, the part of next's weights (up to cap bytes in all) that the thread
+ * will read when next runs on mn rows. */
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_fc32 *next,
+        int mn, size_t cap);
 
 /* A squeeze-excite layer as one step (lcn_fc32.c): x [n][hw][c] (NHWC) *=
  * gate(W2 relu(W1 mean(x) + b1) + b2), in place. */

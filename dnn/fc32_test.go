@@ -42,6 +42,9 @@ func TestFC32(t *testing.T) {
 			{Kind: LayerScale, Factor: 0.8}}}, []int{0}},
 		{"head/gap-1x1-scale-fc-softmax", &Net{InC: 24, InH: 5, InW: 6, Layers: []Layer{gap, pw(24, 100, true, hswish),
 			{Kind: LayerScale, Factor: 0.8}, fc(r, "fc", 100, 10, true, Act{}), {Kind: LayerSoftmax}}}, []int{1, 3}},
+		// the 7x7 1x1 prefetches the head's weights into L2 (link_l2_prefetch)
+		{"head/1x1-7x7-gap-1x1-fc", &Net{InC: 96, InH: 7, InW: 7, Layers: []Layer{pw(96, 200, true, hswish), gap,
+			pw(200, 1300, true, hswish), fc(r, "fc", 1300, 70, true, Act{})}}, []int{0, 2, 3}},
 		{"not/fc-over-pixels", &Net{InC: 8, InH: 3, InW: 3, Layers: []Layer{fc(r, "fc", 72, 10, true, Act{})}}, nil},
 		{"not/1x1-stride2", &Net{InC: 16, InH: 5, InW: 5, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish)}}, nil},
 		{"not/3x3", &Net{InC: 16, InH: 3, InW: 3, Layers: []Layer{conv(r, "c", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 1, true, hswish)}}, nil},
