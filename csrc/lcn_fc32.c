@@ -257,11 +257,12 @@ static void fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0
 static void fc_next_share(const lcn_fc32 *next, int mn, int t, int nt, size_t cap, const char **a,
         const char **b) {
     int np = (next->npad + FC_PANEL - 1) / FC_PANEL;
-    const char *w = (const char *)next->w, *end = w + sizeof(float) * (size_t)next->k * next->npad;
-    if (nt > 1 && mn < 12 * nt && np >= 2) { /* next splits its columns */
-        w += sizeof(float) * (size_t)next->k * FC_PANEL * (np * t / nt);
-        if (np * (t + 1) / nt < np) end = (const char *)next->w + sizeof(float) * (size_t)next->k * FC_PANEL * (np * (t + 1) / nt);
-    }
+    const size_t panel = sizeof(float) * (size_t)next->k * FC_PANEL; /* bytes of a full panel */
+    const char *w0 = (const char *)next->w, *w = w0, *end = w0 + sizeof(float) * (size_t)next->k * next->npad;
+    if (nt > 1 && mn < 12 * nt && np >= 2) { /* next splits its columns: this thread's panels */
+        w = w0 + panel * (size_t)(np * t / nt);
+        if (np * (t + 1) / nt < np) end = w0 + panel * (size_t)(np * (t + 1) / nt);
+    } /* else one thread, or each reading all the weights (rows split) */
     if ((size_t)(end - w) > cap) end = w + cap;
     *a = w, *b = end;
 }
