@@ -63,6 +63,40 @@ func compiledImpls(t *testing.T, net *Net) []string {
 
 // checkPPLCNets runs checkNet on PP-LCNet at each scale (synthetic weights,
 // an inH x inW input, classes outputs) at 1 and 2 threads.
+// kernelCase is a network and the layers one of the engine's own kernels
+// takes in it when forced on (checkKernelModes).
+type kernelCase struct {
+	name string
+	net  *Net
+	at   []int // layers the kernel takes when forced on
+}
+
+// checkKernelModes runs each case with the kernel forced on, off and left
+// to timing (set: its test switch) against the reference, at 1 and 2
+// threads and batches 1 and 3; forced on or off, the layers whose
+// implementation starts with impl must be exactly tc.at, or none.
+func checkKernelModes(t *testing.T, cases []kernelCase, set func(int), impl string) {
+	t.Helper()
+	for _, mode := range []int{1, 0, -1} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
+				set(mode)
+				checkNet(t, tc.net, 1, 1, 3)
+				checkNet(t, tc.net, 2, 1, 3)
+				if mode == -1 {
+					return
+				}
+				for i, s := range compiledImpls(t, tc.net) {
+					want := mode == 1 && slices.Contains(tc.at, i)
+					if got := strings.HasPrefix(s, impl); got != want {
+						t.Errorf("layer %d impl %q, want %s %v", i, s, impl, want)
+					}
+				}
+			})
+		}
+	}
+}
+
 func checkPPLCNets(t *testing.T, inH, inW, classes int, scales ...float64) {
 	t.Helper()
 	for _, scale := range scales {

@@ -3,10 +3,7 @@
 package dnn
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"testing"
 )
 
@@ -30,11 +27,7 @@ func TestDW32(t *testing.T) {
 	}
 	same := func(k int) [4]int { return [4]int{k / 2, k / 2, k / 2, k / 2} }
 	pw := func(in, out int) Layer { return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, true, hswish) }
-	cases := []struct {
-		name string
-		net  *Net
-		at   []int // layers the kernel takes when forced on
-	}{
+	cases := []kernelCase{
 		{"5x5/s1/14x14/c256/hswish", &Net{InC: 256, InH: 14, InW: 14, Layers: []Layer{dw(256, 5, 1, same(5), true, hswish)}}, []int{0}},
 		{"5x5/s2/14x14/c96", &Net{InC: 96, InH: 14, InW: 14, Layers: []Layer{dw(96, 5, 2, same(5), true, hswish)}}, []int{0}},
 		{"3x3/s1/13x11/c20/relu/nobias", &Net{InC: 20, InH: 13, InW: 11, Layers: []Layer{dw(20, 3, 1, same(3), false, relu)}}, []int{0}},
@@ -56,25 +49,7 @@ func TestDW32(t *testing.T) {
 		{"not/hardsigmoid", &Net{InC: 16, InH: 6, InW: 6, Layers: []Layer{dw(16, 3, 1, same(3), true, hsig6)}}, nil},
 		{"not/grouped", &Net{InC: 32, InH: 6, InW: 6, Layers: []Layer{conv(r, "g", 32, 32, 3, 3, 1, 1, same(3), 8, true, relu)}}, nil},
 	}
-	for _, mode := range []int{1, 0, -1} {
-		for _, tc := range cases {
-			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
-				setDW32(mode)
-				checkNet(t, tc.net, 1, 1, 3)
-				checkNet(t, tc.net, 2, 1, 3)
-				if mode == -1 {
-					return
-				}
-				impls := compiledImpls(t, tc.net)
-				for i, s := range impls {
-					want := mode == 1 && slices.Contains(tc.at, i)
-					if got := strings.HasPrefix(s, "lcn_dw32"); got != want {
-						t.Errorf("layer %d impl %q, want the dw32 kernel %v", i, s, want)
-					}
-				}
-			})
-		}
-	}
+	checkKernelModes(t, cases, setDW32, "lcn_dw32")
 	setDW32(1)
 	checkPPLCNets(t, 96, 64, 1000, 0.25, 1)
 }

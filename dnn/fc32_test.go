@@ -5,7 +5,6 @@ package dnn
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -25,11 +24,7 @@ func TestFC32(t *testing.T) {
 		return conv(r, "pw", in, out, 1, 1, 1, 1, [4]int{}, 1, bias, act)
 	}
 	gap := Layer{Kind: LayerGlobalAvgPool, Name: "gap"}
-	cases := []struct {
-		name string
-		net  *Net
-		at   []int // layers the kernel takes when forced on
-	}{
+	cases := []kernelCase{
 		{"fc/1280-1000", &Net{InC: 1280, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 1280, 1000, true, Act{})}}, []int{0}},
 		{"fc/37-5/relu/nobias", &Net{InC: 37, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 37, 5, false, relu)}}, []int{0}},
 		{"fc/16-200/hswish", &Net{InC: 16, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 16, 200, true, hswish)}}, []int{0}},
@@ -56,25 +51,7 @@ func TestFC32(t *testing.T) {
 		{"not/scale-then-act", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, Act{}),
 			{Kind: LayerScale, Factor: 0.5}, {Kind: LayerActivation, Act: relu}}}, nil},
 	}
-	for _, mode := range []int{1, 0, -1} {
-		for _, tc := range cases {
-			t.Run(fmt.Sprintf("mode=%d/%s", mode, tc.name), func(t *testing.T) {
-				setFC32(mode)
-				checkNet(t, tc.net, 1, 1, 3)
-				checkNet(t, tc.net, 2, 1, 3)
-				if mode == -1 {
-					return
-				}
-				impls := compiledImpls(t, tc.net)
-				for i, s := range impls {
-					want := mode == 1 && slices.Contains(tc.at, i)
-					if got := strings.HasPrefix(s, "lcn_fc32"); got != want {
-						t.Errorf("layer %d impl %q, want the fc32 kernel %v", i, s, want)
-					}
-				}
-			})
-		}
-	}
+	checkKernelModes(t, cases, setFC32, "lcn_fc32")
 	setFC32(1)
 	checkPPLCNets(t, 96, 64, 1000, 0.25, 1)
 }
