@@ -96,8 +96,8 @@ typedef struct lcn_step {
     const lcn_stem *stem;    /* first-layer kernel reading the input, or NULL */
     const lcn_chain *chain;  /* chain of block kernels, or NULL */
     const lcn_fc32 *fc;      /* FC / 1x1 kernel over rows pixels, or NULL */
-    const lcn_fc32 *pf_next; /* fc step: the next step's kernel, whose weights it prefetches, or NULL */
-    int pf_rows;             /* the next step's rows */
+    lcn_pf pf[LCN_PF_MAX];   /* fc step: later steps' weights it prefetches (link_prefetch) */
+    int npf;
     const lcn_dw32 *dw;      /* depthwise kernel (scratch: st->scratch), or NULL */
     const lcn_se32 *se;      /* SE kernel on rows images of hw pixels, in place, or NULL */
     int rows, hw;
@@ -2576,28 +2576,66 @@ lcn_status lcn_inst_create(lcn_plan *p, lcn_inst **out, lcn_error *err) {
     return LCN_OK;
 }
 
-/* Bytes of the next layer's weights an lcn_fc32 step prefetches into each
- * core's L2 (link_l2_prefetch): the step streams its own weights a panel
- * (at most 64 columns) at a time, so that most of the 2 MiB stays free. */
-enum { LCN_L2_PF_BYTES = 1 << 20 };
+/* Bytes of the weights the next layers read that a thread of an lcn_fc32
+ * step prefetches into its L2 (link_prefetch): the step streams its own
+ * weights a panel (at most 64 columns) at a time, so that most of the 2 MiB
+ * stays free. */
+enum { LCN_PF_NEAR = 1 << 20, LCN_PF_QUEUE = 32 };
 
-/* An lcn_fc32 step over many rows (bound by arithmetic) followed, at most
- * one small step later, by one over a few rows (batch 1's head: bound by
- * reading its weights from L3) prefetches the start of those weights into
- * L2 while it computes: x1.0's last_conv then reads 1 of its 2.6 MB from
- * L2. LCNET_NO_L2PF=1 turns it off. */
-static void link_l2_prefetch(lcn_bctx *c) {
+/* Weights waiting for a step to prefetch them (link_prefetch): k's, split
+ * into parts of at most size bytes. */
+typedef struct pf_need {
+    const lcn_fc32 *k;
+    int parts;
+    size_t size;
+} pf_need;
+
+/* The bytes of k's largest part when parts threads split its panels. */
+static size_t pf_part_bytes(const lcn_fc32 *k, int parts) {
+    size_t np = ((size_t)k->npad + 63) / 64, panel = sizeof(float) * (size_t)k->k * 64;
+    size_t all = sizeof(float) * (size_t)k->k * (size_t)k->npad, part = panel * ((np + parts - 1) / parts);
+    return part < all ? part : all;
+}
+
+/* Steps bound by reading their weights from L3 or memory (an lcn_fc32
+ * step over a few rows: batch 1's head; an lcn_se32 step's two FCs) have
+ * the first LCN_PF_NEAR bytes a thread reads prefetched into L2 by the
+ * nearest lcn_fc32 step over many rows before them (bound by arithmetic):
+ * x2.0 at 1 thread, blocks6.1's SE 159 -> 114 us, last_conv 318 -> 281, the
+ * donors 10-14 us slower (lcnet-bench layers, medians of 4 alternating
+ * runs). Earlier steps prefetching the rest (to L3: at x2.0 the head's 10 MB
+ * come from memory) cost them as much as it saved: their own inputs and
+ * weights then leave L2. LCNET_NO_L2PF=1 turns it off. */
+static void link_prefetch(lcn_bctx *c) {
     if (lcn_env_off("LCNET_NO_L2PF")) return;
-    for (int i = 0; i < c->nsteps; i++) {
+    pf_need q[LCN_PF_QUEUE]; /* the targets' weights up to the next later donor, in the order read */
+    int nq = 0;
+    for (int i = c->nsteps - 1; i >= 0; i--) {
         lcn_step *st = &c->steps[i];
-        if (!st->fc || st->rows < 24) continue;
-        for (int j = i + 1; j < c->nsteps && j <= i + 2; j++) {
-            const lcn_step *nx = &c->steps[j];
-            if (nx->fc) {
-                if (nx->rows <= 6) st->pf_next = nx->fc, st->pf_rows = nx->rows;
-                break;
-            }
+        const lcn_fc32 *tk[2];
+        int ntk = 0, parts = 1;
+        if (st->fc && st->rows <= 6)
+            tk[ntk++] = st->fc, parts = lcn_fc32_parts(st->fc, st->rows, st->nthr);
+        else if (st->se)
+            tk[ntk++] = st->se->f1, tk[ntk++] = st->se->f2, parts = st->nthr;
+        if (ntk) {
+            if (nq > LCN_PF_QUEUE - ntk) nq = LCN_PF_QUEUE - ntk; /* the last read wait longest */
+            memmove(q + ntk, q, sizeof *q * (size_t)nq);
+            for (int j = 0; j < ntk; j++) q[j] = (pf_need){tk[j], parts, pf_part_bytes(tk[j], parts)};
+            nq += ntk;
+            continue;
         }
+        if (!st->fc || st->rows < 24) continue;
+        size_t budget = LCN_PF_NEAR; /* bytes a thread prefetches */
+        for (int j = 0; j < nq && st->npf < LCN_PF_MAX; j++) {
+            /* a window of w bytes a part costs each thread w parts / nthr */
+            size_t take = budget * (size_t)st->nthr / (size_t)q[j].parts / 64 * 64;
+            if (take < 4096) break;
+            if (take > q[j].size) take = q[j].size;
+            st->pf[st->npf++] = (lcn_pf){q[j].k, q[j].parts, 0, take};
+            budget -= take * (size_t)q[j].parts / (size_t)st->nthr;
+        }
+        nq = 0;
     }
 }
 
@@ -2612,7 +2650,7 @@ static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_er
     c->n = n;
     lcn_builder B = {s->plan, c, s->strm, 0, -1, 0, err, s->plan->threads, first};
     lcn_status rc = build_all(&B);
-    if (rc == LCN_OK) link_l2_prefetch(c);
+    if (rc == LCN_OK) link_prefetch(c);
     if (rc == LCN_OK && first > 0) {
         c->stage = lcn_aligned_alloc((size_t)n * c->in_elems * sizeof(float));
         if (!c->stage) rc = lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
@@ -2662,8 +2700,7 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
         } else if (st->fc) {
             lcn_fc32_run_pf(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
-                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr, st->pf_next,
-                    st->pf_rows, (size_t)LCN_L2_PF_BYTES * st->nthr);
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr, st->pf, st->npf);
         } else if (st->chain) {
             lcn_chain_run(st->chain, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);

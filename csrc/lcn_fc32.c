@@ -107,6 +107,29 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
     for (int j = 0; j < pfl && *pf < pfend; j++, *pf += 64) _mm_prefetch(*pf, _MM_HINT_T1);
 }
 
+/* A thread's list of byte ranges to prefetch (lcn_pf windows) and where it
+ * is in them. */
+typedef struct fc_rng {
+    const char *a, *b;
+} fc_rng;
+enum { FC_RNG_MAX = 16 };
+typedef struct fc_pfq {
+    const char *p, *end;     /* the current range */
+    const fc_rng *r, *rend;  /* the ranges after it */
+} fc_pfq;
+
+/* Prefetches the next n lines of q into L2. */
+LCN_FC_INLINE void fc_prefetch_q(fc_pfq *q, int n) {
+    for (int j = 0; j < n; j++) {
+        if (q->p >= q->end) {
+            if (q->r == q->rend) return;
+            q->p = q->r->a, q->end = q->r->b, q->r++;
+        }
+        _mm_prefetch(q->p, _MM_HINT_T1);
+        q->p += 64;
+    }
+}
+
 /* P rows x V vectors of one panel (width pw = 16 V): rows x (stride ldx),
  * panel weights w [k][pw], outputs d (stride ldd), the last vector's store
  * masked by last, each output act(sum) * scale. P == 1 sums the even and
@@ -114,11 +137,10 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
  * chains instead of V. Every two k steps
  * it also prefetches pfl lines of the next panel (*pf, up to pfend): the
  * first tile of a panel then finds it in L2 instead of waiting on memory;
- * and qfl lines of the next layer's weights (*qf, up to qfend; see
- * lcn_fc32_run_pf). */
+ * and qfl lines of a later layer's weights (qf; see lcn_fc32_run_pf). */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float *w, int kk,
         const float *bias, float *d, size_t ldd, __mmask16 last, const char **pf,
-        const char *pfend, int pfl, const char **qf, const char *qfend, int qfl, float scale,
+        const char *pfend, int pfl, fc_pfq *qf, int qfl, float scale,
         float alpha, float beta, const int act, const int P, const int V) {
     const int pw = 16 * V;
     __m512 acc[6][4], acc2[4];
@@ -135,7 +157,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
             const __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
             const float *wi = w + (size_t)i * pw;
             fc_prefetch(pf, pfend, pfl);
-            fc_prefetch(qf, qfend, qfl);
+            fc_prefetch_q(qf, qfl);
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) acc[0][v] = _mm512_fmadd_ps(x0, _mm512_load_ps(wi + 16 * v), acc[0][v]);
 #pragma GCC unroll 4
@@ -147,7 +169,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_tile(const float *x, size_t ldx, const float
     for (; i < kk; i++) {
         if (!(i & 1)) {
             fc_prefetch(pf, pfend, pfl);
-            fc_prefetch(qf, qfend, qfl);
+            fc_prefetch_q(qf, qfl);
         }
         __m512 wv[4];
 #pragma GCC unroll 4
@@ -172,8 +194,8 @@ static int fc_tiles(int m) {
 
 /* Rows r.. of one panel through fc_tile, in tiles of P. */
 #define FC_TILE(P, V, ACT)                                                                              \
-    fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend, pfl, qf, qfend, \
-            qfl, k->scale, k->alpha, k->beta, ACT, P, V)
+    fc_tile(x + (size_t)r * kk, kk, w, kk, bias, d + (size_t)r * n, n, last, &pf, pfend, pfl, qf, qfl, \
+            k->scale, k->alpha, k->beta, ACT, P, V)
 #define FC_ROWS(V, ACT)                                                                             \
     {                                                                                               \
         int r = 0;                                                                                  \
@@ -186,7 +208,7 @@ static int fc_tiles(int m) {
 /* Panel p0 (its first column) for the m rows; prefetches panel next (its
  * first column; <= p0: none) meanwhile. */
 LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, float *y, int m, int p0,
-        int next, const char **qf, const char *qfend, size_t qlines, const int act) {
+        int next, fc_pfq *qf, size_t qlines, const int act) {
     const int kk = k->k, n = k->n;
     const int pw = k->npad - p0 < FC_PANEL ? k->npad - p0 : FC_PANEL;
     const int rem = n - (p0 + pw - 16); /* real columns in the panel's last vector */
@@ -206,7 +228,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
         pfend = pf + lines * 64;
         pfl = (int)((lines + stops - 1) / stops);
     }
-    /* this panel's share of the next layer's lines, over all its stops */
+    /* this panel's share of the later layers' lines, over all its stops */
     int qfl = 0;
     if (qlines) {
         size_t stops = (size_t)fc_tiles(m) * (kk / 2 > 0 ? kk / 2 : 1);
@@ -224,10 +246,10 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
 
 #define FC_PANELS(ACT, NAME)                                                                       \
     LCN_FC_AVX512 static void NAME(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, \
-            const char *qf, const char *qfend) {                                                   \
-        size_t ql = qf < qfend ? ((size_t)(qfend - qf) / 64 + (q1 - q0) - 1) / (q1 - q0) : 0;      \
+            fc_pfq *qf, size_t qlines) {                                                           \
+        size_t ql = (qlines + (q1 - q0) - 1) / (q1 - q0);                                          \
         for (int q = q0; q < q1; q++)                                                              \
-            fc_panel(k, x, y, m, q * FC_PANEL, q + 1 < q1 ? (q + 1) * FC_PANEL : 0, &qf, qfend, ql, ACT); \
+            fc_panel(k, x, y, m, q * FC_PANEL, q + 1 < q1 ? (q + 1) * FC_PANEL : 0, qf, ql, ACT);   \
     }
 FC_PANELS(LCN_ACT_NONE, fc_panels_none)
 FC_PANELS(LCN_ACT_RELU, fc_panels_relu)
@@ -235,46 +257,58 @@ FC_PANELS(LCN_ACT_HARDSWISH, fc_panels_hswish)
 FC_PANELS(LCN_ACT_HARDSIGMOID, fc_panels_hsig)
 #undef FC_PANELS
 
-/* Panels [q0, q1) for the m rows, prefetching [qf, qfend) into L2 over
- * them (none when empty). */
-static void fc_panels_pf(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, const char *qf,
-        const char *qfend) {
+/* Panels [q0, q1) for the m rows, prefetching the ranges [r, r + nr)
+ * into L2 over them. */
+static void fc_panels_pf(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, const fc_rng *r,
+        int nr) {
     if (q1 <= q0) return;
+    fc_pfq q = {NULL, NULL, r, r + nr};
+    size_t lines = 0;
+    for (int i = 0; i < nr; i++) lines += (size_t)(r[i].b - r[i].a + 63) / 64;
     switch (k->act) {
-        case LCN_ACT_RELU: fc_panels_relu(k, x, y, m, q0, q1, qf, qfend); break;
-        case LCN_ACT_HARDSWISH: fc_panels_hswish(k, x, y, m, q0, q1, qf, qfend); break;
-        case LCN_ACT_HARDSIGMOID: fc_panels_hsig(k, x, y, m, q0, q1, qf, qfend); break;
-        default: fc_panels_none(k, x, y, m, q0, q1, qf, qfend); break;
+        case LCN_ACT_RELU: fc_panels_relu(k, x, y, m, q0, q1, &q, lines); break;
+        case LCN_ACT_HARDSWISH: fc_panels_hswish(k, x, y, m, q0, q1, &q, lines); break;
+        case LCN_ACT_HARDSIGMOID: fc_panels_hsig(k, x, y, m, q0, q1, &q, lines); break;
+        default: fc_panels_none(k, x, y, m, q0, q1, &q, lines); break;
     }
 }
 
 static void fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
-    fc_panels_pf(k, x, y, m, q0, q1, NULL, NULL);
+    fc_panels_pf(k, x, y, m, q0, q1, NULL, 0);
 }
 
-/* The bytes of next's weights that thread t of nt will read in next's run
- * with mn rows (lcn_fc32_run's split), at most cap of them, as [*a, *b). */
-static void fc_next_share(const lcn_fc32 *next, int mn, int t, int nt, size_t cap, const char **a,
-        const char **b) {
-    int np = (next->npad + FC_PANEL - 1) / FC_PANEL;
-    const size_t panel = sizeof(float) * (size_t)next->k * FC_PANEL; /* bytes of a full panel */
-    const char *w0 = (const char *)next->w, *w = w0, *end = w0 + sizeof(float) * (size_t)next->k * next->npad;
-    if (nt > 1 && mn < 12 * nt && np >= 2) { /* next splits its columns: this thread's panels */
-        w = w0 + panel * (size_t)(np * t / nt);
-        if (np * (t + 1) / nt < np) end = w0 + panel * (size_t)(np * (t + 1) / nt);
-    } /* else one thread, or each reading all the weights (rows split) */
-    if ((size_t)(end - w) > cap) end = w + cap;
-    *a = w, *b = end;
+/* The byte ranges thread t of nt prefetches for pf[0..npf) (lcn_pf's
+ * rules) into r (at most FC_RNG_MAX); returns how many. */
+static int fc_pf_ranges(const lcn_pf *pf, int npf, int t, int nt, fc_rng *r) {
+    int nr = 0;
+    for (int i = 0; i < npf && nr < FC_RNG_MAX; i++) {
+        const lcn_fc32 *k = pf[i].k;
+        const int np = (k->npad + FC_PANEL - 1) / FC_PANEL, parts = pf[i].parts;
+        const size_t panel = sizeof(float) * (size_t)k->k * FC_PANEL; /* bytes of a full panel */
+        const char *w0 = (const char *)k->w, *wend = w0 + sizeof(float) * (size_t)k->k * k->npad;
+        for (int p = 0; p < parts && nr < FC_RNG_MAX; p++) {
+            if (parts == nt && p != t) continue;
+            const char *a = w0 + panel * (size_t)(np * p / parts);
+            const char *b = p + 1 < parts ? w0 + panel * (size_t)(np * (p + 1) / parts) : wend;
+            if ((size_t)(b - a) <= pf[i].d0) continue;
+            const char *wa = a + pf[i].d0, *wb = (size_t)(b - a) > pf[i].d1 ? a + pf[i].d1 : b;
+            if (parts != nt && nt > 1) { /* this thread's share of the window, in whole lines */
+                size_t lines = (size_t)(wb - wa + 63) / 64;
+                const char *sa = wa + 64 * (lines * t / nt), *sb = wa + 64 * (lines * (t + 1) / nt);
+                wa = sa, wb = sb < wb ? sb : wb;
+            }
+            if (wb > wa) r[nr].a = wa, r[nr].b = wb, nr++;
+        }
+    }
+    return nr;
 }
 
-void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_fc32 *next,
-        int mn, size_t cap) {
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_pf *pf, int npf) {
     int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
     if (m <= 0) return;
-    const char *qa = NULL, *qb = NULL;
     if (nthr <= 1 || (np < 2 && m < 12 * nthr)) {
-        if (next) fc_next_share(next, mn, 0, 1, cap, &qa, &qb);
-        fc_panels_pf(k, x, y, m, 0, np, qa, qb);
+        fc_rng r[FC_RNG_MAX];
+        fc_panels_pf(k, x, y, m, 0, np, r, fc_pf_ranges(pf, npf, 0, 1, r));
         return;
     }
     if (m >= 12 * nthr) {
@@ -285,9 +319,9 @@ void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nth
         {
             int t = omp_get_thread_num(), nt = omp_get_num_threads();
             int tiles = m / 6, r0 = tiles * t / nt * 6, r1 = t == nt - 1 ? m : tiles * (t + 1) / nt * 6;
-            const char *a = NULL, *b = NULL;
-            if (next) fc_next_share(next, mn, t, nt, cap / nt, &a, &b);
-            fc_panels_pf(k, x + (size_t)r0 * k->k, y + (size_t)r0 * k->n, r1 - r0, 0, np, a, b);
+            fc_rng r[FC_RNG_MAX];
+            int nr = fc_pf_ranges(pf, npf, t, nt, r);
+            fc_panels_pf(k, x + (size_t)r0 * k->k, y + (size_t)r0 * k->n, r1 - r0, 0, np, r, nr);
         }
         return;
     }
@@ -296,14 +330,34 @@ void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nth
 #pragma omp parallel num_threads(nthr)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        const char *a = NULL, *b = NULL;
-        if (next) fc_next_share(next, mn, t, nt, cap / nt, &a, &b);
-        fc_panels_pf(k, x, y, m, np * t / nt, np * (t + 1) / nt, a, b);
+        fc_rng r[FC_RNG_MAX];
+        int nr = fc_pf_ranges(pf, npf, t, nt, r);
+        fc_panels_pf(k, x, y, m, np * t / nt, np * (t + 1) / nt, r, nr);
     }
 }
 
+int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int t, int nt, size_t *off, int max) {
+    lcn_fc32 k = {.k = kin, .n = n, .npad = (n + 15) / 16 * 16};
+    k.w = malloc(sizeof(float) * (size_t)kin * k.npad);
+    if (!k.w) return -1;
+    lcn_pf pf = {&k, parts, d0, d1};
+    fc_rng r[FC_RNG_MAX];
+    int nr = fc_pf_ranges(&pf, 1, t, nt, r);
+    for (int i = 0; i < nr && i < max; i++) {
+        off[2 * i] = (size_t)(r[i].a - (const char *)k.w);
+        off[2 * i + 1] = (size_t)(r[i].b - (const char *)k.w);
+    }
+    free(k.w);
+    return nr;
+}
+
+int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {
+    int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
+    return nthr <= 1 || (np < 2 && m < 12 * nthr) || m >= 12 * nthr ? 1 : nthr;
+}
+
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
-    lcn_fc32_run_pf(k, x, y, m, nthr, NULL, 0, 0);
+    lcn_fc32_run_pf(k, x, y, m, nthr, NULL, 0);
 }
 
 /* ---- squeeze-excite: pool, two FCs, scale, as one step ---- */
@@ -395,13 +449,22 @@ void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *s
     (void)k, (void)x, (void)n, (void)hw, (void)nthr, (void)scratch;
 }
 
+int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {
+    (void)k, (void)m, (void)nthr;
+    return 1;
+}
+
+int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int t, int nt, size_t *off, int max) {
+    (void)kin, (void)n, (void)parts, (void)d0, (void)d1, (void)t, (void)nt, (void)off, (void)max;
+    return -1;
+}
+
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
     (void)k, (void)x, (void)y, (void)m, (void)nthr;
 }
 
-void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_fc32 *next,
-        int mn, size_t cap) {
-    (void)k, (void)x, (void)y, (void)m, (void)nthr, (void)next, (void)mn, (void)cap;
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_pf *pf, int npf) {
+    (void)k, (void)x, (void)y, (void)m, (void)nthr, (void)pf, (void)npf;
 }
 
 #endif

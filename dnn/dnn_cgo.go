@@ -103,6 +103,24 @@ func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 // never, 1 whenever the kernel applies.
 func setFC32(mode int) { C.lcn_test_fc32(C.int(mode)) }
 
+// fc32PrefetchRanges is the byte ranges (from the start of the packed
+// weights) that thread t of nt prefetches for the window [d0, d1) of each of
+// the parts of an lcn_fc32 kernel of kin inputs and n outputs (tests only);
+// nil without the kernel.
+func fc32PrefetchRanges(kin, n, parts int, d0, d1 uint64, t, nt int) [][2]uint64 {
+	var off [64]C.size_t
+	got := int(C.lcn_test_fc32_pf_ranges(C.int(kin), C.int(n), C.int(parts), C.size_t(d0), C.size_t(d1),
+		C.int(t), C.int(nt), &off[0], C.int(len(off)/2)))
+	if got < 0 {
+		return nil
+	}
+	r := make([][2]uint64, min(got, len(off)/2))
+	for i := range r {
+		r[i] = [2]uint64{uint64(off[2*i]), uint64(off[2*i+1])}
+	}
+	return r
+}
+
 // setDW32 sets when Compile runs depthwise convs outside fused blocks as
 // the lcn_dw32 kernel (tests only): -1 when timing says so (the default), 0
 // never, 1 whenever the kernel applies.

@@ -37,9 +37,12 @@ func TestFC32(t *testing.T) {
 			{Kind: LayerScale, Factor: 0.8}}}, []int{0}},
 		{"head/gap-1x1-scale-fc-softmax", &Net{InC: 24, InH: 5, InW: 6, Layers: []Layer{gap, pw(24, 100, true, hswish),
 			{Kind: LayerScale, Factor: 0.8}, fc(r, "fc", 100, 10, true, Act{}), {Kind: LayerSoftmax}}}, []int{1, 3}},
-		// the 7x7 1x1 prefetches the head's weights into L2 (link_l2_prefetch)
+		// the 7x7 1x1 prefetches the head's weights into L2 (link_prefetch)
 		{"head/1x1-7x7-gap-1x1-fc", &Net{InC: 96, InH: 7, InW: 7, Layers: []Layer{pw(96, 200, true, hswish), gap,
 			pw(200, 1300, true, hswish), fc(r, "fc", 1300, 70, true, Act{})}}, []int{0, 2, 3}},
+		// ... and an SE layer's two FCs (odd sizes: parts of uneven panels at 2 threads)
+		{"se/1x1-7x7-se-1x1", &Net{InC: 40, InH: 7, InW: 7, Layers: []Layer{pw(40, 520, true, hswish),
+			se(r, "se", 520, 136, hsig6, true), pw(520, 24, true, hswish)}}, []int{0, 2}},
 		{"not/fc-over-pixels", &Net{InC: 8, InH: 3, InW: 3, Layers: []Layer{fc(r, "fc", 72, 10, true, Act{})}}, nil},
 		{"not/1x1-stride2", &Net{InC: 16, InH: 5, InW: 5, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish)}}, nil},
 		{"not/3x3", &Net{InC: 16, InH: 3, InW: 3, Layers: []Layer{conv(r, "c", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 1, true, hswish)}}, nil},
@@ -100,6 +103,71 @@ func TestSE32(t *testing.T) {
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestFC32PrefetchRanges checks the byte ranges the threads of an lcn_fc32
+// step prefetch of a later kernel's weights (lcn_pf) against the parts that
+// kernel's own run splits its panels into: inside the weights, whole lines,
+// no line taken by two threads, together exactly each part's window; a
+// prefetching step of as many threads as parts gives thread t part t.
+func TestFC32PrefetchRanges(t *testing.T) {
+	if fc32PrefetchRanges(16, 16, 1, 0, 64, 0, 1) == nil {
+		t.Skip("no lcn_fc32 kernel in this build")
+	}
+	for _, c := range []struct{ kin, n int }{{64, 64}, {100, 300}, {37, 1000}, {512, 1280}, {1280, 1000}, {8, 16}} {
+		npad := (c.n + 15) / 16 * 16
+		np := (npad + 63) / 64
+		panel, total := uint64(4*c.kin*64), uint64(4*c.kin*npad)
+		part := func(p, parts int) (uint64, uint64) {
+			a, b := panel*uint64(np*p/parts), total
+			if p+1 < parts {
+				b = panel * uint64(np*(p+1)/parts)
+			}
+			return a, b
+		}
+		for _, parts := range []int{1, 2, 3} {
+			for _, w := range [][2]uint64{{0, 1 << 20}, {0, 4096}, {8192, 65536}, {64, total}, {total, total + 4096}} {
+				// the lines each part's window holds
+				want := map[uint64]bool{}
+				for p := range parts {
+					a, b := part(p, parts)
+					for l := a + w[0]; l < min(a+w[1], b); l += 64 {
+						want[l] = true
+					}
+				}
+				for _, nt := range []int{1, 2, 3} {
+					name := fmt.Sprintf("%dx%d/parts=%d/window=%d-%d/nt=%d", c.kin, c.n, parts, w[0], w[1], nt)
+					got := map[uint64]int{}
+					for th := range nt {
+						rs := fc32PrefetchRanges(c.kin, c.n, parts, w[0], w[1], th, nt)
+						for _, r := range rs {
+							if r[0] >= r[1] || r[1] > total || r[0]%64 != 0 {
+								t.Fatalf("%s: thread %d range %v outside the %d bytes of weights or not whole lines", name, th, r, total)
+							}
+							for l := r[0]; l < r[1]; l += 64 {
+								got[l]++
+							}
+						}
+						if parts == nt {
+							a, b := part(th, parts)
+							lo, hi := a+w[0], min(a+w[1], b)
+							if lo < hi && (len(rs) != 1 || rs[0] != [2]uint64{lo, hi}) {
+								t.Fatalf("%s: thread %d prefetches %v, want its part's window [%d, %d)", name, th, rs, lo, hi)
+							}
+						}
+					}
+					for l, k := range got {
+						if k > 1 || !want[l] {
+							t.Fatalf("%s: line %d taken %d times (in a window: %v)", name, l, k, want[l])
+						}
+					}
+					if len(got) != len(want) {
+						t.Fatalf("%s: %d lines prefetched, want %d", name, len(got), len(want))
+					}
+				}
 			}
 		}
 	}
