@@ -190,9 +190,9 @@ lcn_status lcn_test_stem(int mode);
 lcn_status lcn_test_fc32(int mode);
 /* Testing only: the byte ranges (offsets from the start of the weights, as
  * pairs into off, at most max pairs) that thread t of nt prefetches for
- * the window [d0, d1) of each of parts parts of an lcn_fc32 kernel of kin
+ * the first bytes of each of parts parts of an lcn_fc32 kernel of kin
  * inputs and n outputs (lcn_pf); returns how many, -1 without the kernel. */
-int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int t, int nt, size_t *off, int max);
+int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t bytes, int t, int nt, size_t *off, int max);
 /* Testing only: whether lcn_plan_finalize runs depthwise convs outside
  * fused blocks as lcn_dw32 kernels: -1 when timing says so (the default),
  * 0 never, 1 whenever the kernel applies. Process-wide. */

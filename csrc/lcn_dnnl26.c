@@ -2590,13 +2590,6 @@ typedef struct pf_need {
     size_t size;
 } pf_need;
 
-/* The bytes of k's largest part when parts threads split its panels. */
-static size_t pf_part_bytes(const lcn_fc32 *k, int parts) {
-    size_t np = ((size_t)k->npad + 63) / 64, panel = sizeof(float) * (size_t)k->k * 64;
-    size_t all = sizeof(float) * (size_t)k->k * (size_t)k->npad, part = panel * ((np + parts - 1) / parts);
-    return part < all ? part : all;
-}
-
 /* Steps bound by reading their weights from L3 or memory (an lcn_fc32
  * step over a few rows: batch 1's head; an lcn_se32 step's two FCs) have
  * the first LCN_PF_NEAR bytes a thread reads prefetched into L2 by the
@@ -2621,18 +2614,18 @@ static void link_prefetch(lcn_bctx *c) {
         if (ntk) {
             if (nq > LCN_PF_QUEUE - ntk) nq = LCN_PF_QUEUE - ntk; /* the last read wait longest */
             memmove(q + ntk, q, sizeof *q * (size_t)nq);
-            for (int j = 0; j < ntk; j++) q[j] = (pf_need){tk[j], parts, pf_part_bytes(tk[j], parts)};
+            for (int j = 0; j < ntk; j++) q[j] = (pf_need){tk[j], parts, lcn_fc32_part_bytes(tk[j], parts)};
             nq += ntk;
             continue;
         }
         if (!st->fc || st->rows < 24) continue;
         size_t budget = LCN_PF_NEAR; /* bytes a thread prefetches */
         for (int j = 0; j < nq && st->npf < LCN_PF_MAX; j++) {
-            /* a window of w bytes a part costs each thread w parts / nthr */
+            /* w bytes of each part cost each thread w parts / nthr */
             size_t take = budget * (size_t)st->nthr / (size_t)q[j].parts / 64 * 64;
             if (take < 4096) break;
             if (take > q[j].size) take = q[j].size;
-            st->pf[st->npf++] = (lcn_pf){q[j].k, q[j].parts, 0, take};
+            st->pf[st->npf++] = (lcn_pf){q[j].k, q[j].parts, take};
             budget -= take * (size_t)q[j].parts / (size_t)st->nthr;
         }
         nq = 0;

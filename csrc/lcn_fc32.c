@@ -290,9 +290,8 @@ static int fc_pf_ranges(const lcn_pf *pf, int npf, int t, int nt, fc_rng *r) {
             if (parts == nt && p != t) continue;
             const char *a = w0 + panel * (size_t)(np * p / parts);
             const char *b = p + 1 < parts ? w0 + panel * (size_t)(np * (p + 1) / parts) : wend;
-            if ((size_t)(b - a) <= pf[i].d0) continue;
-            const char *wa = a + pf[i].d0, *wb = (size_t)(b - a) > pf[i].d1 ? a + pf[i].d1 : b;
-            if (parts != nt && nt > 1) { /* this thread's share of the window, in whole lines */
+            const char *wa = a, *wb = (size_t)(b - a) > pf[i].bytes ? a + pf[i].bytes : b;
+            if (parts != nt && nt > 1) { /* this thread's share of the part's bytes, in whole lines */
                 size_t lines = (size_t)(wb - wa + 63) / 64;
                 const char *sa = wa + 64 * (lines * t / nt), *sb = wa + 64 * (lines * (t + 1) / nt);
                 wa = sa, wb = sb < wb ? sb : wb;
@@ -336,11 +335,11 @@ void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nth
     }
 }
 
-int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int t, int nt, size_t *off, int max) {
+int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t bytes, int t, int nt, size_t *off, int max) {
     lcn_fc32 k = {.k = kin, .n = n, .npad = (n + 15) / 16 * 16};
     k.w = malloc(sizeof(float) * (size_t)kin * k.npad);
     if (!k.w) return -1;
-    lcn_pf pf = {&k, parts, d0, d1};
+    lcn_pf pf = {&k, parts, bytes};
     fc_rng r[FC_RNG_MAX];
     int nr = fc_pf_ranges(&pf, 1, t, nt, r);
     for (int i = 0; i < nr && i < max; i++) {
@@ -354,6 +353,12 @@ int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int
 int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {
     int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
     return nthr <= 1 || (np < 2 && m < 12 * nthr) || m >= 12 * nthr ? 1 : nthr;
+}
+
+size_t lcn_fc32_part_bytes(const lcn_fc32 *k, int parts) {
+    size_t np = ((size_t)k->npad + FC_PANEL - 1) / FC_PANEL, panel = sizeof(float) * (size_t)k->k * FC_PANEL;
+    size_t all = sizeof(float) * (size_t)k->k * (size_t)k->npad, part = panel * ((np + parts - 1) / parts);
+    return part < all ? part : all;
 }
 
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
@@ -454,8 +459,13 @@ int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {
     return 1;
 }
 
-int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t d0, size_t d1, int t, int nt, size_t *off, int max) {
-    (void)kin, (void)n, (void)parts, (void)d0, (void)d1, (void)t, (void)nt, (void)off, (void)max;
+size_t lcn_fc32_part_bytes(const lcn_fc32 *k, int parts) {
+    (void)k, (void)parts;
+    return 0;
+}
+
+int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t bytes, int t, int nt, size_t *off, int max) {
+    (void)kin, (void)n, (void)parts, (void)bytes, (void)t, (void)nt, (void)off, (void)max;
     return -1;
 }
 

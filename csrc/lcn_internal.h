@@ -150,15 +150,15 @@ void lcn_fc32_free(lcn_fc32 *k);
 /* x: m x k, y: m x n, both dense; the rows (m >= 12 nthr) or else the
  * output columns split among nthr OpenMP threads. */
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr);
-/* Weights a step prefetches while it computes (lcn_fc32_run_pf): bytes
- * [d0, d1) of each part of k's weights, the parts being what each of parts
- * threads reads when k runs (its panels split evenly; parts = 1: all of
- * them). A prefetching step of parts threads gives thread t part t; of
- * another count, each thread an even share of every part's window. */
+/* Weights a step prefetches while it computes (lcn_fc32_run_pf): the
+ * first bytes of each part of k's weights, the parts being what each of
+ * parts threads reads when k runs (its panels split evenly; parts = 1: all
+ * of them). A prefetching step of parts threads gives thread t part t; of
+ * another count, each thread an even share of every part's bytes. */
 typedef struct lcn_pf {
     const lcn_fc32 *k;
     int parts;
-    size_t d0, d1;
+    size_t bytes;
 } lcn_pf;
 enum { LCN_PF_MAX = 6 };
 /* lcn_fc32_run that also prefetches pf[0..npf) in that order, spread over
@@ -168,6 +168,8 @@ void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nth
  * weights into: nthr when they split the columns, else 1 (one thread, or
  * each thread reading all of them). */
 int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr);
+/* The bytes of the largest of those parts. */
+size_t lcn_fc32_part_bytes(const lcn_fc32 *k, int parts);
 
 /* A squeeze-excite layer as one step (lcn_fc32.c): x [n][hw][c] (NHWC) *=
  * gate(W2 relu(W1 mean(x) + b1) + b2), in place. */

@@ -6,7 +6,7 @@
 // of the package directory). Go's build cache does not see ../csrc, so the
 // hash below changes whenever ../csrc does ("go generate ./dnn");
 // TestCsrcStamp fails when it is stale.
-// csrc sha256: 5a76576fb7260613f585ac650f7766581a89c664124f09919034a2e5048ca476
+// csrc sha256: cb6f4963a95e06a5713cc4f185e9f504dd6205a48078109c5b154533013108fc
 
 #include "../csrc/lcn_common.c"
 #include "../csrc/lcn_dnnl26.c"
@@ -19,4 +19,4 @@
 #include "../csrc/lcn_pw8.c"
 #include "../csrc/lcn_st8.c"
 
-const char *lcn_csrc_id(void) { return "5a76576fb7260613"; }
+const char *lcn_csrc_id(void) { return "cb6f4963a95e06a5"; }

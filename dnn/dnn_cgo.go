@@ -104,12 +104,12 @@ func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 func setFC32(mode int) { C.lcn_test_fc32(C.int(mode)) }
 
 // fc32PrefetchRanges is the byte ranges (from the start of the packed
-// weights) that thread t of nt prefetches for the window [d0, d1) of each of
-// the parts of an lcn_fc32 kernel of kin inputs and n outputs (tests only);
-// nil without the kernel.
-func fc32PrefetchRanges(kin, n, parts int, d0, d1 uint64, t, nt int) [][2]uint64 {
+// weights) that thread t of nt prefetches for the first bytes of each of the
+// parts of an lcn_fc32 kernel of kin inputs and n outputs (tests only); nil
+// without the kernel.
+func fc32PrefetchRanges(kin, n, parts int, bytes uint64, t, nt int) [][2]uint64 {
 	var off [64]C.size_t
-	got := int(C.lcn_test_fc32_pf_ranges(C.int(kin), C.int(n), C.int(parts), C.size_t(d0), C.size_t(d1),
+	got := int(C.lcn_test_fc32_pf_ranges(C.int(kin), C.int(n), C.int(parts), C.size_t(bytes),
 		C.int(t), C.int(nt), &off[0], C.int(len(off)/2)))
 	if got < 0 {
 		return nil

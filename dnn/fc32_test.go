@@ -111,10 +111,10 @@ func TestSE32(t *testing.T) {
 // TestFC32PrefetchRanges checks the byte ranges the threads of an lcn_fc32
 // step prefetch of a later kernel's weights (lcn_pf) against the parts that
 // kernel's own run splits its panels into: inside the weights, whole lines,
-// no line taken by two threads, together exactly each part's window; a
-// prefetching step of as many threads as parts gives thread t part t.
+// no line taken by two threads, together exactly the first bytes of each
+// part; a prefetching step of as many threads as parts gives thread t part t.
 func TestFC32PrefetchRanges(t *testing.T) {
-	if fc32PrefetchRanges(16, 16, 1, 0, 64, 0, 1) == nil {
+	if fc32PrefetchRanges(16, 16, 1, 64, 0, 1) == nil {
 		t.Skip("no lcn_fc32 kernel in this build")
 	}
 	for _, c := range []struct{ kin, n int }{{64, 64}, {100, 300}, {37, 1000}, {512, 1280}, {1280, 1000}, {8, 16}} {
@@ -129,20 +129,20 @@ func TestFC32PrefetchRanges(t *testing.T) {
 			return a, b
 		}
 		for _, parts := range []int{1, 2, 3} {
-			for _, w := range [][2]uint64{{0, 1 << 20}, {0, 4096}, {8192, 65536}, {64, total}, {total, total + 4096}} {
-				// the lines each part's window holds
+			for _, w := range []uint64{1 << 20, 4096, 65536, total, total + 4096, 0} {
+				// the lines of each part's first w bytes
 				want := map[uint64]bool{}
 				for p := range parts {
 					a, b := part(p, parts)
-					for l := a + w[0]; l < min(a+w[1], b); l += 64 {
+					for l := a; l < min(a+w, b); l += 64 {
 						want[l] = true
 					}
 				}
 				for _, nt := range []int{1, 2, 3} {
-					name := fmt.Sprintf("%dx%d/parts=%d/window=%d-%d/nt=%d", c.kin, c.n, parts, w[0], w[1], nt)
+					name := fmt.Sprintf("%dx%d/parts=%d/bytes=%d/nt=%d", c.kin, c.n, parts, w, nt)
 					got := map[uint64]int{}
 					for th := range nt {
-						rs := fc32PrefetchRanges(c.kin, c.n, parts, w[0], w[1], th, nt)
+						rs := fc32PrefetchRanges(c.kin, c.n, parts, w, th, nt)
 						for _, r := range rs {
 							if r[0] >= r[1] || r[1] > total || r[0]%64 != 0 {
 								t.Fatalf("%s: thread %d range %v outside the %d bytes of weights or not whole lines", name, th, r, total)
@@ -153,15 +153,15 @@ func TestFC32PrefetchRanges(t *testing.T) {
 						}
 						if parts == nt {
 							a, b := part(th, parts)
-							lo, hi := a+w[0], min(a+w[1], b)
-							if lo < hi && (len(rs) != 1 || rs[0] != [2]uint64{lo, hi}) {
-								t.Fatalf("%s: thread %d prefetches %v, want its part's window [%d, %d)", name, th, rs, lo, hi)
+							hi := min(a+w, b)
+							if a < hi && (len(rs) != 1 || rs[0] != [2]uint64{a, hi}) {
+								t.Fatalf("%s: thread %d prefetches %v, want its part's first bytes [%d, %d)", name, th, rs, a, hi)
 							}
 						}
 					}
 					for l, k := range got {
 						if k > 1 || !want[l] {
-							t.Fatalf("%s: line %d taken %d times (in a window: %v)", name, l, k, want[l])
+							t.Fatalf("%s: line %d taken %d times (in a part's first bytes: %v)", name, l, k, want[l])
 						}
 					}
 					if len(got) != len(want) {
