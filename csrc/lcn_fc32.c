@@ -107,8 +107,8 @@ LCN_FC_INLINE void fc_prefetch(const char **pf, const char *pfend, int pfl) {
     for (int j = 0; j < pfl && *pf < pfend; j++, *pf += 64) _mm_prefetch(*pf, _MM_HINT_T1);
 }
 
-/* A thread's list of byte ranges to prefetch (lcn_pf windows) and where it
- * is in them. */
+/* A thread's list of byte ranges to prefetch (from lcn_pf) and where it is
+ * in them. */
 typedef struct fc_rng {
     const char *a, *b;
 } fc_rng;
@@ -302,15 +302,25 @@ static int fc_pf_ranges(const lcn_pf *pf, int npf, int t, int nt, fc_rng *r) {
     return nr;
 }
 
-void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_pf *pf, int npf) {
+/* How nthr threads share a run of k on m rows: one thread runs it all; the
+ * rows split (two tiles a thread or more), each thread reading all the
+ * weights; or the panels (columns) split. */
+enum { FC_ONE, FC_ROWS, FC_COLS };
+static int fc_split(const lcn_fc32 *k, int m, int nthr) {
     int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
+    if (nthr <= 1 || (np < 2 && m < 12 * nthr)) return FC_ONE;
+    return m >= 12 * nthr ? FC_ROWS : FC_COLS;
+}
+
+void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_pf *pf, int npf) {
+    int np = (k->npad + FC_PANEL - 1) / FC_PANEL, split = fc_split(k, m, nthr);
     if (m <= 0) return;
-    if (nthr <= 1 || (np < 2 && m < 12 * nthr)) {
+    if (split == FC_ONE) {
         fc_rng r[FC_RNG_MAX];
         fc_panels_pf(k, x, y, m, 0, np, r, fc_pf_ranges(pf, npf, 0, 1, r));
         return;
     }
-    if (m >= 12 * nthr) {
+    if (split == FC_ROWS) {
         /* enough rows for two tiles a thread: the rows split, each thread
          * reading all the weights (at 2 threads on x1.0's 14x14 1x1 convs:
          * 83-86 us vs 96-104 with the columns split) */
@@ -351,8 +361,7 @@ int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t bytes, int t, int 
 }
 
 int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {
-    int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
-    return nthr <= 1 || (np < 2 && m < 12 * nthr) || m >= 12 * nthr ? 1 : nthr;
+    return fc_split(k, m, nthr) == FC_COLS ? nthr : 1;
 }
 
 size_t lcn_fc32_part_bytes(const lcn_fc32 *k, int parts) {
