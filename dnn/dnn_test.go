@@ -61,8 +61,6 @@ func compiledImpls(t *testing.T, net *Net) []string {
 	return p.LayerImpls()
 }
 
-// checkPPLCNets runs checkNet on PP-LCNet at each scale (synthetic weights,
-// an inH x inW input, classes outputs) at 1 and 2 threads.
 // kernelCase is a network and the layers one of the engine's own kernels
 // takes in it when forced on (checkKernelModes).
 type kernelCase struct {
@@ -97,6 +95,8 @@ func checkKernelModes(t *testing.T, cases []kernelCase, set func(int), impl stri
 	}
 }
 
+// checkPPLCNets runs checkNet on PP-LCNet at each scale (synthetic weights,
+// an inH x inW input, classes outputs) at 1 and 2 threads.
 func checkPPLCNets(t *testing.T, inH, inW, classes int, scales ...float64) {
 	t.Helper()
 	for _, scale := range scales {
