@@ -13,8 +13,9 @@
  * columns, each panel [k][64], panel after panel. Rows are taken in tiles
  * of up to 6 per pass over a panel (a batch reads the weights once per
  * tile, not once per row), and each tile prefetches its share of the next
- * panel. The plan build times it against oneDNN's primitive and keeps it
- * unless it is more than 2% slower (lcn_dnnl26.c, FC32_TIE).
+ * panel. The plan build takes it over a few rows (FC32_FEW_ROWS in
+ * lcn_dnnl26.c), else times it against oneDNN's primitive with the weights
+ * flushed and keeps it unless it is more than 10% slower (FC32_TIE).
  *
  * lcn_se32 runs a squeeze-excite block (global pool, FC + ReLU, FC + gate,
  * channel scale in place) as one step with two such kernels: oneDNN runs it
