@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -152,16 +153,14 @@ func toConst(t *pTensor, limit int) (*constT, error) {
 		}
 	}
 	raw := t.raw
-	le32 := func(k int) uint32 {
-		return uint32(raw[k]) | uint32(raw[k+1])<<8 | uint32(raw[k+2])<<16 | uint32(raw[k+3])<<24
-	}
-	le64 := func(k int) uint64 { return uint64(le32(k)) | uint64(le32(k+4))<<32 }
+	le32 := func(k int) uint32 { return binary.LittleEndian.Uint32(raw[k : k+4]) }
+	le64 := func(k int) uint64 { return binary.LittleEndian.Uint64(raw[k : k+8]) }
 	switch t.dataType {
 	case dtFloat:
 		if t.hasRaw {
 			c.f = make([]float32, n)
 			for k := range c.f {
-				c.f[k] = math.Float32frombits(le32(4 * k))
+				c.f[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*k : 4*k+4]))
 			}
 		} else {
 			if len(t.floats) != n {
