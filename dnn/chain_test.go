@@ -43,6 +43,11 @@ func TestChain(t *testing.T) {
 			dw(16, 3, 1, hswish, true), pw(16, 32, hswish), dw(32, 3, 2, hswish, true), pw(32, 64, hswish),
 			dw(64, 3, 1, hswish, true), pw(64, 64, hswish), dw(64, 3, 2, hswish, true), pw(64, 128, hswish),
 			dw(128, 5, 1, hswish, true), se(r, "se", 128, 32, hsig6, true), pw(128, 128, hswish)}}, map[int]int{1: 4}},
+		{"2x/k3s1-last", &Net{InC: 20, InH: 21, InW: 17, Layers: []Layer{
+			dw(20, 3, 2, hswish, true), pw(20, 24, relu), dw(24, 3, 1, hswish, true), pw(24, 40, hswish)}}, map[int]int{0: 2}},
+		{"3x/k3s1-run", &Net{InC: 16, InH: 15, InW: 30, Layers: []Layer{
+			dw(16, 3, 1, hswish, true), pw(16, 16, hswish), dw(16, 3, 1, relu, false), pw(16, 33, Act{}),
+			dw(33, 3, 1, Act{}, true), pw(33, 8, relu)}}, map[int]int{0: 3}},
 		{"1x/none", &Net{InC: 16, InH: 8, InW: 8, Layers: []Layer{dw(16, 3, 1, hswish, true), pw(16, 16, hswish)}}, nil},
 	}
 	for _, tc := range cases {
