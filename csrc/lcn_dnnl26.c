@@ -555,6 +555,7 @@ static double time_pd_io(dnnl_engine_t eng, dnnl_stream_t strm, const_dnnl_primi
  * other where in a run lcn_fc32 was faster by 6-35% (x2.0's 1024 -> 1024 at
  * 7x7: 613 vs 652 us apart, ~700 vs 950 in a run; flushed: 689 vs 1049). */
 static void flush_lines(const void *p, size_t n) {
+    if (!p || !n) return;
 #if defined(__x86_64__) || defined(__i386__)
     const char *c = (const char *)((uintptr_t)p & ~(uintptr_t)63), *e = (const char *)p + n;
     for (; c < e; c += 64) _mm_clflush(c);
@@ -1721,7 +1722,7 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
     double best = 1e30;
     if (x && y) {
         memset(x, 0, sizeof(float) * (size_t)m * k->k);
-                for (int r = 0; r < 7; r++) {
+        for (int r = 0; r < 7; r++) {
             flush_lines(k->w, sizeof(float) * (size_t)k->k * k->npad);
             double t0 = lcn_now();
             lcn_fc32_run(k, x, y, m, nthr);
@@ -1748,8 +1749,8 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
  * as link_prefetch has those weights prefetched into L2 by an earlier
  * step, which a oneDNN primitive would not read. Apart, flushed, it timed
  * 0.65-1.05x oneDNN's inner product / 1x1 conv there (x0.5-x2.5, 1 and 2
- * threads), so the timing (up to ~20 ms of a plan's build at x1.0) only
- * repeated a tie. */
+ * threads), so the timing (~10 ms of a plan's build at x1.0) only repeated
+ * a tie. */
 enum { FC32_FEW_ROWS = 6 };
 
 /* Plan build: should layer i (an FC, or the 1x1 conv cv) run as an
