@@ -160,7 +160,7 @@ func toConst(t *pTensor, limit int) (*constT, error) {
 		if t.hasRaw {
 			c.f = make([]float32, n)
 			for k := range c.f {
-				c.f[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*k : 4*k+4]))
+				c.f[k] = math.Float32frombits(le32(4 * k))
 			}
 		} else {
 			if len(t.floats) != n {
