@@ -546,6 +546,14 @@ lcn_status lcn_test_fail_layer(int layer) {
 static double time_pd_io(dnnl_engine_t eng, dnnl_stream_t strm, const_dnnl_primitive_desc_t pd,
         double limit, int cold);
 
+#if defined(__x86_64__) || defined(__i386__)
+/* flush_lines's loop with clflushopt (lines c, c + 64, ... below e). */
+__attribute__((target("clflushopt"))) static void flush_opt(const char *c, const char *e) {
+    for (; c < e; c += 64) _mm_clflushopt((void *)c);
+    _mm_sfence();
+}
+#endif
+
 /* Flushes [p, p + n) out of every cache level, so that a timed run reads
  * it from memory. A run of a batch-1 plan finds a big layer's weights
  * there, not in L2 (nor in L3, on this VM, from x1.5 up), while its input,
@@ -554,13 +562,6 @@ static double time_pd_io(dnnl_engine_t eng, dnnl_stream_t strm, const_dnnl_primi
  * left the weights in L3 and timed lcn_fc32 and brgconv within 1-6% of each
  * other where in a run lcn_fc32 was faster by 6-35% (x2.0's 1024 -> 1024 at
  * 7x7: 613 vs 652 us apart, ~700 vs 950 in a run; flushed: 689 vs 1049). */
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("clflushopt"))) static void flush_opt(const char *c, const char *e) {
-    for (; c < e; c += 64) _mm_clflushopt((void *)c);
-    _mm_sfence();
-}
-#endif
-
 static void flush_lines(const void *p, size_t n) {
     if (!p || !n) return;
 #if defined(__x86_64__) || defined(__i386__)
