@@ -1770,8 +1770,9 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
  * as link_prefetch has those weights prefetched into L2 by an earlier
  * step, which a oneDNN primitive would not read. Apart, flushed, it timed
  * 0.65-1.05x oneDNN's inner product / 1x1 conv there (x0.5-x2.5, 1 and 2
- * threads), so the timing (~10 ms of a plan's build at x1.0) only repeated
- * a tie. */
+ * threads), so the timing only repeated a tie, at a cost: at x1.0 its 42
+ * timed runs of the two head layers (~90 and ~170 us each, lcnet info)
+ * came to ~10 ms of a plan's build. */
 enum { FC32_FEW_ROWS = 6 };
 
 /* Plan build: should layer i (an FC, or the 1x1 conv cv) run as an
