@@ -121,13 +121,14 @@ func rescale(op Op, scale, shift []float64) {
 	case *FC:
 		w, b, out = &o.Weight, &o.Bias, o.Out
 	}
-	nw := (*w).Clone()
+	ow := (*w).Data
+	nw := NewTensor((*w).Shape...)
 	per := len(nw.Data) / out
 	nb := NewTensor(out)
 	for c := 0; c < out; c++ {
 		s := scale[c]
 		for k := c * per; k < (c+1)*per; k++ {
-			nw.Data[k] = float32(float64(nw.Data[k]) * s)
+			nw.Data[k] = float32(float64(ow[k]) * s)
 		}
 		old := 0.0
 		if *b != nil {
@@ -207,11 +208,13 @@ func FoldScale(g *Graph) bool {
 				continue
 			}
 			if fc, ok := g.Nodes[c].Op.(*FC); ok {
-				nw := fc.Weight.Clone()
-				for k := range nw.Data {
-					nw.Data[k] *= sc.Factor
+				if sc.Factor != 1 {
+					nw := NewTensor(fc.Weight.Shape...)
+					for k, w := range fc.Weight.Data {
+						nw.Data[k] = w * sc.Factor
+					}
+					fc.Weight = nw
 				}
-				fc.Weight = nw
 				g.bypass(i)
 				return true
 			}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/le"
 )
 
 // maxRank bounds every shape the importer accepts.
@@ -25,8 +26,8 @@ type constT struct {
 	isInt bool
 	// The graph tensors made from the constant, made once: every node
 	// that reads the constant (a weight shared by many nodes) shares
-	// them. Graph passes replace tensors rather than change them, so
-	// sharing is safe.
+	// them, and their data is f itself. Graph passes replace tensors
+	// rather than change them, so sharing is safe.
 	t, vec *graph.Tensor
 }
 
@@ -75,20 +76,21 @@ func (c *constT) scalar() (float64, bool) {
 	return float64(c.f[0]), true
 }
 
-// tensor returns the constant as a graph tensor of its shape, converted
-// once and shared by every caller.
+// tensor returns the constant as a graph tensor of its shape, made once
+// and shared by every caller. Its data is the constant's own (no copy: the
+// importer and the graph passes never write into either).
 func (c *constT) tensor() *graph.Tensor {
 	if c.t == nil {
-		c.t = &graph.Tensor{Shape: append([]int(nil), c.shape...), Data: append([]float32(nil), c.floats()...)}
+		c.t = &graph.Tensor{Shape: append([]int(nil), c.shape...), Data: c.floats()}
 	}
 	return c.t
 }
 
-// vector returns the constant as a graph tensor of shape [numel], converted
-// once and shared by every caller.
+// vector returns the constant as a graph tensor of shape [numel], made
+// once and shared by every caller, on the constant's data like tensor.
 func (c *constT) vector() *graph.Tensor {
 	if c.vec == nil {
-		c.vec = &graph.Tensor{Shape: []int{c.numel()}, Data: append([]float32(nil), c.floats()...)}
+		c.vec = &graph.Tensor{Shape: []int{c.numel()}, Data: c.floats()}
 	}
 	return c.vec
 }
@@ -159,9 +161,7 @@ func toConst(t *pTensor, limit int) (*constT, error) {
 	case dtFloat:
 		if t.hasRaw {
 			c.f = make([]float32, n)
-			for k := range c.f {
-				c.f[k] = math.Float32frombits(le32(4 * k))
-			}
+			le.Float32s(c.f, raw)
 		} else {
 			if len(t.floats) != n {
 				return nil, bad("float_data values", len(t.floats))

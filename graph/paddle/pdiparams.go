@@ -3,12 +3,12 @@ package paddle
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/le"
 )
 
 // paramSpec is a persistable parameter declared by a program.
@@ -178,9 +178,7 @@ func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
 		shape[i] = int(d)
 	}
 	t := graph.NewTensor(shape...)
-	for i := range t.Data {
-		t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
+	le.Float32s(t.Data, raw)
 	return t, nil
 }
 

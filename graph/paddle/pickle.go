@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"unicode/utf8"
+
+	"github.com/lcnet-go/lcnet/internal/le"
 )
 
 // A whitelist pickle machine: it understands the opcodes paddle.save
@@ -847,13 +849,13 @@ func decodeFloats(dt *pyDtype, raw []byte, n int) ([]float32, error) {
 	if len(raw) != 4*n {
 		return nil, pickleErr("%d bytes for %d float32 values", len(raw), n)
 	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if dt.order == '>' {
-		order = binary.BigEndian
-	}
 	out := make([]float32, n)
+	if dt.order != '>' {
+		le.Float32s(out, raw)
+		return out, nil
+	}
 	for i := range out {
-		out[i] = math.Float32frombits(order.Uint32(raw[4*i:]))
+		out[i] = math.Float32frombits(binary.BigEndian.Uint32(raw[4*i:]))
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/le"
 )
 
 // Errors wrapped by this package.
@@ -163,9 +164,7 @@ func (t Tensor) Float32() ([]float32, error) {
 	d := t.Data
 	switch t.DType {
 	case "F32":
-		for k := range out {
-			out[k] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*k:]))
-		}
+		le.Float32s(out, d)
 	case "F64":
 		for k := range out {
 			out[k] = float32(math.Float64frombits(binary.LittleEndian.Uint64(d[8*k:])))
