@@ -231,11 +231,7 @@ func (g *Graph) LoadStateDict(sd map[string]*Tensor, transposeFC bool) error {
 				if !SameShape(src.Shape, []int{fc.In, fc.Out}) {
 					return fmt.Errorf("graph: parameter %q has shape %v, want [%d %d] (in, out): %w", name, src.Shape, fc.In, fc.Out, ErrShape)
 				}
-				for o := 0; o < fc.Out; o++ {
-					for i := 0; i < fc.In; i++ {
-						p.T.Data[o*fc.In+i] = src.Data[i*fc.Out+o]
-					}
-				}
+				Transpose(p.T.Data, src.Data, fc.In, fc.Out)
 				continue
 			}
 			if len(src.Shape) == len(p.T.Shape) && !SameShape(src.Shape, p.T.Shape) {

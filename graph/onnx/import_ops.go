@@ -510,7 +510,7 @@ func (im *importer) matMul() ([]*ref, error) {
 	}
 	m := b.shape[1]
 	w := graph.NewTensor(m, k)
-	transposeScaled(w.Data, b.floats(), k, m, 1)
+	graph.Transpose(w.Data, b.floats(), k, m)
 	v, err := im.add(&graph.FC{In: k, Out: m, Weight: w}, x)
 	return vref(v), err
 }
@@ -575,7 +575,12 @@ func (im *importer) gemm() ([]*ref, error) {
 		}
 	default:
 		w = graph.NewTensor(m, k)
-		transposeScaled(w.Data, b.floats(), k, m, alpha)
+		graph.Transpose(w.Data, b.floats(), k, m)
+		if alpha != 1 {
+			for j := range w.Data {
+				w.Data[j] *= alpha
+			}
+		}
 	}
 	fc := &graph.FC{In: k, Out: m, Weight: w}
 	if c != nil {
@@ -590,25 +595,6 @@ func (im *importer) gemm() ([]*ref, error) {
 	}
 	v, err := im.add(fc, x)
 	return vref(v), err
-}
-
-// transposeScaled sets dst [cols][rows] to alpha times src [rows][cols],
-// tile by tile so that both sides are read and written a cache line at a
-// time (a 1280 x 1000 FC weight: ~1 ms instead of ~3 column by column).
-func transposeScaled(dst, src []float32, rows, cols int, alpha float32) {
-	const tile = 32
-	for r0 := 0; r0 < rows; r0 += tile {
-		r1 := min(r0+tile, rows)
-		for c0 := 0; c0 < cols; c0 += tile {
-			c1 := min(c0+tile, cols)
-			for r := r0; r < r1; r++ {
-				row := src[r*cols : (r+1)*cols]
-				for c := c0; c < c1; c++ {
-					dst[c*rows+r] = alpha * row[c]
-				}
-			}
-		}
-	}
 }
 
 func (im *importer) softmax() ([]*ref, error) {

@@ -16,10 +16,10 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/filebuf"
 )
 
 // Errors wrapped by Read and Load.
@@ -86,17 +86,9 @@ func LoadWithMetadata(path string, opt Options) (*graph.Graph, map[string]string
 	if st.Size() > opt.MaxBytes {
 		return nil, nil, fmt.Errorf("onnx: %s: %w: %d bytes, limit %d", path, ErrTooLarge, st.Size(), opt.MaxBytes)
 	}
-	var data []byte
-	if st.Mode().IsRegular() {
-		// one allocation of the size Stat reports (checked against
-		// MaxBytes above); a file that grows meanwhile is read up to it
-		data = make([]byte, st.Size())
-		_, err = io.ReadFull(f, data)
-	} else { // a pipe or device: read up to the limit
-		data, err = io.ReadAll(io.LimitReader(f, opt.MaxBytes+1))
-		if err == nil && int64(len(data)) > opt.MaxBytes {
-			err = fmt.Errorf("%w: over %d bytes", ErrTooLarge, opt.MaxBytes)
-		}
+	data, err := filebuf.Read(f, st, opt.MaxBytes)
+	if err == nil && int64(len(data)) > opt.MaxBytes {
+		err = fmt.Errorf("%w: over %d bytes", ErrTooLarge, opt.MaxBytes)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %s: %w", path, err)

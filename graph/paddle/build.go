@@ -1089,11 +1089,7 @@ func (b *builder) matmul() error {
 	wt := w.t
 	if !ty { // Paddle [In, Out] -> graph [Out, In]
 		wt = graph.NewTensor(out, in)
-		for i := 0; i < in; i++ {
-			for o := 0; o < out; o++ {
-				wt.Data[o*in+i] = w.t.Data[i*out+o]
-			}
-		}
+		graph.Transpose(wt.Data, w.t.Data, in, out)
 	} else {
 		wt = &graph.Tensor{Shape: []int{out, in}, Data: w.t.Data}
 	}

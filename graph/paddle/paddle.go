@@ -48,6 +48,7 @@ import (
 	"path/filepath"
 
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/filebuf"
 )
 
 // Options tunes an import. The zero value is valid.
@@ -171,7 +172,14 @@ func readFile(path string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, fmt.Errorf("paddle: %s is %d bytes, over the %d-byte limit: %w", path, st.Size(), limit, ErrTooLarge)
 	}
-	return readAll(f, limit, path)
+	b, err := filebuf.Read(f, st, limit)
+	if err != nil {
+		return nil, fmt.Errorf("paddle: reading %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("paddle: %s is over the %d-byte limit: %w", path, limit, ErrTooLarge)
+	}
+	return b, nil
 }
 
 // readAll reads r to its end, refusing more than limit bytes.

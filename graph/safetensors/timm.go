@@ -12,13 +12,13 @@ package safetensors
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"strings"
 
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/graph/pplcnet"
+	"github.com/lcnet-go/lcnet/internal/filebuf"
 )
 
 // Options controls Read.
@@ -96,10 +96,14 @@ func Load(path string, opt Options) (*graph.Graph, error) {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > limit {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if st.Size() > limit {
 		return nil, fmt.Errorf("safetensors: %s: %w: %d bytes, limit %d", path, ErrUnsupported, st.Size(), limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := filebuf.Read(f, st, limit)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
