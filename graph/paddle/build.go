@@ -1,7 +1,9 @@
 package paddle
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/lcnet-go/lcnet/graph"
@@ -68,9 +70,18 @@ type builder struct {
 	op     *opDesc
 }
 
-// importCommon loads the parameters of p from blob and builds the graph.
-func importCommon(p *program, blob []byte, opt Options) (*graph.Graph, error) {
-	tensors, err := readPdiparams(blob, p.params)
+// paramsIn is a .pdiparams blob to read: its size bytes from r.
+type paramsIn struct {
+	r    io.Reader
+	size int64
+}
+
+// blobIn is a .pdiparams blob in memory.
+func blobIn(b []byte) paramsIn { return paramsIn{bytes.NewReader(b), int64(len(b))} }
+
+// importCommon loads the parameters of p from params and builds the graph.
+func importCommon(p *program, params paramsIn, opt Options) (*graph.Graph, error) {
+	tensors, err := readParams(params.r, params.size, p.params)
 	if err != nil {
 		return nil, err
 	}

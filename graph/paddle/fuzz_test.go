@@ -49,14 +49,7 @@ func FuzzProgram(f *testing.F) {
 
 func FuzzPdiparams(f *testing.F) {
 	m := mustExport(f, tinyGraph(f), exportOpts{})
-	var specs []paramSpec
-	for _, p := range m.params {
-		dims := make([]int64, len(p.t.Shape))
-		for i, d := range p.t.Shape {
-			dims[i] = int64(d)
-		}
-		specs = append(specs, paramSpec{name: p.name, ref: p.name, dims: dims})
-	}
+	specs := tinySpecs(f)
 	f.Add(m.pdiparams(false))
 	f.Add(m.pdiparams(true))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -302,3 +302,73 @@ func jsonMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestParamsFile: a .pdiparams file is read as the import goes
+// (withParams); truncated at any point, or with bytes after the last
+// record, it is an ErrFormat error, and whole it gives the same graph as
+// the in-memory path.
+func TestParamsFile(t *testing.T) {
+	pir, prog, params := tinyFiles(t)
+	dir := t.TempDir()
+	j, pm, pp := filepath.Join(dir, "inference.json"), filepath.Join(dir, "inference.pdmodel"), filepath.Join(dir, "inference.pdiparams")
+	if err := os.WriteFile(j, pir, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pm, prog, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(b []byte) {
+		t.Helper()
+		if err := os.WriteFile(pp, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(params)
+	want, err := ReadPIR(bytes.NewReader(pir), bytes.NewReader(params), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, load := range map[string]func() (*graph.Graph, error){
+		"pir":     func() (*graph.Graph, error) { return LoadPIR(j, pp, Options{}) },
+		"program": func() (*graph.Graph, error) { return LoadProgram(pm, pp, Options{}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			write(params)
+			got, err := load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameGraph(t, want, got)
+			for n := 0; n < len(params); n += 5 {
+				write(params[:n])
+				if _, err := load(); !errors.Is(err, ErrFormat) {
+					t.Fatalf("params cut at %d of %d: %v, want ErrFormat", n, len(params), err)
+				}
+			}
+			write(append(append([]byte(nil), params...), 0, 0, 0, 0))
+			_, err = load()
+			wantErr(t, err, ErrFormat, "after the last")
+		})
+	}
+	// A file that shrinks after its size was taken: the reader ends early.
+	for _, n := range []int{3, 20, len(params) - 1} {
+		_, err := readParams(bytes.NewReader(params[:n]), int64(len(params)), tinySpecs(t))
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "ended early") {
+			t.Fatalf("input ending at %d of %d bytes: %v, want ErrFormat (ended early)", n, len(params), err)
+		}
+	}
+}
+
+// tinySpecs are the parameter declarations of tinyGraph's export.
+func tinySpecs(t testing.TB) []paramSpec {
+	m := mustExport(t, tinyGraph(t), exportOpts{})
+	var specs []paramSpec
+	for _, p := range m.params {
+		dims := make([]int64, len(p.t.Shape))
+		for i, d := range p.t.Shape {
+			dims[i] = int64(d)
+		}
+		specs = append(specs, paramSpec{name: p.name, ref: p.name, dims: dims})
+	}
+	return specs
+}

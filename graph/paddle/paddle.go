@@ -40,6 +40,7 @@
 package paddle
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -182,6 +183,33 @@ func readFile(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// withParams runs f on the .pdiparams file at path. A regular file is
+// read as f goes, through a 64 KiB buffer: its tensors' values go from the
+// file into the tensors, with no 12 MB copy of the blob (x1.0) in between.
+// Anything else is read whole first (as readFile).
+func withParams(path string, limit int64, f func(paramsIn) error) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("paddle: %w", err)
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return fmt.Errorf("paddle: %w", err)
+	}
+	if st.Size() > limit {
+		return fmt.Errorf("paddle: %s is %d bytes, over the %d-byte limit: %w", path, st.Size(), limit, ErrTooLarge)
+	}
+	if !st.Mode().IsRegular() {
+		b, err := readAll(file, limit, path)
+		if err != nil {
+			return err
+		}
+		return f(blobIn(b))
+	}
+	return f(paramsIn{bufio.NewReaderSize(file, 64<<10), st.Size()})
+}
+
 // readAll reads r to its end, refusing more than limit bytes.
 func readAll(r io.Reader, limit int64, what string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -205,11 +233,12 @@ func LoadPIR(jsonPath, paramsPath string, opt Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	params, err := readFile(paramsPath, opt.maxBytes())
-	if err != nil {
-		return nil, err
-	}
-	return importPIR(prog, params, opt)
+	var g *graph.Graph
+	err = withParams(paramsPath, opt.maxBytes(), func(params paramsIn) (err error) {
+		g, err = importPIR(prog, params, opt)
+		return err
+	})
+	return g, err
 }
 
 // ReadPIR is LoadPIR on readers.
@@ -222,7 +251,7 @@ func ReadPIR(program, params io.Reader, opt Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return importPIR(prog, p, opt)
+	return importPIR(prog, blobIn(p), opt)
 }
 
 // LoadProgram reads a Paddle 2 inference model: the protobuf ProgramDesc
@@ -232,11 +261,12 @@ func LoadProgram(pdmodelPath, paramsPath string, opt Options) (*graph.Graph, err
 	if err != nil {
 		return nil, err
 	}
-	params, err := readFile(paramsPath, opt.maxBytes())
-	if err != nil {
-		return nil, err
-	}
-	return importProgram(prog, params, opt)
+	var g *graph.Graph
+	err = withParams(paramsPath, opt.maxBytes(), func(params paramsIn) (err error) {
+		g, err = importProgram(prog, params, opt)
+		return err
+	})
+	return g, err
 }
 
 // ReadProgram is LoadProgram on readers.
@@ -249,7 +279,7 @@ func ReadProgram(program, params io.Reader, opt Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return importProgram(prog, p, opt)
+	return importProgram(prog, blobIn(p), opt)
 }
 
 // LoadPdparams reads a PaddleClas PP-LCNet training checkpoint (.pdparams)

@@ -1,8 +1,11 @@
 package paddle
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -45,6 +48,13 @@ func dtypeName(t uint64) string {
 // the bytewise order of the names, each checked against its declaration,
 // and nothing after the last. It returns the tensors by name.
 func readPdiparams(data []byte, specs []paramSpec) (map[string]*graph.Tensor, error) {
+	return readParams(bytes.NewReader(data), int64(len(data)), specs)
+}
+
+// readParams is readPdiparams on the size bytes of r (a file read as it
+// goes: each tensor's values go from the file straight into the tensor,
+// with no copy of the whole blob in between).
+func readParams(in io.Reader, size int64, specs []paramSpec) (map[string]*graph.Tensor, error) {
 	sorted := append([]paramSpec(nil), specs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	for i := 1; i < len(sorted); i++ {
@@ -52,10 +62,10 @@ func readPdiparams(data []byte, specs []paramSpec) (map[string]*graph.Tensor, er
 			return nil, formatErr("parameter %q is declared twice", sorted[i].name)
 		}
 	}
-	r := &recordReader{data: data}
+	r := &recordReader{in: in, size: size}
 	out := make(map[string]*graph.Tensor, len(sorted))
 	for i, s := range sorted {
-		if r.off == len(data) {
+		if r.off == size {
 			return nil, formatErr(".pdiparams ends after %d records, the program has %d parameters (next %q)", i, len(sorted), s.name)
 		}
 		t, err := r.record(s)
@@ -64,27 +74,65 @@ func readPdiparams(data []byte, specs []paramSpec) (map[string]*graph.Tensor, er
 		}
 		out[s.name] = t
 	}
-	if r.off != len(data) {
-		return nil, formatErr(".pdiparams has %d bytes after the last of %d parameters: more records than parameters", len(data)-r.off, len(sorted))
+	if r.off != size {
+		return nil, formatErr(".pdiparams has %d bytes after the last of %d parameters: more records than parameters", size-r.off, len(sorted))
 	}
 	return out, nil
 }
 
+// recordReader reads records from the size bytes of in, off of them so
+// far; every length is checked against the bytes left before it is read.
 type recordReader struct {
-	data  []byte
-	off   int
-	start int
+	in    io.Reader
+	size  int64
+	off   int64
+	start int64
+	buf   []byte // take's
 }
 
-func (r *recordReader) left() int { return len(r.data) - r.off }
+func (r *recordReader) left() int64 { return r.size - r.off }
 
-func (r *recordReader) take(n int, what string) ([]byte, error) {
-	if n < 0 || n > r.left() {
-		return nil, fmt.Errorf("%w: truncated %s: need %d bytes, %d left", ErrFormat, what, n, r.left())
+// truncated is the error for a record that needs n bytes.
+func (r *recordReader) truncated(n int64, what string) error {
+	return fmt.Errorf("%w: truncated %s: need %d bytes, %d left", ErrFormat, what, n, r.left())
+}
+
+// read fills b from the input (len(b) <= left, checked by the caller).
+func (r *recordReader) read(b []byte, what string) error {
+	if _, err := io.ReadFull(r.in, b); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: truncated %s: the input ended early (%v)", ErrFormat, what, err)
+		}
+		return fmt.Errorf("paddle: reading %s: %w", what, err)
 	}
-	b := r.data[r.off : r.off+n]
-	r.off += n
-	return b, nil
+	r.off += int64(len(b))
+	return nil
+}
+
+// take returns the next n bytes (a header field or a descriptor: small)
+// in a buffer reused by the next call.
+func (r *recordReader) take(n int, what string) ([]byte, error) {
+	if n < 0 || int64(n) > r.left() {
+		return nil, r.truncated(int64(n), what)
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	b := r.buf[:n]
+	return b, r.read(b, what)
+}
+
+// skip passes over the next n bytes (n <= left, checked by the caller).
+func (r *recordReader) skip(n int64, what string) error {
+	got, err := io.CopyN(io.Discard, r.in, n)
+	r.off += got
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: truncated %s: the input ended early", ErrFormat, what)
+		}
+		return fmt.Errorf("paddle: reading %s: %w", what, err)
+	}
+	return nil
 }
 
 func (r *recordReader) u32(what string) (uint32, error) {
@@ -127,7 +175,9 @@ func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
 		if n%8 != 0 || n > uint64(r.left()) {
 			return nil, fmt.Errorf("%w: lod level %d has %d bytes (%d left, must be a multiple of 8)", ErrFormat, l, n, r.left())
 		}
-		r.off += int(n)
+		if err := r.skip(int64(n), "lod"); err != nil {
+			return nil, err
+		}
 	}
 	if v, err = r.u32("tensor version"); err != nil {
 		return nil, err
@@ -158,7 +208,7 @@ func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
 	}
 	// Element count, refusing anything the remaining bytes cannot hold
 	// before allocating.
-	limit := int64(r.left() / 4)
+	limit := r.left() / 4
 	numel := int64(1)
 	for _, d := range dims {
 		if d < 0 {
@@ -169,16 +219,18 @@ func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
 		}
 		numel *= d
 	}
-	raw, err := r.take(int(numel)*4, "tensor data")
-	if err != nil {
-		return nil, err
-	}
 	shape := make([]int, len(dims))
 	for i, d := range dims {
 		shape[i] = int(d)
 	}
 	t := graph.NewTensor(shape...)
-	le.Float32s(t.Data, raw)
+	if err := le.ReadFloat32s(r.in, t.Data); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: truncated tensor data: the input ended early (%v)", ErrFormat, err)
+		}
+		return nil, fmt.Errorf("paddle: reading tensor data: %w", err)
+	}
+	r.off += 4 * numel
 	return t, nil
 }
 

@@ -87,13 +87,13 @@ func checkJSONDepth(b []byte, limit int) error {
 }
 
 // importPIR parses a PIR program and builds its graph with the parameters
-// in blob.
-func importPIR(prog, blob []byte, opt Options) (*graph.Graph, error) {
+// of params.
+func importPIR(prog []byte, params paramsIn, opt Options) (*graph.Graph, error) {
 	p, err := parsePIR(prog)
 	if err != nil {
 		return nil, err
 	}
-	return importCommon(p, blob, opt)
+	return importCommon(p, params, opt)
 }
 
 func parsePIR(data []byte) (*program, error) {

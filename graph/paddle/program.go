@@ -724,13 +724,13 @@ var legacyOps = map[string]legacyOp{
 }
 
 // importProgram parses a ProgramDesc and builds its graph with the
-// parameters in blob.
-func importProgram(prog, blob []byte, opt Options) (*graph.Graph, error) {
+// parameters of params.
+func importProgram(prog []byte, params paramsIn, opt Options) (*graph.Graph, error) {
 	p, err := parseProgram(prog)
 	if err != nil {
 		return nil, err
 	}
-	return importCommon(p, blob, opt)
+	return importCommon(p, params, opt)
 }
 
 func parseProgram(data []byte) (*program, error) {

@@ -5,6 +5,7 @@ package le
 
 import (
 	"encoding/binary"
+	"io"
 	"math"
 	"unsafe"
 )
@@ -35,4 +36,33 @@ func float32sLoop(dst []float32, src []byte) {
 	for k := range dst {
 		dst[k] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*k:]))
 	}
+}
+
+// ReadFloat32s fills dst with len(dst) little-endian float32 values read
+// from r: on a little-endian host straight into dst's memory, else through
+// a small buffer. Its errors are io.ReadFull's.
+func ReadFloat32s(r io.Reader, dst []float32) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	if native {
+		_, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)))
+		return err
+	}
+	return readFloat32sLoop(r, dst)
+}
+
+// readFloat32sLoop is ReadFloat32s through a buffer and float32sLoop: the
+// big-endian path, and the reference of the test.
+func readFloat32sLoop(r io.Reader, dst []float32) error {
+	var buf [4096]byte
+	for len(dst) > 0 {
+		n := min(len(dst), len(buf)/4)
+		if _, err := io.ReadFull(r, buf[:4*n]); err != nil {
+			return err
+		}
+		float32sLoop(dst[:n], buf[:])
+		dst = dst[n:]
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package le
 
 import (
+	"bytes"
+	"io"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -61,4 +63,34 @@ func BenchmarkFloat32s(b *testing.B) {
 			float32sLoop(dst, src)
 		}
 	})
+}
+
+// TestReadFloat32s checks the direct read against the buffered loop on
+// lengths around the loop's 1024-value buffer, and that a short input is
+// io.ErrUnexpectedEOF on both paths.
+func TestReadFloat32s(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	src := make([]byte, 4*3000)
+	for k := range src {
+		src[k] = byte(r.Uint32())
+	}
+	for _, n := range []int{0, 1, 1023, 1024, 1025, 2048, 3000} {
+		got, want := make([]float32, n), make([]float32, n)
+		if err := ReadFloat32s(bytes.NewReader(src), got); err != nil {
+			t.Fatalf("n %d: %v", n, err)
+		}
+		if err := readFloat32sLoop(bytes.NewReader(src), want); err != nil {
+			t.Fatalf("n %d: loop: %v", n, err)
+		}
+		for k := range want {
+			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+				t.Fatalf("n %d, [%d]: %#08x, want %#08x", n, k, math.Float32bits(got[k]), math.Float32bits(want[k]))
+			}
+		}
+	}
+	for name, read := range map[string]func(io.Reader, []float32) error{"direct": ReadFloat32s, "loop": readFloat32sLoop} {
+		if err := read(bytes.NewReader(src[:4*1500+2]), make([]float32, 2000)); err != io.ErrUnexpectedEOF {
+			t.Errorf("%s: short input: %v, want io.ErrUnexpectedEOF", name, err)
+		}
+	}
 }
