@@ -42,6 +42,18 @@ type attr struct {
 	list []attr
 }
 
+// clone is a with its own list (and theirs).
+func (a attr) clone() attr {
+	if a.list != nil {
+		l := make([]attr, len(a.list))
+		for i, e := range a.list {
+			l[i] = e.clone()
+		}
+		a.list = l
+	}
+	return a
+}
+
 // attrs are an op's attributes by name.
 type attrs map[string]attr
 
