@@ -44,4 +44,5 @@ echo "== throughput fp32 x1.0"
 for c in 1 2; do $B latency -m pplcnet_x1_0 --threads 1 --concurrency $c --runs 400 | grep median; done
 for c in 1 2; do $B latency -m pplcnet_x1_0 --threads 1 --batch 8 --concurrency $c --runs 60 | grep median; done
 echo "== load + plan"; go test -run '^$' -bench 'Load' -benchtime 10x . | grep Bench
+go test ./graph/paddle -run '^$' -bench 'LoadPlan' -benchtime 10x | grep Bench
 echo "== done $(date -u)"
