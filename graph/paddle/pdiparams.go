@@ -92,18 +92,19 @@ type recordReader struct {
 
 func (r *recordReader) left() int64 { return r.size - r.off }
 
-// truncated is the error for a record that needs n bytes.
-func (r *recordReader) truncated(n int64, what string) error {
-	return fmt.Errorf("%w: truncated %s: need %d bytes, %d left", ErrFormat, what, n, r.left())
+// readErr is the error for reading what that failed with err: a file
+// that ends before its records do is ErrFormat.
+func readErr(err error, what string) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: truncated %s: the input ended early (%v)", ErrFormat, what, err)
+	}
+	return fmt.Errorf("reading %s: %w", what, err)
 }
 
 // read fills b from the input (len(b) <= left, checked by the caller).
 func (r *recordReader) read(b []byte, what string) error {
 	if _, err := io.ReadFull(r.in, b); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: truncated %s: the input ended early (%v)", ErrFormat, what, err)
-		}
-		return fmt.Errorf("paddle: reading %s: %w", what, err)
+		return readErr(err, what)
 	}
 	r.off += int64(len(b))
 	return nil
@@ -113,7 +114,7 @@ func (r *recordReader) read(b []byte, what string) error {
 // in a buffer reused by the next call.
 func (r *recordReader) take(n int, what string) ([]byte, error) {
 	if n < 0 || int64(n) > r.left() {
-		return nil, r.truncated(int64(n), what)
+		return nil, fmt.Errorf("%w: truncated %s: need %d bytes, %d left", ErrFormat, what, n, r.left())
 	}
 	if cap(r.buf) < n {
 		r.buf = make([]byte, n)
@@ -127,10 +128,7 @@ func (r *recordReader) skip(n int64, what string) error {
 	got, err := io.CopyN(io.Discard, r.in, n)
 	r.off += got
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: truncated %s: the input ended early", ErrFormat, what)
-		}
-		return fmt.Errorf("paddle: reading %s: %w", what, err)
+		return readErr(err, what)
 	}
 	return nil
 }
@@ -225,10 +223,7 @@ func (r *recordReader) record(s paramSpec) (*graph.Tensor, error) {
 	}
 	t := graph.NewTensor(shape...)
 	if err := le.ReadFloat32s(r.in, t.Data); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: truncated tensor data: the input ended early (%v)", ErrFormat, err)
-		}
-		return nil, fmt.Errorf("paddle: reading tensor data: %w", err)
+		return nil, readErr(err, "tensor data")
 	}
 	r.off += 4 * numel
 	return t, nil
