@@ -135,11 +135,16 @@ STEM_TILE(6, 4)
     }
 /* P x V: at most 16 accumulators beside the V weight vectors (12 x 2 and
  * 8 x 3 left GCC spilling accumulators to the stack: x2.0's 3 -> 32 stem
- * ran at half the FMA rate of x1.0's 3 -> 16). */
+ * ran at half the FMA rate of x1.0's 3 -> 16). Two vectors go 4 pixels at
+ * a time: x2.0's stem 274 us vs 302 with 6 and 338-379 with 8, x1.5's 259
+ * vs 270 with 8 (per-step medians of alternating `lcnet-bench layers`
+ * runs); 1 x 1 stays at 12 (8: 141 vs 113 us at x1.0, 16: 132 vs 112), and
+ * going vector by vector with the 12 x 1 tile was slower still (x2.0 321,
+ * x2.5 484 vs 370 us). */
 STEM33_TILE(12, 1, 1)
 STEM33_TILE(12, 1, 2)
-STEM33_TILE(8, 2, 1)
-STEM33_TILE(8, 2, 2)
+STEM33_TILE(4, 2, 1)
+STEM33_TILE(4, 2, 2)
 STEM33_TILE(5, 3, 1)
 STEM33_TILE(5, 3, 2)
 STEM33_TILE(4, 4, 1)
@@ -165,7 +170,7 @@ LCN_STEM_AVX512 LCN_STEM_INLINE int stem33_row(const lcn_stem *k, const float *s
             if (s1) STEM33_LOOP(12, 1, 1); else STEM33_LOOP(12, 1, 2);
             break;
         case 2:
-            if (s1) STEM33_LOOP(8, 2, 1); else STEM33_LOOP(8, 2, 2);
+            if (s1) STEM33_LOOP(4, 2, 1); else STEM33_LOOP(4, 2, 2);
             break;
         case 3:
             if (s1) STEM33_LOOP(5, 3, 1); else STEM33_LOOP(5, 3, 2);
