@@ -138,10 +138,10 @@ STEM_TILE(6, 4)
  * ran at half the FMA rate of x1.0's 3 -> 16). Two vectors go 4 pixels at
  * a time: x2.0's stem 274 us vs 302 with 6 and 338-379 with 8, x1.5's 259
  * vs 270 with 8 (per-step medians of alternating `lcnet-bench layers`
- * runs); 1 x 1 stays at 12 (8: 141 vs 113 us at x1.0, 16: 132 vs 112), 3 x
- * 1 at 5 (x2.5: 3 370 vs 350, 4 394 vs 379, 6 378 vs 353), and
- * going vector by vector with the 12 x 1 tile was slower still (x2.0 321,
- * x2.5 484 vs 370 us). */
+ * runs); one vector stays at 12 pixels (8: 141 vs 113 us at x1.0, 16: 132
+ * vs 112), three at 5 (x2.5: 3 pixels 370 vs 350, 4 394 vs 379, 6 378 vs
+ * 353), and going vector by vector with the 12 x 1 tile was slower still
+ * (x2.0 321, x2.5 484 vs 370 us). */
 STEM33_TILE(12, 1, 1)
 STEM33_TILE(12, 1, 2)
 STEM33_TILE(4, 2, 1)
