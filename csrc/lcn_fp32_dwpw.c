@@ -34,6 +34,8 @@ int lcn_dwpw_supported(void) {
 #endif
 }
 
+const char *lcn_kernels_isa(void) { return lcn_dwpw_supported() ? "avx512" : ""; }
+
 static int pad16(int x) { return (x + 15) / 16 * 16; }
 
 void lcn_dwpw_free(lcn_dwpw *k) {

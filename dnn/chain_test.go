@@ -62,7 +62,8 @@ func TestChain(t *testing.T) {
 			p.Close()
 			for i, s := range impls {
 				n, ok := tc.chains[i]
-				want := fmt.Sprintf("lcn_chain:avx512 (layers %d-%d, %d depthwise", i, i+2*n-1, n)
+				ok = ok && ownKernels()
+				want := fmt.Sprintf("lcn_chain:%s (layers %d-%d, %d depthwise", KernelsISA(), i, i+2*n-1, n)
 				if ok != strings.HasPrefix(s, "lcn_chain") || ok && !strings.HasPrefix(s, want) {
 					t.Errorf("layer %d: impl %q; want chain %v (%q)", i, s, ok, want)
 				}

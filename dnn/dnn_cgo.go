@@ -147,6 +147,12 @@ func ISA() string {
 	return C.GoString(s)
 }
 
+// KernelsISA returns the instruction set the engine's own fp32 kernels
+// (fused depthwise + pointwise chains, stem, depthwise, small GEMMs,
+// squeeze-excite) use on this CPU, e.g. "avx512", or "" when the CPU lacks
+// it and oneDNN's primitives run every layer.
+func KernelsISA() string { return C.GoString(C.lcn_kernels_isa()) }
+
 // KernelsID identifies the build of the engine's own C kernels (a hash of
 // their sources): timings of one build do not carry over to another.
 func KernelsID() string { return C.GoString(C.lcn_csrc_id()) }
