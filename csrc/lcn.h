@@ -101,11 +101,11 @@ lcn_status lcn_live_handles(int64_t *out);
 lcn_status lcn_version(const char **out);
 lcn_status lcn_isa(const char **out);
 
-/* lcn_kernels_isa: the instruction set the engine's own fp32 kernels
- * (lcn_dwpw, lcn_chain, lcn_stem, lcn_dw32, lcn_fc32, lcn_se32) run with on
- * this CPU, or "" when they do not run and oneDNN's primitives take every
- * layer. */
-const char *lcn_kernels_isa(void);
+/* lcn_kernel_isa: the instruction set the engine's own fp32 kernel name
+ * ("lcn_dwpw", "lcn_chain", "lcn_stem", "lcn_dw32", "lcn_fc32", "lcn_se32")
+ * runs with on this CPU ("avx512", "avx2"), or "" when it does not run and
+ * oneDNN's primitives take its layers. */
+const char *lcn_kernel_isa(const char *name);
 
 /* Creates an empty plan for input in_c x in_h x in_w (per sample) whose
  * primitives use `threads` OpenMP threads. On success *out owns one

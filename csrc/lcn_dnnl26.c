@@ -1076,6 +1076,9 @@ static int dw_candidate(const lcn_net *net, int i) {
     return j;
 }
 
+/* The instruction set lcn_dwpw kernel k runs with, for impl strings. */
+#define KERN_ISA(k) ((k)->avx2 ? "avx2" : "avx512")
+
 static int simple_act(int kind) {
     return kind == LCN_ACT_NONE || kind == LCN_ACT_RELU || kind == LCN_ACT_HARDSWISH;
 }
@@ -1241,16 +1244,16 @@ static lcn_status build_dwpw(lcn_builder *B, lcn_tensor *t, int i) {
         lcn_layer *L = &B->p->net.layers[i];
         if (k->us_kern > 0)
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_dwpw:avx512 (depthwise + 1x1 of layer %d in one kernel: %.0f us vs %.0f us "
+                    "lcn_dwpw:%s (depthwise + 1x1 of layer %d in one kernel: %.0f us vs %.0f us "
                     "as two oneDNN primitives)",
-                    i + 1, k->us_kern, k->us_pair);
+                    KERN_ISA(k), i + 1, k->us_kern, k->us_pair);
         else
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_dwpw:avx512 (depthwise + 1x1 of layer %d in one kernel)", i + 1);
+                    "lcn_dwpw:%s (depthwise + 1x1 of layer %d in one kernel)", KERN_ISA(k), i + 1);
         snprintf(B->p->net.layers[i + 1].impl, sizeof L->impl,
                 "fused into previous depthwise (layer %d)", i);
     } else {
-        lcn_step *st = kern_step(B, i, t, &o, "lcn_dwpw:avx512");
+        lcn_step *st = kern_step(B, i, t, &o, k->avx2 ? "lcn_dwpw:avx2" : "lcn_dwpw:avx512");
         if (!st) return NOMEM();
         st->kern = k;
     }
@@ -1495,13 +1498,13 @@ static lcn_status decide_chains(lcn_plan *p, lcn_error *err) {
         lcn_layer *L = &net->layers[i];
         if (ch->us_chain > 0)
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_chain:avx512 (layers %d-%d, %d depthwise + 1x1 blocks row by row: %.0f us "
+                    "lcn_chain:%s (layers %d-%d, %d depthwise + 1x1 blocks row by row: %.0f us "
                     "vs %.0f us block by block)",
-                    i, i + 2 * S - 1, S, ch->us_chain, ch->us_apart);
+                    KERN_ISA(ch->st[0]), i, i + 2 * S - 1, S, ch->us_chain, ch->us_apart);
         else
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_chain:avx512 (layers %d-%d, %d depthwise + 1x1 blocks row by row)", i,
-                    i + 2 * S - 1, S);
+                    "lcn_chain:%s (layers %d-%d, %d depthwise + 1x1 blocks row by row)",
+                    KERN_ISA(ch->st[0]), i, i + 2 * S - 1, S);
         for (int j = i + 1; j < i + 2 * S; j++)
             snprintf(net->layers[j].impl, sizeof net->layers[j].impl, "in the chain of layer %d", i);
         i += 2 * S;
@@ -1524,7 +1527,7 @@ static lcn_status build_chain(lcn_builder *B, lcn_tensor *t, int i) {
     TRY(kern_io(B, t, 0, l->oc, l->oh, l->ow, &o));
     if (!B->for_plan) {
         char what[48];
-        snprintf(what, sizeof what, "lcn_chain:avx512 x%d", ch->n);
+        snprintf(what, sizeof what, "lcn_chain:%s x%d", KERN_ISA(ch->st[0]), ch->n);
         lcn_step *st = kern_step(B, i, t, &o, what);
         if (!st) return NOMEM();
         st->chain = ch;
@@ -1558,13 +1561,13 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
         lcn_layer *L = &B->p->net.layers[0];
         if (k->us_kern > 0)
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_stem:avx512 (reads the NCHW input: %.0f us vs %.0f us for transpose + "
+                    "lcn_stem:%s (reads the NCHW input: %.0f us vs %.0f us for transpose + "
                     "oneDNN)",
-                    k->us_kern, k->us_dnnl);
+                    KERN_ISA(k), k->us_kern, k->us_dnnl);
         else
-            snprintf(L->impl, sizeof L->impl, "lcn_stem:avx512 (reads the NCHW input)");
+            snprintf(L->impl, sizeof L->impl, "lcn_stem:%s (reads the NCHW input)", KERN_ISA(k));
     } else {
-        lcn_step *st = kern_step(B, 0, t, &o, "lcn_stem:avx512");
+        lcn_step *st = kern_step(B, 0, t, &o, k->avx2 ? "lcn_stem:avx2" : "lcn_stem:avx512");
         if (!st) return NOMEM();
         st->stem = k;
     }
@@ -1720,7 +1723,7 @@ static int fc32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
     const lcn_layer_desc *d = &L->d;
     int act;
     float scale;
-    if (!lcn_dwpw_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
+    if (!lcn_avx512_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
             lcn_env_off("LCNET_NO_FC32"))
         return 0;
     if ((size_t)t->n * t->h * t->w > FC32_MAX_ROWS) return 0;
@@ -2002,7 +2005,7 @@ static int dw32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
     const lcn_layer_desc *d = &L->d;
     int act;
     float scale;
-    return lcn_dwpw_supported() && !lcn_env_off("LCNET_NO_DW32") && d->kind == LCN_LAYER_CONV &&
+    return lcn_avx512_supported() && !lcn_env_off("LCNET_NO_DW32") && d->kind == LCN_LAYER_CONV &&
            d->groups > 1 && d->groups == d->in_c && d->groups == d->out_c && L->ic == t->c &&
            d->kh <= LCN_DW32_MAXK && d->kw <= LCN_DW32_MAXK && fc32_post(net, i, &act, &scale) &&
            scale == 1.f;
@@ -2134,7 +2137,7 @@ static lcn_status decide_se32(lcn_builder *B, const lcn_tensor *t, int i) {
     lcn_plan *p = B->p;
     const lcn_layer *L = &p->net.layers[i];
     int g = L->d.gate.kind;
-    if (__atomic_load_n(&lcn_se32_mode, __ATOMIC_SEQ_CST) == 0 || p->se[i] || !lcn_dwpw_supported() ||
+    if (__atomic_load_n(&lcn_se32_mode, __ATOMIC_SEQ_CST) == 0 || p->se[i] || !lcn_avx512_supported() ||
             L->ic != t->c || !(g == LCN_ACT_HARDSIGMOID || simple_act(g)) || lcn_env_off("LCNET_NO_SE32"))
         return LCN_OK;
     p->se[i] = lcn_se32_new(L);

@@ -25,16 +25,29 @@
 #define LCN_AVX512 __attribute__((target("avx512f,fma")))
 #endif
 
-int lcn_dwpw_supported(void) {
+int lcn_avx512_supported(void) {
 #ifdef LCN_HAVE_DWPW
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    return __builtin_cpu_supports("avx512f") && !lcn_env_off("LCNET_NO_AVX512");
 #else
     return 0;
 #endif
 }
 
-const char *lcn_kernels_isa(void) { return lcn_dwpw_supported() ? "avx512" : ""; }
+int lcn_dwpw_supported(void) { return lcn_avx512_supported() || lcn_avx2_supported(); }
+
+const char *lcn_dwpw_isa(void) {
+    return lcn_avx512_supported() ? "avx512" : lcn_avx2_supported() ? "avx2" : "";
+}
+
+const char *lcn_kernel_isa(const char *name) {
+    if (strcmp(name, "lcn_dwpw") == 0 || strcmp(name, "lcn_chain") == 0 || strcmp(name, "lcn_stem") == 0)
+        return lcn_dwpw_isa();
+    if (strcmp(name, "lcn_dw32") == 0 || strcmp(name, "lcn_fc32") == 0 ||
+            strcmp(name, "lcn_se32") == 0)
+        return lcn_avx512_supported() ? "avx512" : "";
+    return "";
+}
 
 static int pad16(int x) { return (x + 15) / 16 * 16; }
 
@@ -57,6 +70,7 @@ lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw) {
     k->ih = dw->ih, k->iw = dw->iw, k->oh = dw->oh, k->ow = dw->ow;
     k->act1 = dw->d.act.kind, k->act2 = pw->d.act.kind;
     k->cpad = pad16(c), k->ocpad = pad16(oc);
+    k->avx2 = !lcn_avx512_supported();
     k->wdw = lcn_aligned_alloc(sizeof(float) * kk * k->cpad);
     k->zero = lcn_aligned_alloc(sizeof(float) * ((size_t)k->iw * c + 16));
     k->bdw = lcn_aligned_alloc(sizeof(float) * k->cpad);
@@ -300,6 +314,10 @@ LCN_AVX512 static void pw_row_hswish(const lcn_dwpw *k, const float *b, float *d
 }
 
 static void dw_row(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) {
+    if (k->avx2) {
+        lcn_dwpw_dw_row_avx2(k, rows, oy, buf);
+        return;
+    }
     switch (k->act1) {
         case LCN_ACT_RELU: dw_row_relu(k, rows, oy, buf); break;
         case LCN_ACT_HARDSWISH: dw_row_hswish(k, rows, oy, buf); break;
@@ -319,6 +337,10 @@ static void dw_row_img(const lcn_dwpw *k, const float *img, int oy, float *buf) 
 }
 
 static void pw_rows(const lcn_dwpw *k, const float *buf, float *d, int np) {
+    if (k->avx2) {
+        lcn_dwpw_pw_rows_avx2(k, buf, d, np);
+        return;
+    }
     switch (k->act2) {
         case LCN_ACT_RELU: pw_row_relu(k, buf, d, np); break;
         case LCN_ACT_HARDSWISH: pw_row_hswish(k, buf, d, np); break;

@@ -42,6 +42,7 @@ lcn_stem *lcn_stem_new(const lcn_layer *L) {
     k->ih = L->ih, k->iw = L->iw, k->oh = L->oh, k->ow = L->ow;
     k->act = d->act.kind;
     k->ocpad = (L->oc + 15) / 16 * 16;
+    k->avx2 = !lcn_avx512_supported();
     k->w = lcn_aligned_alloc(sizeof(float) * (size_t)taps * k->ocpad);
     k->b = lcn_aligned_alloc(sizeof(float) * k->ocpad);
     k->zero = calloc((size_t)k->iw + 16, sizeof(float));
@@ -255,6 +256,10 @@ static void stem_rows(const lcn_stem *k, const float *src, float *dst, long r0, 
         int oy = (int)(r % k->oh);
         const float *s = src + b * in_img;
         float *d = dst + (size_t)r * out_row;
+        if (k->avx2) {
+            lcn_stem_row_avx2(k, s, oy, d);
+            continue;
+        }
         switch (k->act) {
             case LCN_ACT_RELU: stem_row_relu(k, s, oy, d); break;
             case LCN_ACT_HARDSWISH: stem_row_hswish(k, s, oy, d); break;

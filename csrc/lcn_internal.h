@@ -76,9 +76,21 @@ typedef struct lcn_dwpw {
     float *wpw, *bpw;                  /* [c][ocpad], [ocpad] */
     float *zero;                       /* iw * c + 16 zeros: the rows above and below the input */
     float us_kern, us_pair;            /* plan-time timing (0: not timed) */
+    int avx2;                          /* run the AVX2 bodies (lcn_fp32_avx2.c) */
 } lcn_dwpw;
 
-int lcn_dwpw_supported(void); /* the CPU runs the kernel */
+/* The instruction sets of the engine's own fp32 kernels: AVX-512F (all of
+ * them) and AVX2 + FMA (lcn_dwpw, chains and lcn_stem). LCNET_NO_AVX512=1 makes
+ * lcn_avx512_supported false, so that an AVX-512 machine runs and tests the
+ * AVX2 bodies; read when a plan is built. lcn_stem also has an AVX2 body. */
+int lcn_avx512_supported(void);
+int lcn_avx2_supported(void);
+int lcn_dwpw_supported(void); /* the CPU runs the kernel (either set) */
+const char *lcn_dwpw_isa(void); /* "avx512", "avx2" or "" */
+/* The AVX2 row bodies of lcn_dwpw (lcn_fp32_avx2.c): the depthwise output
+ * row oy into buf [ow][cpad], and the 1x1 conv of np pixels of buf. */
+void lcn_dwpw_dw_row_avx2(const lcn_dwpw *k, const float *const *rows, int oy, float *buf);
+void lcn_dwpw_pw_rows_avx2(const lcn_dwpw *k, const float *buf, float *d, int np);
 /* Packs the weights of depthwise layer dw and 1x1 layer pw (plain copies
  * still present); NULL when out of memory. */
 lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw);
@@ -123,7 +135,11 @@ typedef struct lcn_stem {
     float *w, *b;     /* [ic*kh*kw][ocpad], [ocpad] */
     float *zero;      /* iw + 16 zeros: the rows above and below the input */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
+    int avx2;         /* run the AVX2 body (lcn_fp32_avx2.c) */
 } lcn_stem;
+
+/* The AVX2 body of lcn_stem: output row oy of one image into d. */
+void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d);
 
 lcn_stem *lcn_stem_new(const lcn_layer *L); /* NULL when out of memory */
 void lcn_stem_free(lcn_stem *k);

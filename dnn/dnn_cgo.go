@@ -147,11 +147,18 @@ func ISA() string {
 	return C.GoString(s)
 }
 
-// KernelsISA returns the instruction set the engine's own fp32 kernels
-// (fused depthwise + pointwise chains, stem, depthwise, small GEMMs,
-// squeeze-excite) use on this CPU, e.g. "avx512", or "" when the CPU lacks
-// it and oneDNN's primitives run every layer.
-func KernelsISA() string { return C.GoString(C.lcn_kernels_isa()) }
+// KernelISA returns the instruction set one of the engine's own fp32
+// kernels uses on this CPU ("avx512", "avx2"), or "" when it does not run
+// here and oneDNN's primitives take its layers. The kernels, named as in
+// Plan.LayerImpls: "lcn_dwpw" (depthwise + 1x1 in one pass), "lcn_chain"
+// (runs of those, row by row), "lcn_stem", "lcn_dw32", "lcn_fc32",
+// "lcn_se32". LCNET_NO_AVX512=1 in the environment makes an AVX-512 CPU
+// use the AVX2 bodies where there are some (plans built after it is set).
+func KernelISA(kernel string) string {
+	cs := C.CString(kernel)
+	defer C.free(unsafe.Pointer(cs))
+	return C.GoString(C.lcn_kernel_isa(cs))
+}
 
 // KernelsID identifies the build of the engine's own C kernels (a hash of
 // their sources): timings of one build do not carry over to another.

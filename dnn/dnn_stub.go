@@ -15,8 +15,8 @@ func LeakedHandles() int64 { return 0 }
 // ISA returns "" when built without oneDNN.
 func ISA() string { return "" }
 
-// KernelsISA returns "" when built without oneDNN.
-func KernelsISA() string { return "" }
+// KernelISA returns "" when built without oneDNN.
+func KernelISA(kernel string) string { return "" }
 
 // Version returns "" when built without oneDNN.
 func Version() string { return "" }

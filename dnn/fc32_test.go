@@ -97,7 +97,7 @@ func TestSE32(t *testing.T) {
 						if l.Kind != LayerSE {
 							continue
 						}
-						want := mode == 1 && tc.ok && ownKernels()
+						want := mode == 1 && tc.ok && ownKernel("lcn_se32")
 						if got := strings.HasPrefix(impls[i], "lcn_se32"); got != want {
 							t.Errorf("layer %d impl %q, want the se32 kernel %v", i, impls[i], want)
 						}

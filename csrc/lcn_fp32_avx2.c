@@ -1,0 +1,407 @@
+/*
+ * lcn_fp32_avx2.c: the AVX2 + FMA bodies of the engine's fused depthwise +
+ * 1x1 kernel (lcn_dwpw, and the chains built of it) and of its stem kernel
+ * (lcn_stem), for CPUs without AVX-512 (AMD Zen 1-3, Intel client cores
+ * since Alder Lake, older Xeons). oneDNN 2.6's AVX2 convolutions write
+ * nChw8c (given NHWC they fall back to its reference code), so these
+ * kernels are a set: the stem writes the NHWC the chains read.
+ *
+ * The packed layouts are the AVX-512 kernel's (lcn_fp32_dwpw.c): channels
+ * padded to 16, so that one plan build packs once whatever the CPU. Here a
+ * 16-channel block is two 8-lane halves: the depthwise conv runs half by
+ * half (its K x K weights of one half fit in the 16 YMM registers for
+ * K = 3), the 1x1 conv in 6-pixel x 16-channel register tiles (12
+ * accumulators, the classic AVX2 SGEMM shape). Same formulas as the AVX-512
+ * kernel and as oneDNN (fused multiply-adds in the same order per output),
+ * so results agree to rounding.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lcn_internal.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+
+#define A2_TGT __attribute__((target("avx2,fma")))
+#define A2_INLINE static inline __attribute__((always_inline))
+
+int lcn_avx2_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* act(x) of lcn_act512 on 8 lanes. */
+A2_TGT A2_INLINE __m256 lcn_act256(__m256 x, const int act, float alpha, float beta) {
+    switch (act) {
+        case LCN_ACT_RELU: return _mm256_max_ps(x, _mm256_setzero_ps());
+        case LCN_ACT_HARDSWISH: {
+            __m256 r = _mm256_add_ps(x, _mm256_set1_ps(3.f));
+            r = _mm256_min_ps(_mm256_max_ps(r, _mm256_setzero_ps()), _mm256_set1_ps(6.f));
+            return _mm256_mul_ps(_mm256_mul_ps(x, r), _mm256_set1_ps(1.f / 6.f));
+        }
+        case LCN_ACT_HARDSIGMOID: {
+            __m256 r = _mm256_fmadd_ps(x, _mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+            return _mm256_min_ps(_mm256_max_ps(r, _mm256_setzero_ps()), _mm256_set1_ps(1.f));
+        }
+        default: return x;
+    }
+}
+
+/* The mask of the first n lanes (0 <= n <= 8) for maskload / maskstore. */
+A2_TGT A2_INLINE __m256i a2_mask(int n) {
+    static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
+}
+
+/* ---- depthwise rows ---- */
+
+/* One output pixel ox, lanes off..off+7 of the channels (n real), any
+ * kernel size, clipped at the borders, weights from memory. */
+A2_TGT A2_INLINE void a2_dw_px(const lcn_dwpw *k, const float *const *rows, int kh0, int kh1, int ox,
+        int off, __m256i m, float *buf, const int act) {
+    const int c = k->c, cp = k->cpad, kw = k->kw, iw = k->iw;
+    int ix0 = ox * k->sw - k->pl, kw0 = ix0 < 0 ? -ix0 : 0, kw1 = iw - ix0 < kw ? iw - ix0 : kw;
+    __m256 a = _mm256_load_ps(k->bdw + off);
+    for (int y = kh0; y < kh1; y++) {
+        const float *row = rows[y] + (ptrdiff_t)ix0 * c + off;
+        const float *w = k->wdw + (size_t)y * kw * cp + off;
+        for (int x = kw0; x < kw1; x++)
+            a = _mm256_fmadd_ps(_mm256_maskload_ps(row + (size_t)x * c, m), _mm256_load_ps(w + (size_t)x * cp), a);
+    }
+    _mm256_store_ps(buf + (size_t)ox * cp + off, lcn_act256(a, act, 0.f, 0.f));
+}
+
+/* G output pixels of 8 channels from the rows rz (interior: every tap
+ * inside the input). K == 3: the weights wr in registers; otherwise read
+ * from wm (tap t at wm + t * cp). FULL: all 8 lanes are real channels. */
+A2_TGT A2_INLINE void a2_dw_group(const float *const *rz, size_t xoff, int c, const __m256 (*wr)[3],
+        const float *wm, int cp, __m256 bias, float *d, __m256i m, const int act, const int K, const int G,
+        const int SW, const int FULL) {
+    const int SPAN = (G - 1) * SW + K;
+    __m256 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < G; j++) a[j] = bias;
+#pragma GCC unroll 8
+    for (int y = 0; y < K; y++) {
+        const float *q = rz[y] + xoff;
+#pragma GCC unroll 32
+        for (int t = 0; t < SPAN; t++) {
+            const __m256 v = FULL ? _mm256_loadu_ps(q) : _mm256_maskload_ps(q, m);
+            q += c;
+#pragma GCC unroll 8
+            for (int j = 0; j < G; j++) {
+                const int x = t - j * SW;
+                if (x >= 0 && x < K) {
+                    const __m256 w = K == 3 ? wr[y][x] : _mm256_load_ps(wm + (size_t)(y * K + x) * cp);
+                    a[j] = _mm256_fmadd_ps(v, w, a[j]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < G; j++) _mm256_store_ps(d + (size_t)j * cp, lcn_act256(a[j], act, 0.f, 0.f));
+}
+
+A2_TGT A2_INLINE void a2_dw_row_t(const lcn_dwpw *k, const float *const *rows, int oy, float *buf,
+        const int act, const int K, const int G, const int SW) {
+    const int c = k->c, cp = k->cpad, kh = k->kh, kw = k->kw, iw = k->iw, sw = k->sw;
+    int kh0 = k->pt - oy * k->sh, kh1 = k->ih + k->pt - oy * k->sh;
+    if (kh0 < 0) kh0 = 0;
+    if (kh1 > kh) kh1 = kh;
+    int lo = (k->pl + sw - 1) / sw, hi = iw - kw + k->pl < 0 ? -1 : (iw - kw + k->pl) / sw;
+    if (hi >= k->ow) hi = k->ow - 1;
+    if (lo > k->ow) lo = k->ow;
+    const float *rz[LCN_DWPW_MAXK];
+    for (int y = 0; y < kh; y++) rz[y] = y >= kh0 && y < kh1 ? rows[y] : k->zero;
+    for (int off = 0; off < cp; off += 8) {
+        const int n = c - off;
+        if (n <= 0) {
+            /* padding lanes: zeros, as the AVX-512 kernel leaves them */
+            for (int ox = 0; ox < k->ow; ox++) _mm256_store_ps(buf + (size_t)ox * cp + off, _mm256_setzero_ps());
+            continue;
+        }
+        const __m256i m = a2_mask(n < 8 ? n : 8);
+        int ox = 0;
+        for (; ox < lo; ox++) a2_dw_px(k, rows, kh0, kh1, ox, off, m, buf, act);
+        if (K > 0) {
+            const int KK = K > 0 ? K : 1;
+            __m256 wr[3][3];
+            if (KK == 3)
+#pragma GCC unroll 3
+                for (int y = 0; y < 3; y++)
+#pragma GCC unroll 3
+                    for (int x = 0; x < 3; x++) wr[y][x] = _mm256_load_ps(k->wdw + (size_t)(y * 3 + x) * cp + off);
+            const __m256 bias = _mm256_load_ps(k->bdw + off);
+            const float *wm = k->wdw + off;
+#define A2_DW_GROUPS(GG, FULL)                                                                     \
+    for (; ox + (GG) - 1 <= hi; ox += (GG))                                                        \
+        a2_dw_group(rz, (size_t)(ox * SW - k->pl) * c + off, c, (const __m256(*)[3])wr, wm, cp, bias, \
+                buf + (size_t)ox * cp + off, m, act, KK, (GG), SW, FULL);
+            if (n >= 8) {
+                A2_DW_GROUPS(G, 1)
+                if (G > 2) A2_DW_GROUPS(2, 1)
+                if (G > 1) A2_DW_GROUPS(1, 1)
+            } else {
+                A2_DW_GROUPS(G, 0)
+                if (G > 2) A2_DW_GROUPS(2, 0)
+                if (G > 1) A2_DW_GROUPS(1, 0)
+            }
+#undef A2_DW_GROUPS
+        }
+        for (; ox < k->ow; ox++) a2_dw_px(k, rows, kh0, kh1, ox, off, m, buf, act);
+    }
+}
+
+#define A2_DW_ROW(ACT, NAME)                                                                       \
+    A2_TGT static void NAME(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) {      \
+        if (k->kh == 3 && k->kw == 3 && k->sw == 1)                                                \
+            a2_dw_row_t(k, rows, oy, buf, ACT, 3, 4, 1);                                           \
+        else if (k->kh == 3 && k->kw == 3 && k->sw == 2)                                           \
+            a2_dw_row_t(k, rows, oy, buf, ACT, 3, 4, 2);                                           \
+        else if (k->kh == 5 && k->kw == 5 && k->sw == 1)                                           \
+            a2_dw_row_t(k, rows, oy, buf, ACT, 5, 8, 1);                                           \
+        else if (k->kh == 5 && k->kw == 5 && k->sw == 2)                                           \
+            a2_dw_row_t(k, rows, oy, buf, ACT, 5, 4, 2);                                           \
+        else                                                                                       \
+            a2_dw_row_t(k, rows, oy, buf, ACT, 0, 1, 1);                                           \
+    }
+A2_DW_ROW(LCN_ACT_NONE, a2_dw_row_none)
+A2_DW_ROW(LCN_ACT_RELU, a2_dw_row_relu)
+A2_DW_ROW(LCN_ACT_HARDSWISH, a2_dw_row_hswish)
+
+void lcn_dwpw_dw_row_avx2(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) {
+    switch (k->act1) {
+        case LCN_ACT_RELU: a2_dw_row_relu(k, rows, oy, buf); break;
+        case LCN_ACT_HARDSWISH: a2_dw_row_hswish(k, rows, oy, buf); break;
+        default: a2_dw_row_none(k, rows, oy, buf); break;
+    }
+}
+
+/* ---- 1x1 rows ---- */
+
+/* Stores 8 lanes at d: all, the first n (0 < n < 8), or none. */
+A2_TGT A2_INLINE void a2_store(float *d, __m256 r, int n) {
+    if (n >= 8)
+        _mm256_storeu_ps(d, r);
+    else if (n > 0)
+        _mm256_maskstore_ps(d, a2_mask(n), r);
+}
+
+/* P pixels x 16 output channels (two vectors) of the 1x1 conv: a [P][cp]
+ * inputs, w [c][ocp] weights at the block, d [P][oc] outputs at the block,
+ * n real channels in the block (the last one may have fewer than 16). */
+A2_TGT A2_INLINE void a2_pw_tile(const float *a, int c, int cp, const float *w, int ocp, const float *bias,
+        float *d, int oc, int n, const int act, const int P) {
+    __m256 acc[6][2];
+    const __m256 b0 = _mm256_load_ps(bias), b1 = _mm256_load_ps(bias + 8);
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) acc[p][0] = b0, acc[p][1] = b1;
+    for (int i = 0; i < c; i++) {
+        const __m256 w0 = _mm256_load_ps(w + (size_t)i * ocp), w1 = _mm256_load_ps(w + (size_t)i * ocp + 8);
+#pragma GCC unroll 6
+        for (int p = 0; p < P; p++) {
+            const __m256 x = _mm256_broadcast_ss(a + (size_t)p * cp + i);
+            acc[p][0] = _mm256_fmadd_ps(x, w0, acc[p][0]);
+            acc[p][1] = _mm256_fmadd_ps(x, w1, acc[p][1]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) {
+        a2_store(d + (size_t)p * oc, lcn_act256(acc[p][0], act, 0.f, 0.f), n);
+        a2_store(d + (size_t)p * oc + 8, lcn_act256(acc[p][1], act, 0.f, 0.f), n - 8);
+    }
+}
+
+A2_TGT A2_INLINE void a2_pw_rows_t(const lcn_dwpw *k, const float *buf, float *d, int np, const int act) {
+    const int c = k->c, cp = k->cpad, ocp = k->ocpad, oc = k->oc;
+    for (int o = 0; o < ocp; o += 16) {
+        const float *w = k->wpw + o, *bias = k->bpw + o;
+        const int n = oc - o;
+        int p = 0;
+        for (; p + 6 <= np; p += 6)
+            a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 6);
+        switch (np - p) {
+            case 5: a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 5); break;
+            case 4: a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 4); break;
+            case 3: a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 3); break;
+            case 2: a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 2); break;
+            case 1: a2_pw_tile(buf + (size_t)p * cp, c, cp, w, ocp, bias, d + (size_t)p * oc + o, oc, n, act, 1); break;
+            default: break;
+        }
+    }
+}
+
+A2_TGT static void a2_pw_rows_none(const lcn_dwpw *k, const float *b, float *d, int np) {
+    a2_pw_rows_t(k, b, d, np, LCN_ACT_NONE);
+}
+A2_TGT static void a2_pw_rows_relu(const lcn_dwpw *k, const float *b, float *d, int np) {
+    a2_pw_rows_t(k, b, d, np, LCN_ACT_RELU);
+}
+A2_TGT static void a2_pw_rows_hswish(const lcn_dwpw *k, const float *b, float *d, int np) {
+    a2_pw_rows_t(k, b, d, np, LCN_ACT_HARDSWISH);
+}
+
+void lcn_dwpw_pw_rows_avx2(const lcn_dwpw *k, const float *buf, float *d, int np) {
+    switch (k->act2) {
+        case LCN_ACT_RELU: a2_pw_rows_relu(k, buf, d, np); break;
+        case LCN_ACT_HARDSWISH: a2_pw_rows_hswish(k, buf, d, np); break;
+        default: a2_pw_rows_none(k, buf, d, np); break;
+    }
+}
+
+/* ---- stem (lcn_stem: NCHW input, NHWC output) ---- */
+
+/* One pixel at the border, 16 channels at ob: taps outside are skipped. */
+A2_TGT A2_INLINE void a2_stem_px(const lcn_stem *k, const float *src, int iy0, int ky0, int ky1, int ox,
+        int ob, float *d, int n, const int act) {
+    const int ocp = k->ocpad, kw = k->kw, iw = k->iw;
+    const size_t plane = (size_t)k->ih * iw;
+    const int ix0 = ox * k->sw - k->pl, kx0 = ix0 < 0 ? -ix0 : 0, kx1 = iw - ix0 < kw ? iw - ix0 : kw;
+    __m256 a0 = _mm256_load_ps(k->b + ob), a1 = _mm256_load_ps(k->b + ob + 8);
+    for (int c = 0; c < k->ic; c++)
+        for (int y = ky0; y < ky1; y++) {
+            const float *row = src + c * plane + (size_t)(iy0 + y) * iw + ix0;
+            const float *w = k->w + ((size_t)(c * k->kh + y) * kw) * ocp + ob;
+            for (int x = kx0; x < kx1; x++) {
+                const __m256 xv = _mm256_broadcast_ss(row + x);
+                a0 = _mm256_fmadd_ps(xv, _mm256_load_ps(w + (size_t)x * ocp), a0);
+                a1 = _mm256_fmadd_ps(xv, _mm256_load_ps(w + (size_t)x * ocp + 8), a1);
+            }
+        }
+    a2_store(d, lcn_act256(a0, act, 0.f, 0.f), n);
+    a2_store(d + 8, lcn_act256(a1, act, 0.f, 0.f), n - 8);
+}
+
+/* P interior pixels from ox (P <= 8) x V vectors of 8 channels at ob
+ * (V <= 2, P x V <= 8: more accumulators spill, GCC keeping the
+ * activation's constants in registers too). T33 (3 input channels, 3x3,
+ * horizontal stride SW, all literal): rows[c*3 + y] is row y of the window
+ * in plane c (a zero row outside the input); otherwise any shape, rows
+ * [ky0, ky1). */
+A2_TGT A2_INLINE void a2_stem_tile(const lcn_stem *k, const float *src, const float *const *rows, int iy0,
+        int ky0, int ky1, int ox, int ob, float *d, int n, const int act, const int P, const int V,
+        const int T33, const int SW) {
+    const int ocp = k->ocpad, oc = k->oc;
+    __m256 acc[8][2];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) {
+        const __m256 b = _mm256_load_ps(k->b + ob + 8 * v);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++) acc[p][v] = b;
+    }
+    const int ntap = T33 ? 9 : k->ic * (ky1 - ky0);
+    const int kw = T33 ? 3 : k->kw, sw = T33 ? SW : k->sw;
+    const int ix0 = ox * sw - k->pl;
+    const size_t plane = (size_t)k->ih * k->iw;
+    /* not unrolled over the taps: unrolled, GCC hoists weight loads and
+     * spills accumulators (16 YMM registers) */
+#pragma GCC unroll 1
+    for (int t = 0; t < ntap; t++) {
+        const float *row, *w;
+        if (T33) {
+            row = rows[t] + ix0;
+            w = k->w + (size_t)t * 3 * ocp + ob;
+        } else {
+            const int c = t / (ky1 - ky0), y = ky0 + t % (ky1 - ky0);
+            row = src + c * plane + (size_t)(iy0 + y) * k->iw + ix0;
+            w = k->w + ((size_t)(c * k->kh + y) * kw) * ocp + ob;
+        }
+#pragma GCC unroll 3
+        for (int x = 0; x < kw; x++) {
+            __m256 wv[2];
+#pragma GCC unroll 2
+            for (int v = 0; v < V; v++) wv[v] = _mm256_load_ps(w + (size_t)x * ocp + 8 * v);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++) {
+                const __m256 xv = _mm256_broadcast_ss(row + p * sw + x);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; v++) acc[p][v] = _mm256_fmadd_ps(xv, wv[v], acc[p][v]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++)
+            a2_store(d + (size_t)p * oc + 8 * v, lcn_act256(acc[p][v], act, 0.f, 0.f), n - 8 * v);
+}
+
+A2_TGT A2_INLINE void a2_stem_row_t(const lcn_stem *k, const float *src, int oy, float *d, const int act) {
+    const int oc = k->oc, ocp = k->ocpad, sw = k->sw, iw = k->iw, kw = k->kw;
+    const int iy0 = oy * k->sh - k->pt;
+    int ky0 = -iy0 > 0 ? -iy0 : 0, ky1 = k->ih - iy0 < k->kh ? k->ih - iy0 : k->kh;
+    int lo = (k->pl + sw - 1) / sw, hi = iw - kw + k->pl < 0 ? -1 : (iw - kw + k->pl) / sw;
+    if (hi >= k->ow) hi = k->ow - 1;
+    if (lo > k->ow) lo = k->ow;
+    const int t33 = k->ic == 3 && k->kh == 3 && k->kw == 3 && (sw == 1 || sw == 2);
+    const float *rows[9];
+    if (t33) {
+        const size_t plane = (size_t)k->ih * iw;
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 3; y++) {
+                int iy = iy0 + y;
+                rows[c * 3 + y] = iy >= 0 && iy < k->ih ? src + c * plane + (size_t)iy * iw : k->zero;
+            }
+    }
+    for (int ob = 0; ob < ocp; ob += 16) {
+        const int n = oc - ob;
+        float *db = d + ob;
+        int ox = 0;
+        for (; ox < lo; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act);
+#define A2_STEM_LOOP(P, V, T, SW)                                                                  \
+    for (; ox + (P) - 1 <= hi; ox += (P))                                                          \
+        a2_stem_tile(k, src, rows, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act, P, V, T, SW);
+#define A2_STEM_LOOPS(T, SW)                                                                       \
+    if (n <= 8) {                                                                                  \
+        A2_STEM_LOOP(8, 1, T, SW)                                                                \
+        A2_STEM_LOOP(1, 1, T, SW)                                                                  \
+    } else {                                                                                       \
+        A2_STEM_LOOP(4, 2, T, SW)                                                                 \
+        A2_STEM_LOOP(1, 2, T, SW)                                                                  \
+    }
+        if (t33 && sw == 1)
+            A2_STEM_LOOPS(1, 1)
+        else if (t33)
+            A2_STEM_LOOPS(1, 2)
+        else
+            A2_STEM_LOOPS(0, 1)
+#undef A2_STEM_LOOPS
+#undef A2_STEM_LOOP
+        for (; ox < k->ow; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act);
+    }
+}
+
+A2_TGT static void a2_stem_row_none(const lcn_stem *k, const float *s, int oy, float *d) {
+    a2_stem_row_t(k, s, oy, d, LCN_ACT_NONE);
+}
+A2_TGT static void a2_stem_row_relu(const lcn_stem *k, const float *s, int oy, float *d) {
+    a2_stem_row_t(k, s, oy, d, LCN_ACT_RELU);
+}
+A2_TGT static void a2_stem_row_hswish(const lcn_stem *k, const float *s, int oy, float *d) {
+    a2_stem_row_t(k, s, oy, d, LCN_ACT_HARDSWISH);
+}
+
+void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d) {
+    switch (k->act) {
+        case LCN_ACT_RELU: a2_stem_row_relu(k, src, oy, d); break;
+        case LCN_ACT_HARDSWISH: a2_stem_row_hswish(k, src, oy, d); break;
+        default: a2_stem_row_none(k, src, oy, d); break;
+    }
+}
+
+#else
+
+int lcn_avx2_supported(void) { return 0; }
+void lcn_dwpw_dw_row_avx2(const lcn_dwpw *k, const float *const *rows, int oy, float *buf) {
+    (void)k, (void)rows, (void)oy, (void)buf;
+}
+void lcn_dwpw_pw_rows_avx2(const lcn_dwpw *k, const float *buf, float *d, int np) {
+    (void)k, (void)buf, (void)d, (void)np;
+}
+void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d) {
+    (void)k, (void)src, (void)oy, (void)d;
+}
+
+#endif
