@@ -40,7 +40,8 @@ func kernelCacheFile(o *Options) string {
 	if dir == "" {
 		return ""
 	}
-	id := sha256.Sum256([]byte(dnn.Version() + "\x00" + dnn.ISA() + "\x00" + cpuModel() + "\x00" + dnn.KernelsID()))
+	id := sha256.Sum256([]byte(dnn.Version() + "\x00" + dnn.ISA() + "\x00" + cpuModel() + "\x00" + dnn.KernelsID() +
+		"\x00" + dnn.KernelISA("lcn_dwpw")))
 	return filepath.Join(dir, "lcnet-kernels-"+hex.EncodeToString(id[:6])+".tsv")
 }
 

@@ -825,6 +825,7 @@ typedef struct {
     int choice;
     float a, b; /* the two times measured, us */
     char name[LCN_TUNED_LEN]; /* or the implementation picked */
+    const char *isa; /* lcn_dwpw_isa() when timed: another ISA's timings do not apply */
 } lcn_choice;
 
 /* A full table replaces its entries oldest first (lcn_choice_next): the
@@ -837,9 +838,10 @@ static pthread_mutex_t lcn_choice_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int choice_get_name(const char *key, int *choice, float *a, float *b, char *name) {
     int found = 0;
+    const char *isa = lcn_dwpw_isa();
     pthread_mutex_lock(&lcn_choice_mu);
     for (int i = 0; i < lcn_nchoices && !found; i++)
-        if (!strcmp(lcn_choices[i].key, key)) {
+        if (!strcmp(lcn_choices[i].key, key) && !strcmp(lcn_choices[i].isa, isa)) {
             *choice = lcn_choices[i].choice, *a = lcn_choices[i].a, *b = lcn_choices[i].b;
             if (name) memcpy(name, lcn_choices[i].name, LCN_TUNED_LEN);
             found = 1;
@@ -853,6 +855,7 @@ static int choice_get(const char *key, int *choice, float *a, float *b) {
 }
 
 static void choice_put_name(const char *key, int choice, float a, float b, const char *name) {
+    const char *isa = lcn_dwpw_isa();
     pthread_mutex_lock(&lcn_choice_mu);
     int i = 0;
     while (i < lcn_nchoices && strcmp(lcn_choices[i].key, key)) i++;
@@ -866,6 +869,7 @@ static void choice_put_name(const char *key, int choice, float a, float b, const
     }
     snprintf(lcn_choices[i].key, sizeof lcn_choices[i].key, "%s", key);
     lcn_choices[i].choice = choice, lcn_choices[i].a = a, lcn_choices[i].b = b;
+    lcn_choices[i].isa = isa;
     snprintf(lcn_choices[i].name, sizeof lcn_choices[i].name, "%s", name ? name : "");
     pthread_mutex_unlock(&lcn_choice_mu);
 }

@@ -82,7 +82,7 @@ typedef struct lcn_dwpw {
 /* The instruction sets of the engine's own fp32 kernels: AVX-512F (all of
  * them) and AVX2 + FMA (lcn_dwpw, chains and lcn_stem). LCNET_NO_AVX512=1 makes
  * lcn_avx512_supported false, so that an AVX-512 machine runs and tests the
- * AVX2 bodies; read when a plan is built. lcn_stem also has an AVX2 body. */
+ * AVX2 bodies; read when a plan is built. */
 int lcn_avx512_supported(void);
 int lcn_avx2_supported(void);
 int lcn_dwpw_supported(void); /* the CPU runs the kernel (either set) */
