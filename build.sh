@@ -56,6 +56,12 @@ run_tests() {
 	go vet -tags purego ./...
 	log "go test ./... (oneDNN + Go backends)"
 	go test -count=1 ./...
+	if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+		# the engine's AVX2 kernel bodies and oneDNN's AVX2 layouts (nChw8c),
+		# as on a CPU without AVX-512 (AMD Zen 1-3, Intel client cores)
+		log "go test ./dnn as on an AVX2-only CPU (DNNL_MAX_CPU_ISA=AVX2 LCNET_NO_AVX512=1)"
+		DNNL_MAX_CPU_ISA=AVX2 LCNET_NO_AVX512=1 go test -count=1 ./dnn
+	fi
 	log "go test -tags purego ./..."
 	go test -count=1 -tags purego ./...
 	log "CGO_ENABLED=0 go build ./..."

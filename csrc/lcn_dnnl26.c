@@ -91,7 +91,9 @@ struct lcn_plan {
     int split_g;
 };
 
-enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, NSLOTS };
+/* Activation slots; SLOT_IN holds the input (copied in, or transposed to
+ * NHWC), or its memories view the caller's input during a run (in_direct). */
+enum { SLOT_A, SLOT_B, SLOT_TMP, SLOT_SCRATCH, SLOT_IN, NSLOTS };
 enum { IO_COPY, IO_NHWC, IO_DIRECT /* the first step reads the caller's input */ };
 
 typedef struct lcn_step {
@@ -104,6 +106,7 @@ typedef struct lcn_step {
     int npf;
     const lcn_dw32 *dw;      /* depthwise kernel (scratch: st->scratch), or NULL */
     const lcn_se32 *se;      /* SE kernel on rows images of hw pixels, in place, or NULL */
+    int se_blk;              /* se step: the images are nChw8c (else NHWC) */
     int rows, hw;
     void *scratch;           /* chain step: its scratch (in the context's owned list) */
     int src_slot, dst_slot;  /* kern step: activations */
@@ -135,6 +138,7 @@ typedef struct lcn_bctx {
     size_t slot_size[NSLOTS];
     void *slot[NSLOTS];
     int in_mode, out_mode;
+    int in_direct; /* IO_COPY: the steps read the caller's input in place (no step writes SLOT_IN) */
     size_t in_elems, out_elems; /* per batch */
     int in_c, in_hw, out_c, out_hw;
     int out_slot;
@@ -1335,6 +1339,7 @@ static lcn_status decide_dwpw(lcn_builder *B, const lcn_tensor *t, int i, const 
         t2.c = cvd->oc, t2.h = k->oh, t2.w = k->ow;
         int alt = 0;
         if (tk < 0.97 * tp && __atomic_load_n(&lcn_fc32_mode, __ATOMIC_SEQ_CST) != 0 &&
+                !k->avx2 /* AVX2: lcn_fc32 takes no 1x1 over many pixels (decide_fc32) */ &&
                 fc32_candidate(&p->net, i + 1, &t2)) {
             lcn_act act = {0, 0.f, 0.f};
             float scale;
@@ -1727,7 +1732,7 @@ static int fc32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
     const lcn_layer_desc *d = &L->d;
     int act;
     float scale;
-    if (!lcn_avx512_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
+    if (!lcn_dwpw_supported() || !fc32_post(net, i, &act, &scale) || L->ic != t->c ||
             lcn_env_off("LCNET_NO_FC32"))
         return 0;
     if ((size_t)t->n * t->h * t->w > FC32_MAX_ROWS) return 0;
@@ -1801,6 +1806,12 @@ static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const 
         p->fc[i] = k;
         return LCN_OK;
     }
+    if (k->avx2) {
+        /* AVX2: over many pixels oneDNN's jit_1x1 runs at ~86% of the FMA
+         * peak in nChw8c, and this kernel would add two reorders (NHWC) */
+        lcn_fc32_free(k);
+        return LCN_OK;
+    }
     char key[128] = "";
     layer_key(key, sizeof key, "fc32", L, p->threads);
     int choice;
@@ -1849,12 +1860,12 @@ static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
         lcn_layer *L = &B->p->net.layers[i];
         if (k->us_kern > 0)
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_fc32:avx512 (weights as one stream: %.0f us vs %.0f us for oneDNN)",
+                    "lcn_fc32:%s (weights as one stream: %.0f us vs %.0f us for oneDNN)", KERN_ISA(k),
                     k->us_kern, k->us_dnnl);
         else
-            snprintf(L->impl, sizeof L->impl, "lcn_fc32:avx512 (weights as one stream)");
+            snprintf(L->impl, sizeof L->impl, "lcn_fc32:%s (weights as one stream)", KERN_ISA(k));
     } else {
-        lcn_step *st = kern_step(B, i, t, &o, "lcn_fc32:avx512");
+        lcn_step *st = kern_step(B, i, t, &o, k->avx2 ? "lcn_fc32:avx2" : "lcn_fc32:avx512");
         if (!st) return NOMEM();
         st->fc = k;
         st->rows = t->n * t->h * t->w;
@@ -2141,7 +2152,7 @@ static lcn_status decide_se32(lcn_builder *B, const lcn_tensor *t, int i) {
     lcn_plan *p = B->p;
     const lcn_layer *L = &p->net.layers[i];
     int g = L->d.gate.kind;
-    if (__atomic_load_n(&lcn_se32_mode, __ATOMIC_SEQ_CST) == 0 || p->se[i] || !lcn_avx512_supported() ||
+    if (__atomic_load_n(&lcn_se32_mode, __ATOMIC_SEQ_CST) == 0 || p->se[i] || !lcn_dwpw_supported() ||
             L->ic != t->c || !(g == LCN_ACT_HARDSIGMOID || simple_act(g)) || lcn_env_off("LCNET_NO_SE32"))
         return LCN_OK;
     p->se[i] = lcn_se32_new(L);
@@ -2153,20 +2164,25 @@ static lcn_status build_se32(lcn_builder *B, lcn_tensor *t, int i) {
     const lcn_se32 *k = B->p->se[i];
     if (i == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
         return dn_err(B->err, dnnl_unimplemented, i, "pooling primitive_desc_create");
-    dnnl_memory_desc_t want;
+    dnnl_memory_desc_t want, b8;
     dnnl_dims_t d = {t->n, t->c, t->h, t->w};
     DN(dnnl_memory_desc_init_by_tag(&want, 4, d, dnnl_f32, dnnl_acdb), "kernel md");
-    TRY(ensure(B, t, &want));
+    DN(dnnl_memory_desc_init_by_tag(&b8, 4, d, dnnl_f32, dnnl_aBcd8b), "kernel md");
+    /* the AVX2 body also works in place on oneDNN's AVX2 layout */
+    int blk = k->f1->avx2 && t->c % 8 == 0 && !t->virt && dnnl_memory_desc_equal(&t->md, &b8);
+    if (!blk) TRY(ensure(B, t, &want));
     dnnl_memory_t m;
     TRY(tensor_mem(B, t, &m)); /* sizes the slot */
     if (B->for_plan) {
         snprintf(B->p->net.layers[i].impl, sizeof B->p->net.layers[i].impl,
-                "lcn_se32:avx512 (pool, FC + ReLU, FC + gate, scale: one step)");
+                "lcn_se32:%s (pool, FC + ReLU, FC + gate, scale: one step%s)", KERN_ISA(k->f1),
+                blk ? ", nChw8c" : "");
         return LCN_OK;
     }
-    lcn_step *st = kern_step(B, i, t, t, "lcn_se32:avx512");
+    lcn_step *st = kern_step(B, i, t, t, k->f1->avx2 ? "lcn_se32:avx2" : "lcn_se32:avx512");
     if (!st) return NOMEM();
     st->se = k;
+    st->se_blk = blk;
     st->rows = t->n, st->hw = t->h * t->w;
     lcn_bctx *c = B->c;
     if (!grow((void **)&c->owned, &c->capowned, c->nowned, sizeof *c->owned)) return NOMEM();
@@ -2205,6 +2221,8 @@ static lcn_status build_softmax(lcn_builder *B, lcn_tensor *t) {
     return LCN_OK;
 }
 
+static int input_read_only(const lcn_bctx *c);
+
 static lcn_status build_all(lcn_builder *B) {
     lcn_plan *p = B->p;
     lcn_net *net = &p->net;
@@ -2214,7 +2232,7 @@ static lcn_status build_all(lcn_builder *B) {
     int first = B->first;
     t.n = c->n, t.c = net->in_c, t.h = net->in_h, t.w = net->in_w;
     t.virt = 1;
-    t.slot = SLOT_B;
+    t.slot = SLOT_IN;
     c->first = first;
     c->in_c = t.c, c->in_hw = t.h * t.w;
     c->in_elems = (size_t)t.c * t.h * t.w;
@@ -2391,8 +2409,8 @@ static lcn_status build_all(lcn_builder *B) {
     /* make sure the staging/output views exist for sizing */
     dnnl_memory_t m;
     TRY(tensor_mem(B, &t, &m));
-    if (c->slot_size[SLOT_B] < c->in_elems * c->n * sizeof(float))
-        c->slot_size[SLOT_B] = c->in_elems * c->n * sizeof(float);
+    if (c->slot_size[SLOT_IN] < c->in_elems * c->n * sizeof(float))
+        c->slot_size[SLOT_IN] = c->in_elems * c->n * sizeof(float);
     if (B->for_plan) return LCN_OK;
     for (int s = 0; s < NSLOTS; s++) {
         c->slot[s] = lcn_aligned_alloc(c->slot_size[s]);
@@ -2402,7 +2420,27 @@ static lcn_status build_all(lcn_builder *B) {
         DN(dnnl_memory_set_data_handle(c->binds[k].m, (char *)c->slot[c->binds[k].slot] +
                                                               c->binds[k].off),
                 "memory_set_data_handle");
+    c->in_direct = c->in_mode == IO_COPY && input_read_only(c) && !lcn_env_off("LCNET_NO_DIRECT_INPUT");
     return LCN_OK;
+}
+
+/* Is SLOT_IN read only through oneDNN memories (no kernel of the engine's
+ * reads or writes it) and never written (no oneDNN destination there)? Then
+ * the steps may read the caller's input where it is, instead of a copy. */
+static int input_read_only(const lcn_bctx *c) {
+    for (int i = 0; i < c->nsteps; i++) {
+        const lcn_step *st = &c->steps[i];
+        if (!st->prim) { /* the engine's kernels read the slot itself, not a view */
+            if (st->src_slot == SLOT_IN || st->dst_slot == SLOT_IN) return 0;
+            continue;
+        }
+        for (int a = 0; a < st->nargs; a++) {
+            if (st->args[a].arg != DNNL_ARG_DST) continue;
+            for (int k = 0; k < c->nbinds; k++)
+                if (c->binds[k].m == st->args[a].memory && c->binds[k].slot == SLOT_IN) return 0;
+        }
+    }
+    return 1;
 }
 
 static void bctx_free(lcn_bctx *c) {
@@ -2658,7 +2696,7 @@ static void link_prefetch(lcn_bctx *c) {
             nq += ntk;
             continue;
         }
-        if (!st->fc || st->rows < 24) continue;
+        if (!st->fc || st->fc->avx2 || st->rows < 24) continue; /* AVX2: no prefetching in the body */
         size_t budget = LCN_PF_NEAR; /* bytes a thread prefetches */
         for (int j = 0; j < nq && st->npf < LCN_PF_MAX; j++) {
             /* w bytes of each part cost each thread w parts / nthr */
@@ -2699,15 +2737,31 @@ static lcn_status inst_ctx(lcn_inst *s, int n, int first, lcn_bctx **out, lcn_er
     return LCN_OK;
 }
 
+/* Points c's memories of SLOT_IN at base (the caller's input during a run,
+ * or the slot again after it: C keeps no pointer to the caller's memory).
+ * Setting a handle is a pointer store for these plain layouts. */
+static void in_views(lcn_bctx *c, const float *base) {
+    for (int k = 0; k < c->nbinds; k++)
+        if (c->binds[k].slot == SLOT_IN)
+            dnnl_memory_set_data_handle(c->binds[k].m, (char *)base + c->binds[k].off);
+}
+
+/* After a run: c's views of the input back on its own slot. */
+static void in_release(lcn_bctx *c) {
+    if (c->in_mode == IO_COPY && c->in_direct) in_views(c, c->slot[SLOT_IN]);
+}
+
 /* Copies the input of batch samples into context c (transposed to NHWC
- * when its first step wants that). */
+ * when its first step wants that), or points its steps at it (in_direct). */
 static void copy_in(const lcn_inst *s, lcn_bctx *c, const float *in, int batch) {
     size_t len = c->in_elems * (size_t)batch;
     if (c->in_mode == IO_NHWC)
-        lcn_nchw_to_nhwc(in, c->slot[SLOT_B], batch, c->in_c, c->in_hw,
+        lcn_nchw_to_nhwc(in, c->slot[SLOT_IN], batch, c->in_c, c->in_hw,
                 len * sizeof(float) < LCN_COPY_PAR_BYTES ? 1 : s->plan->threads);
+    else if (c->in_mode == IO_COPY && c->in_direct)
+        in_views(c, in);
     else if (c->in_mode == IO_COPY)
-        memcpy(c->slot[SLOT_B], in, len * sizeof(float));
+        memcpy(c->slot[SLOT_IN], in, len * sizeof(float));
 }
 
 /* Runs steps [from, to) of c; in is the caller's input (for a first step
@@ -2727,7 +2781,7 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr);
         } else if (st->se) {
             lcn_se32_run(st->se, (float *)((char *)c->slot[st->src_slot] + st->src_off), st->rows, st->hw,
-                    st->nthr, st->scratch);
+                    st->se_blk, st->nthr, st->scratch);
         } else if (st->dw) {
             lcn_dw32_run(st->dw, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
@@ -2792,11 +2846,13 @@ static lcn_status run_split(lcn_inst *s, lcn_bctx *c1, lcn_bctx *ch, const float
             tp = t;
         }
         lcn_status rc = run_steps(s, c1, img, 1, 0, c1->body_steps, prof, ch->body_prof, &tp, err);
+        in_release(c1);
         if (rc != LCN_OK) return rc;
         memcpy(ch->stage + (size_t)b * C, (char *)c1->slot[c1->gap_slot] + c1->gap_off, C * sizeof(float));
     }
     copy_in(s, ch, ch->stage, batch);
     lcn_status rc = run_steps(s, ch, ch->stage, batch, 0, ch->nsteps, prof, NULL, &tp, err);
+    in_release(ch);
     if (rc != LCN_OK) return rc;
     copy_out(s, ch, out, batch);
     if (prof) {
@@ -2836,7 +2892,9 @@ lcn_status lcn_inst_run(lcn_inst *s, const float *in, size_t in_len, int batch, 
         c->prof_io_s += t - tp;
         tp = t;
     }
-    if ((rc = run_steps(s, c, in, batch, 0, c->nsteps, prof, NULL, &tp, err)) != LCN_OK) return rc;
+    rc = run_steps(s, c, in, batch, 0, c->nsteps, prof, NULL, &tp, err);
+    in_release(c);
+    if (rc != LCN_OK) return rc;
     copy_out(s, c, out, batch);
     if (prof) {
         c->prof_io_s += lcn_now() - tp;

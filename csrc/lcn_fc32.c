@@ -1,5 +1,5 @@
 /*
- * lcn_fc32.c: an fp32 matrix-times-few-rows kernel (AVX-512), y = x W^T + b:
+ * lcn_fc32.c: an fp32 matrix-times-few-rows kernel (AVX-512; AVX2), y = x W^T + b:
  * a fully connected layer, or a 1x1 conv over few pixels (up to 256 at plan
  * time: PP-LCNet's 14x14 and 7x7 stages, and last_conv on the pooled 1x1
  * map).
@@ -21,6 +21,13 @@
  * channel scale in place) as one step with two such kernels: oneDNN runs it
  * as four primitives, and at 7x7 with 1280 channels its two FCs stream 3.3
  * MB of weights.
+ *
+ * On CPUs without AVX-512 both run AVX2 bodies (lcn_fp32_avx2.c; same packed
+ * panels, k->avx2): there the plan takes lcn_fc32 only over few rows (the
+ * head, where oneDNN 2.6's AVX2 GEMM read x1.0's classifier weights at ~14
+ * GB/s, this kernel at ~19), and lcn_se32 also works in place on oneDNN's
+ * AVX2 layout, nChw8c (x1.0's two SE blocks: 56 and 77 us as four oneDNN
+ * primitives, 20 and 48 us as one step).
  */
 #include <omp.h>
 #include <stddef.h>
@@ -38,7 +45,7 @@
 #define LCN_FC_INLINE static inline __attribute__((always_inline))
 #endif
 
-enum { FC_PANEL = 64 };
+enum { FC_PANEL = LCN_FC_PANEL };
 
 void lcn_fc32_free(lcn_fc32 *k) {
     if (!k) return;
@@ -53,6 +60,7 @@ lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lc
     k->k = k_in, k->n = n, k->act = act->kind, k->alpha = act->alpha, k->beta = act->beta;
     k->scale = scale;
     k->npad = (n + 15) / 16 * 16;
+    k->avx2 = !lcn_avx512_supported();
     k->w = lcn_aligned_alloc(sizeof(float) * (size_t)k_in * k->npad);
     k->b = lcn_aligned_alloc(sizeof(float) * k->npad);
     if (!k->w || !k->b) {
@@ -267,6 +275,10 @@ FC_PANELS(LCN_ACT_HARDSIGMOID, fc_panels_hsig)
 static void fc_panels_pf(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1, const fc_rng *r,
         int nr) {
     if (q1 <= q0) return;
+    if (k->avx2) { /* no prefetching donors on AVX2: the 1x1 convs before it are oneDNN's */
+        lcn_fc32_panels_avx2(k, x, y, m, q0, q1);
+        return;
+    }
     fc_pfq q = {NULL, NULL, r, r + nr};
     size_t lines = 0;
     for (int i = 0; i < nr; i++) lines += (size_t)(r[i].b - r[i].a + 63) / 64;
@@ -418,7 +430,7 @@ LCN_FC_AVX512 static void se_mul(float *x, int hw, int c, const float *g, int v0
 /* Thread t of nt: its channel vectors in every phase, its panels of each
  * FC; with nt > 1 the phases are separated by barriers of the enclosing
  * parallel region. */
-static void se_part(const lcn_se32 *k, float *x, int n, int hw, float *scratch, int t, int nt) {
+static void se_part(const lcn_se32 *k, float *x, int n, int hw, int blk, float *scratch, int t, int nt) {
     const int c = k->c, cp = (c + 15) / 16 * 16, nv = cp / 16;
     const int v0 = nv * t / nt, v1 = nv * (t + 1) / nt;
     const int c0 = 16 * v0, c1 = 16 * v1 < c ? 16 * v1 : c;
@@ -426,9 +438,13 @@ static void se_part(const lcn_se32 *k, float *x, int n, int hw, float *scratch, 
      * read and write dense rows (vd, ud) */
     float *v = scratch, *g = v + (size_t)n * cp;
     float *vd = g + (size_t)n * cp, *ud = vd + (size_t)n * c;
-    size_t img = (size_t)hw * c;
+    const int avx2 = k->f1->avx2;
+    size_t img = (size_t)hw * (blk ? (c + 7) / 8 * 8 : c);
     for (int i = 0; i < n; i++) {
-        se_pool(x + i * img, hw, c, v + (size_t)i * cp, v0, v1);
+        if (avx2)
+            lcn_se_pool_avx2(x + i * img, hw, c, blk, v + (size_t)i * cp, c0, c1);
+        else
+            se_pool(x + i * img, hw, c, v + (size_t)i * cp, v0, v1);
         if (c1 > c0) memcpy(vd + (size_t)i * c + c0, v + (size_t)i * cp + c0, sizeof(float) * (c1 - c0));
     }
     int np1 = (k->f1->npad + FC_PANEL - 1) / FC_PANEL, np2 = (k->f2->npad + FC_PANEL - 1) / FC_PANEL;
@@ -447,25 +463,28 @@ static void se_part(const lcn_se32 *k, float *x, int n, int hw, float *scratch, 
         float *gi = g + (size_t)i * cp;
         if (c1 > c0) memcpy(gi + c0, vd + (size_t)i * c + c0, sizeof(float) * (c1 - c0));
         if (v1 == nv) memset(gi + c, 0, sizeof(float) * (cp - c));
-        se_mul(x + i * img, hw, c, gi, v0, v1);
+        if (avx2)
+            lcn_se_mul_avx2(x + i * img, hw, c, blk, gi, c0, c1);
+        else
+            se_mul(x + i * img, hw, c, gi, v0, v1);
     }
 }
 
-void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch) {
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int blk, int nthr, float *scratch) {
     if (nthr <= 1) {
-        se_part(k, x, n, hw, scratch, 0, 1);
+        se_part(k, x, n, hw, blk, scratch, 0, 1);
         return;
     }
     /* one parallel region: each thread pools, scales and gates its own
      * channels and runs its panels of the two FCs */
 #pragma omp parallel num_threads(nthr)
-    se_part(k, x, n, hw, scratch, omp_get_thread_num(), omp_get_num_threads());
+    se_part(k, x, n, hw, blk, scratch, omp_get_thread_num(), omp_get_num_threads());
 }
 
 #else
 
-void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch) {
-    (void)k, (void)x, (void)n, (void)hw, (void)nthr, (void)scratch;
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int blk, int nthr, float *scratch) {
+    (void)k, (void)x, (void)n, (void)hw, (void)blk, (void)nthr, (void)scratch;
 }
 
 int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr) {

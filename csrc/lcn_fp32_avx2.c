@@ -391,6 +391,162 @@ void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d) {
     }
 }
 
+/* ---- lcn_fc32: y = act(x W^T + b) * scale, weights in 64-column panels ---- */
+
+/* Stores act(a) * scale to columns [col, col + 8) of the row d of n
+ * outputs (masked past n; nothing when col >= n). */
+A2_TGT A2_INLINE void a2_fc_store(float *d, int col, int n, __m256 a, const int act, float alpha, float beta,
+        float scale) {
+    if (col >= n) return;
+    __m256 r = lcn_act256(a, act, alpha, beta);
+    if (scale != 1.f) r = _mm256_mul_ps(r, _mm256_set1_ps(scale));
+    if (n - col >= 8)
+        _mm256_storeu_ps(d + col, r);
+    else
+        _mm256_maskstore_ps(d + col, a2_mask(n - col), r);
+}
+
+/* One row x over a whole panel (w [kk][8 V], bias [8 V]): V accumulators,
+ * the panel read as one sequential stream; outputs from column col0 of the
+ * row d (n outputs). */
+A2_TGT A2_INLINE void a2_fc_row(const lcn_fc32 *k, const float *x, const float *w, const float *bias, float *d,
+        int col0, const int act, const int V) {
+    const int kk = k->k, pw = 8 * V;
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; v++) acc[v] = _mm256_load_ps(bias + 8 * v);
+    for (int i = 0; i < kk; i++) {
+        const __m256 xv = _mm256_broadcast_ss(x + i);
+        const float *wi = w + (size_t)i * pw;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) acc[v] = _mm256_fmadd_ps(xv, _mm256_load_ps(wi + 8 * v), acc[v]);
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < V; v++) a2_fc_store(d, col0 + 8 * v, k->n, acc[v], act, k->alpha, k->beta, k->scale);
+}
+
+/* P rows (x, stride ldx) over a 16-column strip of a panel (w: the strip's
+ * first column, rows pw floats apart): the classic 6 x 16 AVX2 register
+ * tile (12 accumulators); outputs from column col0 of the rows d (stride
+ * ldd). */
+A2_TGT A2_INLINE void a2_fc_strip(const lcn_fc32 *k, const float *x, size_t ldx, const float *w, int pw,
+        const float *bias, float *d, size_t ldd, int col0, const int act, const int P) {
+    const int kk = k->k;
+    __m256 a0[6], a1[6];
+    const __m256 b0 = _mm256_load_ps(bias), b1 = _mm256_load_ps(bias + 8);
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) a0[p] = b0, a1[p] = b1;
+    for (int i = 0; i < kk; i++) {
+        const __m256 w0 = _mm256_load_ps(w + (size_t)i * pw), w1 = _mm256_load_ps(w + (size_t)i * pw + 8);
+#pragma GCC unroll 6
+        for (int p = 0; p < P; p++) {
+            const __m256 xv = _mm256_broadcast_ss(x + (size_t)p * ldx + i);
+            a0[p] = _mm256_fmadd_ps(xv, w0, a0[p]);
+            a1[p] = _mm256_fmadd_ps(xv, w1, a1[p]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) {
+        a2_fc_store(d + (size_t)p * ldd, col0, k->n, a0[p], act, k->alpha, k->beta, k->scale);
+        a2_fc_store(d + (size_t)p * ldd, col0 + 8, k->n, a1[p], act, k->alpha, k->beta, k->scale);
+    }
+}
+
+/* Panels [q0, q1) for m rows: under 6 rows row by row over whole panels
+ * (the panel streams once from L3 or memory, then from L2), else by
+ * 16-column strips in 6-row tiles (a strip stays in L1/L2 over the rows). */
+A2_TGT A2_INLINE void a2_fc_panels(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1,
+        const int act) {
+    const int kk = k->k, n = k->n;
+    for (int q = q0; q < q1; q++) {
+        const int p0 = q * LCN_FC_PANEL, pw = k->npad - p0 < LCN_FC_PANEL ? k->npad - p0 : LCN_FC_PANEL;
+        const float *w = k->w + (size_t)p0 * kk, *bias = k->b + p0;
+        if (m < 6) {
+            for (int r = 0; r < m; r++) {
+                const float *xr = x + (size_t)r * kk;
+                float *d = y + (size_t)r * n;
+                switch (pw / 8) {
+                    case 8: a2_fc_row(k, xr, w, bias, d, p0, act, 8); break;
+                    case 6: a2_fc_row(k, xr, w, bias, d, p0, act, 6); break;
+                    case 4: a2_fc_row(k, xr, w, bias, d, p0, act, 4); break;
+                    default: a2_fc_row(k, xr, w, bias, d, p0, act, 2); break;
+                }
+            }
+            continue;
+        }
+        for (int s = 0; s < pw; s += 16) {
+            int r = 0;
+            for (; r + 6 <= m; r += 6)
+                a2_fc_strip(k, x + (size_t)r * kk, kk, w + s, pw, bias + s, y + (size_t)r * n, n, p0 + s, act, 6);
+            const float *xr = x + (size_t)r * kk;
+            float *d = y + (size_t)r * n;
+            switch (m - r) {
+                case 5: a2_fc_strip(k, xr, kk, w + s, pw, bias + s, d, n, p0 + s, act, 5); break;
+                case 4: a2_fc_strip(k, xr, kk, w + s, pw, bias + s, d, n, p0 + s, act, 4); break;
+                case 3: a2_fc_strip(k, xr, kk, w + s, pw, bias + s, d, n, p0 + s, act, 3); break;
+                case 2: a2_fc_strip(k, xr, kk, w + s, pw, bias + s, d, n, p0 + s, act, 2); break;
+                case 1: a2_fc_strip(k, xr, kk, w + s, pw, bias + s, d, n, p0 + s, act, 1); break;
+                default: break;
+            }
+        }
+    }
+}
+
+A2_TGT static void a2_fc_none(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    a2_fc_panels(k, x, y, m, q0, q1, LCN_ACT_NONE);
+}
+A2_TGT static void a2_fc_relu(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    a2_fc_panels(k, x, y, m, q0, q1, LCN_ACT_RELU);
+}
+A2_TGT static void a2_fc_hswish(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    a2_fc_panels(k, x, y, m, q0, q1, LCN_ACT_HARDSWISH);
+}
+A2_TGT static void a2_fc_hsig(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    a2_fc_panels(k, x, y, m, q0, q1, LCN_ACT_HARDSIGMOID);
+}
+
+void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    switch (k->act) {
+        case LCN_ACT_RELU: a2_fc_relu(k, x, y, m, q0, q1); break;
+        case LCN_ACT_HARDSWISH: a2_fc_hswish(k, x, y, m, q0, q1); break;
+        case LCN_ACT_HARDSIGMOID: a2_fc_hsig(k, x, y, m, q0, q1); break;
+        default: a2_fc_none(k, x, y, m, q0, q1); break;
+    }
+}
+
+/* ---- lcn_se32: the squeeze-excite pool and scale ---- */
+
+/* Where channel ch of pixel p of an image x is: NHWC (c channels a pixel)
+ * or nChw8c (blk: blocks of 8 channels, each [hw][8]). */
+A2_INLINE size_t a2_se_at(int blk, int c, int hw, int p, int ch) {
+    return blk ? ((size_t)(ch / 8) * hw + p) * 8 + ch % 8 : (size_t)p * c + ch;
+}
+
+A2_TGT void lcn_se_pool_avx2(const float *x, int hw, int c, int blk, float *v, int c0, int c1) {
+    const __m256 inv = _mm256_set1_ps(1.f / (float)hw);
+    for (int b = c0; b < c1; b += 32) {
+        const int nb = (c1 - b + 7) / 8 < 4 ? (c1 - b + 7) / 8 : 4;
+        __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        __m256i m[4];
+        for (int j = 0; j < nb; j++) m[j] = a2_mask(c - (b + 8 * j) < 8 ? c - (b + 8 * j) : 8);
+        for (int p = 0; p < hw; p++)
+            for (int j = 0; j < nb; j++)
+                a[j] = _mm256_add_ps(a[j], _mm256_maskload_ps(x + a2_se_at(blk, c, hw, p, b + 8 * j), m[j]));
+        for (int j = 0; j < nb; j++) _mm256_store_ps(v + b + 8 * j, _mm256_mul_ps(a[j], inv));
+    }
+}
+
+A2_TGT void lcn_se_mul_avx2(float *x, int hw, int c, int blk, const float *g, int c0, int c1) {
+    for (int b = c0; b < c1; b += 8) {
+        const __m256i m = a2_mask(c - b < 8 ? c - b : 8);
+        const __m256 gv = _mm256_load_ps(g + b);
+        for (int p = 0; p < hw; p++) {
+            float *q = x + a2_se_at(blk, c, hw, p, b);
+            _mm256_maskstore_ps(q, m, _mm256_mul_ps(_mm256_maskload_ps(q, m), gv));
+        }
+    }
+}
+
 #else
 
 int lcn_avx2_supported(void) { return 0; }
@@ -402,6 +558,15 @@ void lcn_dwpw_pw_rows_avx2(const lcn_dwpw *k, const float *buf, float *d, int np
 }
 void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d) {
     (void)k, (void)src, (void)oy, (void)d;
+}
+void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
+    (void)k, (void)x, (void)y, (void)m, (void)q0, (void)q1;
+}
+void lcn_se_pool_avx2(const float *x, int hw, int c, int blk, float *v, int c0, int c1) {
+    (void)x, (void)hw, (void)c, (void)blk, (void)v, (void)c0, (void)c1;
+}
+void lcn_se_mul_avx2(float *x, int hw, int c, int blk, const float *g, int c0, int c1) {
+    (void)x, (void)hw, (void)c, (void)blk, (void)g, (void)c0, (void)c1;
 }
 
 #endif

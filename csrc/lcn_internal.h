@@ -148,7 +148,7 @@ void lcn_stem_run(const lcn_stem *k, const float *src, float *dst, int n, int nt
 
 /* y = act(x W^T + b) * scale for m rows of k inputs: a fully connected
  * layer or a 1x1 conv over few pixels, weights streamed as packed panels
- * (lcn_fc32.c, AVX-512). */
+ * (lcn_fc32.c, AVX-512; AVX2 bodies in lcn_fp32_avx2.c). */
 typedef struct lcn_fc32 {
     int k, n;               /* inputs per row, outputs */
     int act;                /* lcn_act_kind: NONE, RELU, HARDSWISH or HARDSIGMOID */
@@ -157,7 +157,17 @@ typedef struct lcn_fc32 {
     int npad;               /* n rounded up to 16 */
     float *w, *b;           /* panels of 64 columns, each [k][width]; [npad] */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
+    int avx2;               /* run the AVX2 body (lcn_fp32_avx2.c) */
 } lcn_fc32;
+enum { LCN_FC_PANEL = 64 }; /* columns of a panel of lcn_fc32's packed weights */
+/* The AVX2 body of lcn_fc32 (lcn_fp32_avx2.c): panels [q0, q1) for m rows. */
+void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1);
+/* The AVX2 pool and scale of lcn_se32 (lcn_fp32_avx2.c) on one image x of
+ * hw pixels and c channels, NHWC (blk 0) or nChw8c (blk 1): v[ch] = mean of
+ * channel ch, x[.][ch] *= g[ch], for channels [c0, c1) (c0 a multiple of 8;
+ * v is written up to c1 rounded up to 8). */
+void lcn_se_pool_avx2(const float *x, int hw, int c, int blk, float *v, int c0, int c1);
+void lcn_se_mul_avx2(float *x, int hw, int c, int blk, const float *g, int c0, int c1);
 
 /* Packs weights w [n][k_in] (FC, or OIHW with a 1x1 kernel) and bias b (n
  * values, or NULL); NULL when out of memory. */
@@ -188,7 +198,8 @@ int lcn_fc32_parts(const lcn_fc32 *k, int m, int nthr);
 size_t lcn_fc32_part_bytes(const lcn_fc32 *k, int parts);
 
 /* A squeeze-excite layer as one step (lcn_fc32.c): x [n][hw][c] (NHWC) *=
- * gate(W2 relu(W1 mean(x) + b1) + b2), in place. */
+ * gate(W2 relu(W1 mean(x) + b1) + b2), in place; with the AVX2 bodies x
+ * may also be nChw8c (c a multiple of 8: oneDNN's AVX2 layout). */
 typedef struct lcn_se32 {
     int c, r;
     lcn_fc32 *f1, *f2; /* c -> r + ReLU, r -> c + the layer's gate */
@@ -198,7 +209,8 @@ lcn_se32 *lcn_se32_new(const lcn_layer *L); /* NULL when out of memory */
 void lcn_se32_free(lcn_se32 *k);
 size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n);
 /* scratch: lcn_se32_scratch_bytes(k, n) bytes, 64-byte aligned. */
-void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int nthr, float *scratch);
+/* blk: x is nChw8c (AVX2 bodies only, c a multiple of 8), else NHWC. */
+void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int blk, int nthr, float *scratch);
 
 /* A depthwise conv (groups = channels, multiplier 1) + bias + act (NONE,
  * RELU or HARDSWISH) on fp32 NHWC activations (lcn_dw32.c, AVX-512). */

@@ -38,9 +38,13 @@ func checkNet(t *testing.T, net *Net, threads int, batches ...int) {
 			t.Fatalf("OutputShape = %v, want %v", got, []int{sh.c, sh.h, sh.w})
 		}
 		out := make([]float32, len(want))
+		keep := slices.Clone(in)
 		for rep := 0; rep < 2; rep++ { // second run: cached primitives
 			if err := inst.Run(in, batch, out); err != nil {
 				t.Fatalf("batch %d: Run: %v", batch, err)
+			}
+			if !slices.Equal(in, keep) { // the steps may read it in place, never write it
+				t.Fatalf("batch %d run %d: Run modified its input (impls %q)", batch, rep, p.LayerImpls())
 			}
 			if d := maxRelDiff(out, want); d > tol || d != d {
 				t.Fatalf("batch %d run %d: max rel diff %.3g > %g (impls %q)", batch, rep, d, tol, p.LayerImpls())

@@ -30,7 +30,7 @@ func TestKernelISA(t *testing.T) {
 		if isa == "avx512" {
 			t.Errorf("LCNET_NO_AVX512=1: KernelISA(%q) = avx512", k)
 		}
-		if (k == "lcn_chain" || k == "lcn_stem") && isa != avx2 {
+		if (k == "lcn_chain" || k == "lcn_stem" || k == "lcn_fc32" || k == "lcn_se32") && isa != avx2 {
 			t.Errorf("LCNET_NO_AVX512=1: KernelISA(%q) = %q, lcn_dwpw %q", k, isa, avx2)
 		}
 	}
@@ -64,5 +64,27 @@ func TestKernelISA(t *testing.T) {
 		if !strings.HasPrefix(impls[0], want[0]) || !strings.HasPrefix(impls[1], want[1]) {
 			t.Errorf("chain %d: layers 0, 1 run as %q, %q; want %s, %s", chain, impls[0], impls[1], want[0], want[1])
 		}
+	}
+	// the head and SE kernels: the FCs over few rows (batch 1: a row at a
+	// time over whole panels; a split batch of 7: 6-row tiles of 16-column
+	// strips and one row), the SE's pool and scale in place
+	setFC32(1)
+	defer setFC32(-1)
+	gap := Layer{Kind: LayerGlobalAvgPool, Name: "gap"}
+	setStem(0)                                              // oneDNN's stem: on AVX2 it writes nChw8c
+	head := &Net{InC: 3, InH: 34, InW: 34, Layers: []Layer{ // 289 pixels: the 1x1 convs stay with oneDNN
+		conv(r, "stem", 3, 40, 3, 3, 2, 2, p(3), 1, true, hswish), se(r, "se", 40, 12, hsig6, true), pw(40, 37), gap, pw(37, 100), fc(r, "fc", 100, 21, true, Act{}),
+	}}
+	checkNet(t, head, 1, 1, 7)
+	checkNet(t, head, 2, 1, 7)
+	impls := compiledImpls(t, head)
+	for i, want := range map[int]string{1: "lcn_se32:avx2", 4: "lcn_fc32:avx2", 5: "lcn_fc32:avx2"} {
+		if !strings.HasPrefix(impls[i], want) {
+			t.Errorf("head: layer %d runs as %q, want %s", i, impls[i], want)
+		}
+	}
+	// after oneDNN's AVX2 1x1 conv the SE works on its nChw8c output in place
+	if blk := strings.Contains(impls[1], "nChw8c"); blk != strings.HasPrefix(ISA(), "avx2") {
+		t.Errorf("head: SE on nChw8c %v (%q) with oneDNN ISA %s", blk, impls[1], ISA())
 	}
 }
