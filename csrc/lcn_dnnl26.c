@@ -107,6 +107,7 @@ typedef struct lcn_step {
     const lcn_dw32 *dw;      /* depthwise kernel (scratch: st->scratch), or NULL */
     const lcn_se32 *se;      /* SE kernel on rows images of hw pixels, in place, or NULL */
     int se_blk;              /* se step: the images are nChw8c (else NHWC) */
+    int fc_blk;              /* fc step: in and out nChw8c, images of hw pixels (else dense rows) */
     int rows, hw;
     void *scratch;           /* chain step: its scratch (in the context's owned list) */
     int src_slot, dst_slot;  /* kern step: activations */
@@ -1776,6 +1777,37 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
  * off by several percent now and then. Flushed, lcn_fc32 timed 0.70-1.01x
  * oneDNN on PP-LCNet's 1x1 convs from x0.5 to x2.5 at 1 and 2 threads. */
 #define FC32_TIE 1.10
+#define FC32_TIE_AVX2 0.97
+
+/* Can the AVX2 body of k run on t in place of layout, nChw8c (oneDNN's
+ * AVX2 layout; channels in and out whole blocks of 8)? */
+static int fc32_blk_ok(const lcn_fc32 *k, const lcn_tensor *t) {
+    if (!k->avx2 || t->virt || t->c % 8 || k->n % 8 || t->c != k->k) return 0;
+    dnnl_memory_desc_t b8;
+    dnnl_dims_t d = {t->n, t->c, t->h, t->w};
+    if (dnnl_memory_desc_init_by_tag(&b8, 4, d, dnnl_f32, dnnl_aBcd8b) != dnnl_success) return 0;
+    return dnnl_memory_desc_equal(&t->md, &b8);
+}
+
+/* time_fc32 for the nChw8c body: m rows of images of hw pixels. */
+static double time_fc32_blk(const lcn_fc32 *k, int m, int hw, int nthr) {
+    float *x = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->k),
+          *y = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->n);
+    double best = 1e30;
+    if (x && y) {
+        memset(x, 0, sizeof(float) * (size_t)m * k->k);
+        for (int r = 0; r < 7; r++) {
+            if (r >= 2) flush_lines(k->w, sizeof(float) * (size_t)k->k * k->npad);
+            double t0 = lcn_now();
+            lcn_fc32_run_blk(k, x, y, m, hw, nthr);
+            double dt = lcn_now() - t0;
+            if (r >= 2 && dt < best) best = dt;
+        }
+    }
+    free(x);
+    free(y);
+    return best;
+}
 
 /* An lcn_fc32 step over at most FC32_FEW_ROWS rows (batch 1's head, an
  * SE's FCs) is bound by reading its weights: it is taken without timing,
@@ -1806,9 +1838,9 @@ static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const 
         p->fc[i] = k;
         return LCN_OK;
     }
-    if (k->avx2) {
-        /* AVX2: over many pixels oneDNN's jit_1x1 runs at ~86% of the FMA
-         * peak in nChw8c, and this kernel would add two reorders (NHWC) */
+    if (k->avx2 && !fc32_blk_ok(k, t)) {
+        /* AVX2 over many pixels: in oneDNN's nChw8c (timed below), else
+         * not (two reorders to and from NHWC) */
         lcn_fc32_free(k);
         return LCN_OK;
     }
@@ -1831,13 +1863,16 @@ static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const 
         int m = t->n * t->h * t->w;
         double tk = 1e30, td = 1e30;
         for (int r = 0; r < 3; r++) {
-            double a = time_fc32(k, m, B->nthr), b = time_pd_io(B->p->eng, B->strm, pd, 1e30, 1);
+            double a = k->avx2 ? time_fc32_blk(k, m, t->h * t->w, B->nthr) : time_fc32(k, m, B->nthr);
+            double b = time_pd_io(B->p->eng, B->strm, pd, 1e30, 1);
             if (a < tk) tk = a;
             if (b < td) td = b;
         }
-        choice_put(key, tk < FC32_TIE * td, (float)(tk * 1e6), (float)(td * 1e6));
+        /* AVX2 (nChw8c): no prefetching in a run to make up for a loss */
+        const double tie = k->avx2 ? FC32_TIE_AVX2 : FC32_TIE;
+        choice_put(key, tk < tie * td, (float)(tk * 1e6), (float)(td * 1e6));
         k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
-        if (tk < FC32_TIE * td) {
+        if (tk < tie * td) {
             p->fc[i] = k;
             k = NULL;
         }
@@ -1855,20 +1890,40 @@ static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
                 B->p->net.layers[i].d.kind == LCN_LAYER_FC ? "inner_product primitive_desc_create"
                                                            : "convolution primitive_desc_create");
     lcn_tensor o;
-    TRY(kern_io(B, t, 0, k->n, t->h, t->w, &o));
+    int blk = fc32_blk_ok(k, t);
+    if (blk && t->h * t->w == 1) {
+        /* a 1x1 map: nChw8c with whole blocks is NHWC byte for byte */
+        dnnl_dims_t d = {t->n, t->c, 1, 1};
+        DN(dnnl_memory_desc_init_by_tag(&t->md, 4, d, dnnl_f32, dnnl_acdb), "kernel md");
+        blk = 0;
+    }
+    if (blk) { /* in and out nChw8c */
+        dnnl_memory_desc_t omd;
+        dnnl_memory_t ms, md;
+        dnnl_dims_t od = {t->n, k->n, t->h, t->w};
+        DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
+        TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+        next_place(B, t, &omd, &o);
+        o.n = t->n, o.c = k->n, o.h = t->h, o.w = t->w;
+        TRY(tensor_mem(B, &o, &md));
+    } else {
+        TRY(kern_io(B, t, 0, k->n, t->h, t->w, &o));
+    }
     if (B->for_plan) {
         lcn_layer *L = &B->p->net.layers[i];
+        const char *how = blk ? "1x1 conv on nChw8c" : "weights as one stream";
         if (k->us_kern > 0)
-            snprintf(L->impl, sizeof L->impl,
-                    "lcn_fc32:%s (weights as one stream: %.0f us vs %.0f us for oneDNN)", KERN_ISA(k),
-                    k->us_kern, k->us_dnnl);
+            snprintf(L->impl, sizeof L->impl, "lcn_fc32:%s (%s: %.0f us vs %.0f us for oneDNN)", KERN_ISA(k),
+                    how, k->us_kern, k->us_dnnl);
         else
-            snprintf(L->impl, sizeof L->impl, "lcn_fc32:%s (weights as one stream)", KERN_ISA(k));
+            snprintf(L->impl, sizeof L->impl, "lcn_fc32:%s (%s)", KERN_ISA(k), how);
     } else {
         lcn_step *st = kern_step(B, i, t, &o, k->avx2 ? "lcn_fc32:avx2" : "lcn_fc32:avx512");
         if (!st) return NOMEM();
         st->fc = k;
+        st->fc_blk = blk;
         st->rows = t->n * t->h * t->w;
+        st->hw = t->h * t->w;
     }
     *t = o;
     return LCN_OK;
@@ -2785,6 +2840,9 @@ static lcn_status run_steps(lcn_inst *s, lcn_bctx *c, const float *in, int batch
         } else if (st->dw) {
             lcn_dw32_run(st->dw, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), batch, st->nthr, st->scratch);
+        } else if (st->fc && st->fc_blk) {
+            lcn_fc32_run_blk(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
+                    (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->hw, st->nthr);
         } else if (st->fc) {
             lcn_fc32_run_pf(st->fc, (const float *)((char *)c->slot[st->src_slot] + st->src_off),
                     (float *)((char *)c->slot[st->dst_slot] + st->dst_off), st->rows, st->nthr, st->pf, st->npf);

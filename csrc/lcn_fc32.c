@@ -391,6 +391,22 @@ void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) 
     lcn_fc32_run_pf(k, x, y, m, nthr, NULL, 0);
 }
 
+void lcn_fc32_run_blk(const lcn_fc32 *k, const float *x, float *y, int m, int hw, int nthr) {
+    const int ng = k->npad / 16;
+    if (m <= 0) return;
+    if (nthr <= 1 || ng < 2) {
+        lcn_fc32_blk_avx2(k, x, y, hw, 0, m, 0, ng);
+        return;
+    }
+    /* the strips split: each thread reads all the inputs (from L2) and its
+     * share of the weights once */
+#pragma omp parallel num_threads(nthr)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        lcn_fc32_blk_avx2(k, x, y, hw, 0, m, ng * t / nt, ng * (t + 1) / nt);
+    }
+}
+
 /* ---- squeeze-excite: pool, two FCs, scale, as one step ---- */
 
 /* v[c] = mean over hw pixels of x [hw][c], channel vectors [v0, v1). */
@@ -504,6 +520,10 @@ int lcn_test_fc32_pf_ranges(int kin, int n, int parts, size_t bytes, int t, int 
 
 void lcn_fc32_run(const lcn_fc32 *k, const float *x, float *y, int m, int nthr) {
     (void)k, (void)x, (void)y, (void)m, (void)nthr;
+}
+
+void lcn_fc32_run_blk(const lcn_fc32 *k, const float *x, float *y, int m, int hw, int nthr) {
+    (void)k, (void)x, (void)y, (void)m, (void)hw, (void)nthr;
 }
 
 void lcn_fc32_run_pf(const lcn_fc32 *k, const float *x, float *y, int m, int nthr, const lcn_pf *pf, int npf) {

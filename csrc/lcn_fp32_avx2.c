@@ -547,6 +547,102 @@ A2_TGT void lcn_se_mul_avx2(float *x, int hw, int c, int blk, const float *g, in
     }
 }
 
+/* ---- lcn_fc32 on nChw8c: a 1x1 conv in oneDNN's AVX2 layout ---- */
+
+/* P consecutive pixels of one image (x: the first one's channel 0 in
+ * nChw8c, blocks hw * 8 floats apart) over the 16-column strip of a panel
+ * at w (rows pw floats apart): 6 x 16 register tile as a2_fc_strip, the
+ * inputs taken 8 channels (one block) at a time; outputs to d (the first
+ * pixel of output block 0) from column col0, whole blocks of 8 (n is a
+ * multiple of 8: no padded channel is written). */
+A2_TGT A2_INLINE void a2_fc_strip_blk(const lcn_fc32 *k, const float *x, int hw, const float *w, int pw,
+        const float *bias, float *d, int col0, const int act, const int P, const int PW) {
+    if (PW) pw = PW; /* a full panel: the weight rows at constant offsets (no address registers) */
+    const int kk = k->k;
+    __m256 a0[6], a1[6];
+    const __m256 b0 = _mm256_load_ps(bias), b1 = _mm256_load_ps(bias + 8);
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) a0[p] = b0, a1[p] = b1;
+    for (int ib = 0; ib < kk; ib += 8) {
+        const float *xb = x + (size_t)ib * hw, *wb = w + (size_t)ib * pw;
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const __m256 w0 = _mm256_load_ps(wb + (size_t)j * pw), w1 = _mm256_load_ps(wb + (size_t)j * pw + 8);
+#pragma GCC unroll 6
+            for (int p = 0; p < P; p++) {
+                const __m256 xv = _mm256_broadcast_ss(xb + 8 * p + j);
+                a0[p] = _mm256_fmadd_ps(xv, w0, a0[p]);
+                a1[p] = _mm256_fmadd_ps(xv, w1, a1[p]);
+            }
+        }
+    }
+    float *d0 = d + (size_t)(col0 / 8) * hw * 8, *d1 = d0 + (size_t)hw * 8;
+    const int two = col0 + 8 < k->n;
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) {
+        __m256 r0 = lcn_act256(a0[p], act, k->alpha, k->beta), r1 = lcn_act256(a1[p], act, k->alpha, k->beta);
+        if (k->scale != 1.f) {
+            r0 = _mm256_mul_ps(r0, _mm256_set1_ps(k->scale));
+            r1 = _mm256_mul_ps(r1, _mm256_set1_ps(k->scale));
+        }
+        _mm256_store_ps(d0 + 8 * p, r0);
+        if (two) _mm256_store_ps(d1 + 8 * p, r1);
+    }
+}
+
+/* Strips [g0, g1) (16 columns each, panel g / 4) for rows [r0, r1) of
+ * images of hw pixels, x and y nChw8c (k->k and k->n multiples of 8). */
+A2_TGT A2_INLINE void a2_fc_blk(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0,
+        int g1, const int act) {
+    const int kk = k->k, n = k->n;
+    const size_t ximg = (size_t)kk * hw, yimg = (size_t)n * hw;
+    for (int g = g0; g < g1; g++) {
+        const int q = g / (LCN_FC_PANEL / 16), p0 = q * LCN_FC_PANEL, s = (g % (LCN_FC_PANEL / 16)) * 16;
+        const int pw = k->npad - p0 < LCN_FC_PANEL ? k->npad - p0 : LCN_FC_PANEL;
+        const float *w = k->w + (size_t)p0 * kk + s, *bias = k->b + p0 + s;
+        for (int r = r0; r < r1;) {
+            const int b = r / hw, p = r % hw, e = r1 - r < hw - p ? r1 - r : hw - p;
+            const float *xi = x + (size_t)b * ximg + (size_t)p * 8;
+            float *yi = y + (size_t)b * yimg + (size_t)p * 8;
+            int j = 0;
+            if (pw == LCN_FC_PANEL)
+                for (; j + 6 <= e; j += 6)
+                    a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 6, LCN_FC_PANEL);
+            else
+                for (; j + 6 <= e; j += 6) a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 6, 0);
+            switch (e - j) {
+                case 5: a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 5, 0); break;
+                case 4: a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 4, 0); break;
+                case 3: a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 3, 0); break;
+                case 2: a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 2, 0); break;
+                case 1: a2_fc_strip_blk(k, xi + 8 * j, hw, w, pw, bias, yi + 8 * j, p0 + s, act, 1, 0); break;
+                default: break;
+            }
+            r += e;
+        }
+    }
+}
+
+#define A2_FC_BLK(ACT, NAME)                                                                        \
+    A2_TGT static void NAME(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0, \
+            int g1) {                                                                               \
+        a2_fc_blk(k, x, y, hw, r0, r1, g0, g1, ACT);                                                \
+    }
+A2_FC_BLK(LCN_ACT_NONE, a2_fc_blk_none)
+A2_FC_BLK(LCN_ACT_RELU, a2_fc_blk_relu)
+A2_FC_BLK(LCN_ACT_HARDSWISH, a2_fc_blk_hswish)
+A2_FC_BLK(LCN_ACT_HARDSIGMOID, a2_fc_blk_hsig)
+#undef A2_FC_BLK
+
+void lcn_fc32_blk_avx2(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0, int g1) {
+    switch (k->act) {
+        case LCN_ACT_RELU: a2_fc_blk_relu(k, x, y, hw, r0, r1, g0, g1); break;
+        case LCN_ACT_HARDSWISH: a2_fc_blk_hswish(k, x, y, hw, r0, r1, g0, g1); break;
+        case LCN_ACT_HARDSIGMOID: a2_fc_blk_hsig(k, x, y, hw, r0, r1, g0, g1); break;
+        default: a2_fc_blk_none(k, x, y, hw, r0, r1, g0, g1); break;
+    }
+}
+
 #else
 
 int lcn_avx2_supported(void) { return 0; }
@@ -561,6 +657,9 @@ void lcn_stem_row_avx2(const lcn_stem *k, const float *src, int oy, float *d) {
 }
 void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1) {
     (void)k, (void)x, (void)y, (void)m, (void)q0, (void)q1;
+}
+void lcn_fc32_blk_avx2(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0, int g1) {
+    (void)k, (void)x, (void)y, (void)hw, (void)r0, (void)r1, (void)g0, (void)g1;
 }
 void lcn_se_pool_avx2(const float *x, int hw, int c, int blk, float *v, int c0, int c1) {
     (void)x, (void)hw, (void)c, (void)blk, (void)v, (void)c0, (void)c1;

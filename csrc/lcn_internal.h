@@ -162,6 +162,14 @@ typedef struct lcn_fc32 {
 enum { LCN_FC_PANEL = 64 }; /* columns of a panel of lcn_fc32's packed weights */
 /* The AVX2 body of lcn_fc32 (lcn_fp32_avx2.c): panels [q0, q1) for m rows. */
 void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1);
+/* ... and on nChw8c (k->k and k->n multiples of 8: a 1x1 conv between
+ * oneDNN's AVX2 convs): rows [r0, r1) of images of hw pixels (row r: pixel
+ * r % hw of image r / hw), 16-column strips [g0, g1) (strip g: columns 16 g
+ * .. 16 g + 15). */
+void lcn_fc32_blk_avx2(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0, int g1);
+/* lcn_fc32 on nChw8c x and y (AVX2 bodies only): m rows of images of hw
+ * pixels; the 16-column strips split among nthr threads. */
+void lcn_fc32_run_blk(const lcn_fc32 *k, const float *x, float *y, int m, int hw, int nthr);
 /* The AVX2 pool and scale of lcn_se32 (lcn_fp32_avx2.c) on one image x of
  * hw pixels and c channels, NHWC (blk 0) or nChw8c (blk 1): v[ch] = mean of
  * channel ch, x[.][ch] *= g[ch], for channels [c0, c1) (c0 a multiple of 8;

@@ -67,24 +67,33 @@ func TestKernelISA(t *testing.T) {
 	}
 	// the head and SE kernels: the FCs over few rows (batch 1: a row at a
 	// time over whole panels; a split batch of 7: 6-row tiles of 16-column
-	// strips and one row), the SE's pool and scale in place
+	// strips and one row), the SE's pool and scale in place; on oneDNN's
+	// AVX2 layout (nChw8c, after its stem) the SE in place and the 1x1 conv
+	// over 13x13 pixels (one image, or the whole batch of 7 unsplit)
 	setFC32(1)
 	defer setFC32(-1)
+	defer setSplit(1)
 	gap := Layer{Kind: LayerGlobalAvgPool, Name: "gap"}
-	setStem(0)                                              // oneDNN's stem: on AVX2 it writes nChw8c
-	head := &Net{InC: 3, InH: 34, InW: 34, Layers: []Layer{ // 289 pixels: the 1x1 convs stay with oneDNN
-		conv(r, "stem", 3, 40, 3, 3, 2, 2, p(3), 1, true, hswish), se(r, "se", 40, 12, hsig6, true), pw(40, 37), gap, pw(37, 100), fc(r, "fc", 100, 21, true, Act{}),
+	setStem(0) // oneDNN's stem: on AVX2 it writes nChw8c
+	head := &Net{InC: 3, InH: 26, InW: 26, Layers: []Layer{
+		conv(r, "stem", 3, 40, 3, 3, 2, 2, p(3), 1, true, hswish), se(r, "se", 40, 12, hsig6, true),
+		pw(40, 56), gap, pw(56, 100), fc(r, "fc", 100, 21, true, Act{}),
 	}}
-	checkNet(t, head, 1, 1, 7)
-	checkNet(t, head, 2, 1, 7)
+	for _, split := range []int{1, 0} {
+		setSplit(split)
+		checkNet(t, head, 1, 1, 7)
+		checkNet(t, head, 2, 1, 7)
+	}
 	impls := compiledImpls(t, head)
-	for i, want := range map[int]string{1: "lcn_se32:avx2", 4: "lcn_fc32:avx2", 5: "lcn_fc32:avx2"} {
+	for i, want := range map[int]string{1: "lcn_se32:avx2", 2: "lcn_fc32:avx2", 4: "lcn_fc32:avx2", 5: "lcn_fc32:avx2"} {
 		if !strings.HasPrefix(impls[i], want) {
 			t.Errorf("head: layer %d runs as %q, want %s", i, impls[i], want)
 		}
 	}
-	// after oneDNN's AVX2 1x1 conv the SE works on its nChw8c output in place
-	if blk := strings.Contains(impls[1], "nChw8c"); blk != strings.HasPrefix(ISA(), "avx2") {
-		t.Errorf("head: SE on nChw8c %v (%q) with oneDNN ISA %s", blk, impls[1], ISA())
+	blk := strings.HasPrefix(ISA(), "avx2") // oneDNN's layout is nChw8c
+	for _, i := range []int{1, 2} {
+		if got := strings.Contains(impls[i], "nChw8c"); got != blk {
+			t.Errorf("head: layer %d on nChw8c %v (%q) with oneDNN ISA %s", i, got, impls[i], ISA())
+		}
 	}
 }
