@@ -1749,8 +1749,9 @@ static int lcn_fc32_mode = -1;
 lcn_status lcn_test_fc32(int mode) { return set_mode(&lcn_fc32_mode, mode, -1, 1); }
 
 /* Best of 5 runs after 2 warm-ups of k on m zeroed rows, in seconds, each
- * run with k's weights flushed (as time_pd_io's cold runs). */
-static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
+ * run with k's weights flushed (as time_pd_io's cold runs); hw > 0: the
+ * nChw8c body on images of hw pixels (lcn_fc32_run_blk). */
+static double time_fc32_on(const lcn_fc32 *k, int m, int hw, int nthr) {
     float *x = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->k),
           *y = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->n);
     double best = 1e30;
@@ -1759,7 +1760,10 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
         for (int r = 0; r < 7; r++) {
             if (r >= 2) flush_lines(k->w, sizeof(float) * (size_t)k->k * k->npad);
             double t0 = lcn_now();
-            lcn_fc32_run(k, x, y, m, nthr);
+            if (hw > 0)
+                lcn_fc32_run_blk(k, x, y, m, hw, nthr);
+            else
+                lcn_fc32_run(k, x, y, m, nthr);
             double dt = lcn_now() - t0;
             if (r >= 2 && dt < best) best = dt;
         }
@@ -1768,6 +1772,8 @@ static double time_fc32(const lcn_fc32 *k, int m, int nthr) {
     free(y);
     return best;
 }
+
+static double time_fc32(const lcn_fc32 *k, int m, int nthr) { return time_fc32_on(k, m, 0, nthr); }
 
 /* lcn_fc32 is kept unless it times more than 10% slower than oneDNN: in a
  * run it does better than its timing apart says, even with the weights
@@ -1789,25 +1795,6 @@ static int fc32_blk_ok(const lcn_fc32 *k, const lcn_tensor *t) {
     return dnnl_memory_desc_equal(&t->md, &b8);
 }
 
-/* time_fc32 for the nChw8c body: m rows of images of hw pixels. */
-static double time_fc32_blk(const lcn_fc32 *k, int m, int hw, int nthr) {
-    float *x = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->k),
-          *y = lcn_aligned_alloc(sizeof(float) * (size_t)m * k->n);
-    double best = 1e30;
-    if (x && y) {
-        memset(x, 0, sizeof(float) * (size_t)m * k->k);
-        for (int r = 0; r < 7; r++) {
-            if (r >= 2) flush_lines(k->w, sizeof(float) * (size_t)k->k * k->npad);
-            double t0 = lcn_now();
-            lcn_fc32_run_blk(k, x, y, m, hw, nthr);
-            double dt = lcn_now() - t0;
-            if (r >= 2 && dt < best) best = dt;
-        }
-    }
-    free(x);
-    free(y);
-    return best;
-}
 
 /* An lcn_fc32 step over at most FC32_FEW_ROWS rows (batch 1's head, an
  * SE's FCs) is bound by reading its weights: it is taken without timing,
@@ -1863,7 +1850,7 @@ static lcn_status decide_fc32(lcn_builder *B, const lcn_tensor *t, int i, const 
         int m = t->n * t->h * t->w;
         double tk = 1e30, td = 1e30;
         for (int r = 0; r < 3; r++) {
-            double a = k->avx2 ? time_fc32_blk(k, m, t->h * t->w, B->nthr) : time_fc32(k, m, B->nthr);
+            double a = time_fc32_on(k, m, k->avx2 ? t->h * t->w : 0, B->nthr);
             double b = time_pd_io(B->p->eng, B->strm, pd, 1e30, 1);
             if (a < tk) tk = a;
             if (b < td) td = b;
