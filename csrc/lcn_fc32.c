@@ -86,6 +86,25 @@ lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lc
     return k;
 }
 
+int lcn_fc32_use_strips(lcn_fc32 *k) {
+    if (k->strips) return 0;
+    const size_t kk = (size_t)k->k;
+    float *w = lcn_aligned_alloc(sizeof(float) * kk * k->npad);
+    if (!w) return -1;
+    /* column c of input i: panel p0 = c - c % 64 at [i][c - p0] (width pw);
+     * strip c / 16 at [i][c % 16] */
+    for (int s0 = 0; s0 < k->npad; s0 += 16) {
+        const int p0 = s0 / FC_PANEL * FC_PANEL, pw = k->npad - p0 < FC_PANEL ? k->npad - p0 : FC_PANEL;
+        const float *panel = k->w + (size_t)p0 * kk + (s0 - p0);
+        float *strip = w + (size_t)s0 * kk;
+        for (size_t i = 0; i < kk; i++) memcpy(strip + i * 16, panel + i * pw, 16 * sizeof(float));
+    }
+    free(k->w);
+    k->w = w;
+    k->strips = 1;
+    return 0;
+}
+
 void lcn_se32_free(lcn_se32 *k) {
     if (!k) return;
     lcn_fc32_free(k->f1);

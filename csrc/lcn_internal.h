@@ -155,20 +155,22 @@ typedef struct lcn_fc32 {
     float alpha, beta;      /* HARDSIGMOID: clip(alpha x + beta, 0, 1) */
     float scale;            /* outputs are act(x W^T + b) * scale */
     int npad;               /* n rounded up to 16 */
-    float *w, *b;           /* panels of 64 columns, each [k][width]; [npad] */
+    float *w, *b;           /* panels of 64 columns, each [k][width] (strips: strips
+                             * of 16 columns, each [k][16]); [npad] */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
     int avx2;               /* run the AVX2 body (lcn_fp32_avx2.c) */
+    int strips;             /* w in strips: for lcn_fc32_run_blk only */
 } lcn_fc32;
 enum { LCN_FC_PANEL = 64 }; /* columns of a panel of lcn_fc32's packed weights */
 /* The AVX2 body of lcn_fc32 (lcn_fp32_avx2.c): panels [q0, q1) for m rows. */
 void lcn_fc32_panels_avx2(const lcn_fc32 *k, const float *x, float *y, int m, int q0, int q1);
 /* ... and on nChw8c (k->k and k->n multiples of 8: a 1x1 conv between
- * oneDNN's AVX2 convs): rows [r0, r1) of images of hw pixels (row r: pixel
- * r % hw of image r / hw), 16-column strips [g0, g1) (strip g: columns 16 g
- * .. 16 g + 15). */
+ * oneDNN's AVX2 convs; k->strips set): rows [r0, r1) of images of hw pixels
+ * (row r: pixel r % hw of image r / hw), 16-column strips [g0, g1) (strip
+ * g: columns 16 g .. 16 g + 15). */
 void lcn_fc32_blk_avx2(const lcn_fc32 *k, const float *x, float *y, int hw, int r0, int r1, int g0, int g1);
-/* lcn_fc32 on nChw8c x and y (AVX2 bodies only): m rows of images of hw
- * pixels; the 16-column strips split among nthr threads. */
+/* lcn_fc32 on nChw8c x and y (AVX2 bodies only, k->strips set): m rows of
+ * images of hw pixels; the 16-column strips split among nthr threads. */
 void lcn_fc32_run_blk(const lcn_fc32 *k, const float *x, float *y, int m, int hw, int nthr);
 /* The AVX2 pool and scale of lcn_se32 (lcn_fp32_avx2.c) on one image x of
  * hw pixels and c channels, NHWC (blk 0) or nChw8c (blk 1): v[ch] = mean of
@@ -177,6 +179,10 @@ void lcn_fc32_run_blk(const lcn_fc32 *k, const float *x, float *y, int m, int hw
 void lcn_se_pool_avx2(const float *x, int hw, int c, int blk, float *v, int c0, int c1);
 void lcn_se_mul_avx2(float *x, int hw, int c, int blk, const float *g, int c0, int c1);
 
+/* Repacks k's weights from panels into strips of 16 columns, each [k][16]
+ * (the layout lcn_fc32_run_blk reads; the panel bodies can no longer run
+ * k). 0, or -1 when out of memory (k unchanged). */
+int lcn_fc32_use_strips(lcn_fc32 *k);
 /* Packs weights w [n][k_in] (FC, or OIHW with a 1x1 kernel) and bias b (n
  * values, or NULL); NULL when out of memory. */
 lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lcn_act *act, float scale);
