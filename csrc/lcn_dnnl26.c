@@ -2060,6 +2060,19 @@ static lcn_status build_se(lcn_builder *B, lcn_tensor *t, int i) {
 
 /* ---- depthwise convs on their own as lcn_dw32 kernels ---- */
 
+/* Is t nChw8c with whole blocks of 8 (oneDNN's AVX2 layout) on a CPU
+ * without AVX-512 but with AVX2: can lcn_dw32's AVX2 body read it? */
+static int dw32_blk_in(const lcn_tensor *t) {
+    if (lcn_avx512_supported() || !lcn_avx2_supported() || t->virt || t->c % 8) return 0;
+    dnnl_memory_desc_t b8;
+    dnnl_dims_t d = {t->n, t->c, t->h, t->w};
+    if (dnnl_memory_desc_init_by_tag(&b8, 4, d, dnnl_f32, dnnl_aBcd8b) != dnnl_success) return 0;
+    return dnnl_memory_desc_equal(&t->md, &b8);
+}
+
+/* Input bytes up to which the AVX2 body is timed (decide_dw32). */
+#define DW32_BLK_MAX_IN (512u << 10)
+
 /* Can layer i, reading t, run as an lcn_dw32 kernel? A depthwise conv
  * (one output channel a group) with a kernel up to LCN_DW32_MAXK, a plain
  * activation and no scale fused into it. */
@@ -2068,7 +2081,7 @@ static int dw32_candidate(const lcn_net *net, int i, const lcn_tensor *t) {
     const lcn_layer_desc *d = &L->d;
     int act;
     float scale;
-    return lcn_avx512_supported() && !lcn_env_off("LCNET_NO_DW32") && d->kind == LCN_LAYER_CONV &&
+    return (lcn_avx512_supported() || dw32_blk_in(t)) && !lcn_env_off("LCNET_NO_DW32") && d->kind == LCN_LAYER_CONV &&
            d->groups > 1 && d->groups == d->in_c && d->groups == d->out_c && L->ic == t->c &&
            d->kh <= LCN_DW32_MAXK && d->kw <= LCN_DW32_MAXK && fc32_post(net, i, &act, &scale) &&
            scale == 1.f;
@@ -2108,14 +2121,30 @@ static double time_dw32(const lcn_dw32 *k, int n, int nthr) {
 static lcn_status decide_dw32(lcn_builder *B, const lcn_tensor *t, int i, const lcn_conv *cv) {
     lcn_plan *p = B->p;
     int mode = __atomic_load_n(&lcn_dw32_mode, __ATOMIC_SEQ_CST);
-    /* only on NHWC input (or the caller's): a reorder first would cost more
+    /* only on the layout oneDNN's primitive would read (AVX-512: NHWC, or
+     * the caller's input; AVX2: nChw8c): a reorder first would cost more
      * than the kernel saves */
-    if (mode == 0 || p->dw[i] || (!t->virt && !md_is_tag(&t->md, dnnl_acdb))) return LCN_OK;
+    const int blk = dw32_blk_in(t);
+    if (mode == 0 || p->dw[i] || (!blk && !t->virt && !md_is_tag(&t->md, dnnl_acdb))) return LCN_OK;
+    if (!blk && !lcn_avx512_supported()) return LCN_OK;
     lcn_layer *L = &p->net.layers[i];
+    if (blk && mode == -1 &&
+            (L->d.stride_h > 1 || L->d.stride_w > 1 ||
+                    sizeof(float) * (size_t)t->n * t->c * t->h * t->w > DW32_BLK_MAX_IN))
+        /* the AVX2 body is timed at stride 1 on inputs that stay in L2.
+         * Strided, it copies two input rows an output row into its ring and
+         * loses to jit_dw (AMD Zen 3, 1 thread, apart: 3x3/2 from 112x112 x
+         * 48 84 us vs 70; 5x5/2 from 14x14 x 384 23 vs 19). On larger maps
+         * it won apart and at plan time but lost inside a run (x1.0, plans
+         * alternating: 3x3 at 112x112 x 16 128 vs 122 us at 1 thread, at
+         * 56x56 x 64 190 vs 182 at 2), where on the smaller ones it won
+         * (1 thread: 5x5 at 14x14 x 256 53-55 vs 58-59, 7x7 x 512 33 vs
+         * 38, 3x3 at 28x28 x 128 56 vs 64). */
+        return LCN_OK;
     lcn_act act = {0, 0.f, 0.f};
     float scale;
     fc32_post(&p->net, i, &act.kind, &scale);
-    lcn_dw32 *k = lcn_dw32_new(L, act.kind);
+    lcn_dw32 *k = lcn_dw32_new(L, act.kind, blk);
     if (!k) return NOMEM();
     if (mode == 1) {
         p->dw[i] = k;
@@ -2161,17 +2190,32 @@ static lcn_status build_dw32(lcn_builder *B, lcn_tensor *t, int i) {
     if (i == __atomic_load_n(&lcn_fail_layer, __ATOMIC_SEQ_CST))
         return dn_err(B->err, dnnl_unimplemented, i, "convolution primitive_desc_create");
     lcn_tensor o;
-    TRY(kern_io(B, t, 0, k->c, k->oh, k->ow, &o));
+    const char *isa = k->blk ? "avx2" : "avx512";
+    if (k->blk != dw32_blk_in(t)) /* decide_dw32 saw another layout */
+        return lcn_err_set(B->err, LCN_ERR_STATE, i, "internal: lcn_dw32 packed for %s, run on another layout",
+                k->blk ? "nChw8c" : "NHWC");
+    if (k->blk) { /* in and out nChw8c */
+        dnnl_memory_desc_t omd;
+        dnnl_memory_t ms, md;
+        dnnl_dims_t od = {t->n, k->c, k->oh, k->ow};
+        DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
+        TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+        next_place(B, t, &omd, &o);
+        o.n = t->n, o.c = k->c, o.h = k->oh, o.w = k->ow;
+        TRY(tensor_mem(B, &o, &md));
+    } else {
+        TRY(kern_io(B, t, 0, k->c, k->oh, k->ow, &o));
+    }
     if (B->for_plan) {
         lcn_layer *L = &B->p->net.layers[i];
         if (k->us_kern > 0)
             snprintf(L->impl, sizeof L->impl,
-                    "lcn_dw32:avx512 (padded rows in L1: %.0f us vs %.0f us for oneDNN)", k->us_kern,
+                    "lcn_dw32:%s (padded rows in L1: %.0f us vs %.0f us for oneDNN)", isa, k->us_kern,
                     k->us_dnnl);
         else
-            snprintf(L->impl, sizeof L->impl, "lcn_dw32:avx512 (padded rows in L1)");
+            snprintf(L->impl, sizeof L->impl, "lcn_dw32:%s (padded rows in L1)", isa);
     } else {
-        lcn_step *st = kern_step(B, i, t, &o, "lcn_dw32:avx512");
+        lcn_step *st = kern_step(B, i, t, &o, k->blk ? "lcn_dw32:avx2" : "lcn_dw32:avx512");
         if (!st) return NOMEM();
         st->dw = k;
         lcn_bctx *c = B->c;

@@ -13,6 +13,10 @@
  * touches (25 us for the layer above; the copy is ~5 of them).
  * The plan build times it against oneDNN's primitive and keeps it where it
  * wins (lcn_dnnl26.c, decide_dw32).
+ *
+ * Without AVX-512 the same scheme runs on oneDNN's AVX2 layout, nChw8c
+ * (lcn_dw32_blk_avx2 in lcn_fp32_avx2.c): one 8-channel block at a time, its
+ * rows contiguous, so each is copied as one run into a ring of padded rows.
  */
 #include <omp.h>
 #include <stddef.h>
@@ -46,15 +50,15 @@ void lcn_dw32_free(lcn_dw32 *k) {
     free(k);
 }
 
-lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act) {
+lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act, int blk) {
     const lcn_layer_desc *d = &L->d;
     if (d->kh < 1 || d->kw < 1 || d->kh > LCN_DW32_MAXK || d->kw > LCN_DW32_MAXK || d->stride_h < 1 ||
-            d->stride_w < 1 || d->groups != L->ic || L->ic != L->oc)
+            d->stride_w < 1 || d->groups != L->ic || L->ic != L->oc || (blk && L->ic % 8))
         return NULL;
     lcn_dw32 *k = calloc(1, sizeof *k);
     if (!k) return NULL;
-    int c = L->ic, kk = d->kh * d->kw;
-    k->c = c, k->cpad = (c + 15) / 16 * 16;
+    const int c = L->ic, kk = d->kh * d->kw, lanes = blk ? 8 : 16;
+    k->c = c, k->cpad = (c + lanes - 1) / lanes * lanes, k->blk = blk;
     k->kh = d->kh, k->kw = d->kw, k->sh = d->stride_h, k->sw = d->stride_w;
     k->pt = d->pad_t, k->pl = d->pad_l;
     k->ih = L->ih, k->iw = L->iw, k->oh = L->oh, k->ow = L->ow;
@@ -72,22 +76,27 @@ lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act) {
     }
     memset(k->w, 0, sizeof(float) * (size_t)kk * k->cpad);
     memset(k->b, 0, sizeof(float) * k->cpad);
-    /* [c][1][kh][kw] -> [c / 16][kh * kw][16] */
+    /* [c][1][kh][kw] -> [c / lanes][kh * kw][lanes] */
     for (int ch = 0; ch < c; ch++)
         for (int t = 0; t < kk; t++)
-            k->w[((size_t)(ch / 16) * kk + t) * 16 + ch % 16] = L->w[0][(size_t)ch * kk + t];
+            k->w[((size_t)(ch / lanes) * kk + t) * lanes + ch % lanes] = L->w[0][(size_t)ch * kk + t];
     if (L->w[1])
         for (int ch = 0; ch < c; ch++) k->b[ch] = L->w[1][ch];
     return k;
 }
 
-/* Floats of one thread's scratch: kh x DW32_NB strips + one zero strip. */
+/* Floats of one thread's scratch: kh x DW32_NB strips + one zero strip
+ * (blk: kh + 1 strips of 8 lanes). */
 static size_t dw32_per_thread(const lcn_dw32 *k) {
+    if (k->blk) return ((size_t)(k->kh + 1) * k->sw_cols * 8 + 15) / 16 * 16;
     return ((size_t)(k->kh * DW32_NB + 1) * k->sw_cols * 16 + 15) / 16 * 16;
 }
 
-/* Groups of DW32_NB channel blocks (the unit of work). */
-static int dw32_groups(const lcn_dw32 *k) { return (k->cpad / 16 + DW32_NB - 1) / DW32_NB; }
+/* Groups of DW32_NB channel blocks (the unit of work; blk: one block of
+ * 8, its rows copied one by one as they are contiguous). */
+static int dw32_groups(const lcn_dw32 *k) {
+    return k->blk ? k->cpad / 8 : (k->cpad / 16 + DW32_NB - 1) / DW32_NB;
+}
 
 size_t lcn_dw32_scratch_bytes(const lcn_dw32 *k, int nthr) {
     return dw32_per_thread(k) * sizeof(float) * (size_t)(nthr > 1 ? nthr : 1);
@@ -272,6 +281,10 @@ static void dw32_items(const lcn_dw32 *k, const float *src, float *dst, long i0,
         int oy0 = (int)((long)k->oh * band / nband), oy1 = (int)((long)k->oh * (band + 1) / nband);
         const float *s = src + (size_t)img * in_img;
         float *d = dst + (size_t)img * out_img;
+        if (k->blk) {
+            lcn_dw32_blk_avx2(k, s, d, g, oy0, oy1, ring);
+            continue;
+        }
         switch (k->act) {
             case LCN_ACT_RELU: dw32_band_relu(k, s, d, g, oy0, oy1, ring); break;
             case LCN_ACT_HARDSWISH: dw32_band_hswish(k, s, d, g, oy0, oy1, ring); break;

@@ -42,9 +42,8 @@ const char *lcn_dwpw_isa(void) {
 
 const char *lcn_kernel_isa(const char *name) {
     if (strcmp(name, "lcn_dwpw") == 0 || strcmp(name, "lcn_chain") == 0 || strcmp(name, "lcn_stem") == 0 ||
-            strcmp(name, "lcn_fc32") == 0 || strcmp(name, "lcn_se32") == 0)
+            strcmp(name, "lcn_fc32") == 0 || strcmp(name, "lcn_se32") == 0 || strcmp(name, "lcn_dw32") == 0)
         return lcn_dwpw_isa();
-    if (strcmp(name, "lcn_dw32") == 0) return lcn_avx512_supported() ? "avx512" : "";
     return "";
 }
 

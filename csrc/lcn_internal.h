@@ -227,26 +227,33 @@ size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n);
 void lcn_se32_run(const lcn_se32 *k, float *x, int n, int hw, int blk, int nthr, float *scratch);
 
 /* A depthwise conv (groups = channels, multiplier 1) + bias + act (NONE,
- * RELU or HARDSWISH) on fp32 NHWC activations (lcn_dw32.c, AVX-512). */
+ * RELU or HARDSWISH) on fp32 activations (lcn_dw32.c): NHWC with AVX-512,
+ * or nChw8c with AVX2 (blk; channels a multiple of 8). */
 #define LCN_DW32_MAXK 7
 typedef struct lcn_dw32 {
     int c, cpad, kh, kw, sh, sw, pt, pl;
     int ih, iw, oh, ow;
     int act;
+    int blk;                /* nChw8c, the AVX2 body (lcn_fp32_avx2.c) */
     int sw_cols;            /* columns of a zero-padded input strip */
     int g1, n1, n2;         /* a row: n1 groups of g1 pixels, n2 of g1 - 1 */
-    float *w, *b;           /* [cpad / 16][kh * kw][16]; [cpad] */
+    float *w, *b;           /* [cpad / L][kh * kw][L], L = 16 (8 if blk); [cpad] */
     float us_kern, us_dnnl; /* plan-time timing (0: not timed) */
 } lcn_dw32;
 
 /* Packs layer L's weights, act the activation to apply (L's own, or the
- * one fused into it); NULL when out of memory or L is not a depthwise
- * conv with a kernel up to LCN_DW32_MAXK. */
-lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act);
+ * one fused into it), for the NHWC body (blk 0) or the nChw8c one (blk 1);
+ * NULL when out of memory, or L is not a depthwise conv with a kernel up
+ * to LCN_DW32_MAXK (with blk: on channels a multiple of 8). */
+lcn_dw32 *lcn_dw32_new(const lcn_layer *L, int act, int blk);
 void lcn_dw32_free(lcn_dw32 *k);
 size_t lcn_dw32_scratch_bytes(const lcn_dw32 *k, int nthr);
-/* src: n x ih x iw x c, dst: n x oh x ow x c (NHWC, dense); scratch:
- * lcn_dw32_scratch_bytes(k, nthr) bytes, 64-byte aligned. */
+/* src: n x ih x iw x c, dst: n x oh x ow x c (NHWC, dense; k->blk:
+ * nChw8c); scratch: lcn_dw32_scratch_bytes(k, nthr) bytes, 64-byte
+ * aligned. */
 void lcn_dw32_run(const lcn_dw32 *k, const float *src, float *dst, int n, int nthr, void *scratch);
+/* The AVX2 body: output rows [oy0, oy1) of 8-channel block b of one image
+ * (src, dst: the image's nChw8c planes), ring: one thread's scratch. */
+void lcn_dw32_blk_avx2(const lcn_dw32 *k, const float *src, float *dst, int b, int oy0, int oy1, float *ring);
 
 #endif

@@ -39,6 +39,10 @@ func TestDW32(t *testing.T) {
 		{"5x3/s2x1/c40", &Net{InC: 40, InH: 11, InW: 8, Layers: []Layer{
 			conv(r, "dw", 40, 40, 5, 3, 2, 1, [4]int{2, 1, 2, 1}, 40, true, hswish)}}, []int{0}},
 		{"3x3/s3/nopad/c48", &Net{InC: 48, InH: 13, InW: 13, Layers: []Layer{dw(48, 3, 3, [4]int{}, true, relu)}}, []int{0}},
+		{"3x3/s1/13x11/c32/relu/nobias", &Net{InC: 32, InH: 13, InW: 11, Layers: []Layer{dw(32, 3, 1, same(3), false, relu)}}, []int{0}},
+		{"3x3/s2/9x15/c40/none", &Net{InC: 40, InH: 9, InW: 15, Layers: []Layer{dw(40, 3, 2, same(3), true, Act{})}}, []int{0}},
+		{"7x7/s2/12x9/c16/relu", &Net{InC: 16, InH: 12, InW: 9, Layers: []Layer{dw(16, 7, 2, same(7), true, relu)}}, []int{0}},
+		{"5x5/s1/7x7/c8/pad-only-left-top", &Net{InC: 8, InH: 7, InW: 7, Layers: []Layer{dw(8, 5, 1, [4]int{2, 2, 0, 0}, true, hswish)}}, []int{0}},
 		{"3x3/1x1-map/c70", &Net{InC: 70, InH: 1, InW: 1, Layers: []Layer{dw(70, 3, 1, same(3), true, hswish)}}, []int{0}},
 		{"pw+dw+pw", &Net{InC: 24, InH: 14, InW: 14, Layers: []Layer{pw(24, 72), dw(72, 5, 1, same(5), true, hswish), pw(72, 40)}}, []int{1}},
 		{"dw-then-act", &Net{InC: 32, InH: 7, InW: 7, Layers: []Layer{dw(32, 3, 1, same(3), true, Act{}),
@@ -48,6 +52,24 @@ func TestDW32(t *testing.T) {
 		{"not/9x9", &Net{InC: 16, InH: 12, InW: 12, Layers: []Layer{dw(16, 9, 1, same(9), true, relu)}}, nil},
 		{"not/hardsigmoid", &Net{InC: 16, InH: 6, InW: 6, Layers: []Layer{dw(16, 3, 1, same(3), true, hsig6)}}, nil},
 		{"not/grouped", &Net{InC: 32, InH: 6, InW: 6, Layers: []Layer{conv(r, "g", 32, 32, 3, 3, 1, 1, same(3), 8, true, relu)}}, nil},
+	}
+	if KernelISA("lcn_dw32") == "avx2" {
+		// the AVX2 body reads oneDNN's AVX2 layout, nChw8c in whole blocks
+		// of 8, not the caller's NCHW input: oneDNN's 3x3 conv first
+		setStem(0)
+		defer setStem(-1)
+		for i, tc := range cases {
+			ls := tc.net.Layers
+			first := conv(r, "c", 3, tc.net.InC, 3, 3, 1, 1, same(3), 1, true, hswish)
+			net := &Net{InC: 3, InH: tc.net.InH, InW: tc.net.InW, Layers: append([]Layer{first}, ls...)}
+			var at []int
+			for _, l := range tc.at {
+				if ls[l].InC%8 == 0 {
+					at = append(at, l+1)
+				}
+			}
+			cases[i] = kernelCase{tc.name + "/after-conv", net, at}
+		}
 	}
 	checkKernelModes(t, cases, setDW32, "lcn_dw32")
 	setDW32(1)

@@ -30,7 +30,7 @@ func TestKernelISA(t *testing.T) {
 		if isa == "avx512" {
 			t.Errorf("LCNET_NO_AVX512=1: KernelISA(%q) = avx512", k)
 		}
-		if (k == "lcn_chain" || k == "lcn_stem" || k == "lcn_fc32" || k == "lcn_se32") && isa != avx2 {
+		if isa != avx2 {
 			t.Errorf("LCNET_NO_AVX512=1: KernelISA(%q) = %q, lcn_dwpw %q", k, isa, avx2)
 		}
 	}
