@@ -1887,7 +1887,17 @@ static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
         DN(dnnl_memory_desc_init_by_tag(&t->md, 4, d, dnnl_f32, dnnl_acdb), "kernel md");
         blk = 0;
     }
-    if (blk != k->strips) /* decide_fc32 saw another layout */
+    if (k->strips && !blk) {
+        /* decide_fc32 saw nChw8c, this build (another batch: oneDNN may pick
+         * other layouts before) does not: reorder to what the weights are
+         * packed for (rows: kern_io below makes t NHWC) */
+        dnnl_memory_desc_t b8;
+        dnnl_dims_t d = {t->n, t->c, t->h, t->w};
+        DN(dnnl_memory_desc_init_by_tag(&b8, 4, d, dnnl_f32, dnnl_aBcd8b), "kernel md");
+        TRY(ensure(B, t, &b8));
+        blk = fc32_blk_ok(k, t);
+    }
+    if (blk != k->strips)
         return lcn_err_set(B->err, LCN_ERR_STATE, i, "internal: lcn_fc32 packed for %s, run on %s",
                 k->strips ? "nChw8c" : "rows", blk ? "nChw8c" : "rows");
     if (blk) { /* in and out nChw8c */
@@ -2191,13 +2201,14 @@ static lcn_status build_dw32(lcn_builder *B, lcn_tensor *t, int i) {
         return dn_err(B->err, dnnl_unimplemented, i, "convolution primitive_desc_create");
     lcn_tensor o;
     const char *isa = k->blk ? "avx2" : "avx512";
-    if (k->blk != dw32_blk_in(t)) /* decide_dw32 saw another layout */
-        return lcn_err_set(B->err, LCN_ERR_STATE, i, "internal: lcn_dw32 packed for %s, run on another layout",
-                k->blk ? "nChw8c" : "NHWC");
     if (k->blk) { /* in and out nChw8c */
-        dnnl_memory_desc_t omd;
+        dnnl_memory_desc_t omd, b8;
         dnnl_memory_t ms, md;
-        dnnl_dims_t od = {t->n, k->c, k->oh, k->ow};
+        dnnl_dims_t id = {t->n, t->c, t->h, t->w}, od = {t->n, k->c, k->oh, k->ow};
+        /* decide_dw32 saw nChw8c; another batch may not (oneDNN can pick
+         * other layouts before it): a reorder then */
+        DN(dnnl_memory_desc_init_by_tag(&b8, 4, id, dnnl_f32, dnnl_aBcd8b), "kernel md");
+        TRY(ensure(B, t, &b8));
         DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
         TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
         next_place(B, t, &omd, &o);

@@ -274,9 +274,10 @@ A2_TGT A2_INLINE void a2_stem_px(const lcn_stem *k, const float *src, int iy0, i
     a2_store(d + 8, lcn_act256(a1, act, 0.f, 0.f), n - 8);
 }
 
-/* P interior pixels from ox (P <= 8) x V vectors of 8 channels at ob
- * (V <= 2, P x V <= 8: more accumulators spill, GCC keeping the
- * activation's constants in registers too). T33 (3 input channels, 3x3,
+/* P interior pixels from ox (P <= 12) x V vectors of 8 channels at ob
+ * (V <= 2, P x V <= 12: the sums, V weights and the broadcast input in the
+ * 16 YMM registers; the activation is applied by the caller, over the
+ * row, as its constants here made the sums spill). T33 (3 input channels, 3x3,
  * horizontal stride SW, all literal): rows[c*3 + y] is row y of the window
  * in plane c (a zero row outside the input); otherwise any shape, rows
  * [ky0, ky1). */
@@ -284,11 +285,11 @@ A2_TGT A2_INLINE void a2_stem_tile(const lcn_stem *k, const float *src, const fl
         int ky0, int ky1, int ox, int ob, float *d, int n, const int act, const int P, const int V,
         const int T33, const int SW) {
     const int ocp = k->ocpad, oc = k->oc;
-    __m256 acc[8][2];
+    __m256 acc[12][2];
 #pragma GCC unroll 2
     for (int v = 0; v < V; v++) {
         const __m256 b = _mm256_load_ps(k->b + ob + 8 * v);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int p = 0; p < P; p++) acc[p][v] = b;
     }
     const int ntap = T33 ? 9 : k->ic * (ky1 - ky0);
@@ -313,7 +314,7 @@ A2_TGT A2_INLINE void a2_stem_tile(const lcn_stem *k, const float *src, const fl
             __m256 wv[2];
 #pragma GCC unroll 2
             for (int v = 0; v < V; v++) wv[v] = _mm256_load_ps(w + (size_t)x * ocp + 8 * v);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
             for (int p = 0; p < P; p++) {
                 const __m256 xv = _mm256_broadcast_ss(row + p * sw + x);
 #pragma GCC unroll 2
@@ -321,7 +322,7 @@ A2_TGT A2_INLINE void a2_stem_tile(const lcn_stem *k, const float *src, const fl
             }
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++)
@@ -349,16 +350,18 @@ A2_TGT A2_INLINE void a2_stem_row_t(const lcn_stem *k, const float *src, int oy,
         const int n = oc - ob;
         float *db = d + ob;
         int ox = 0;
-        for (; ox < lo; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act);
+        for (; ox < lo; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, LCN_ACT_NONE);
 #define A2_STEM_LOOP(P, V, T, SW)                                                                  \
     for (; ox + (P) - 1 <= hi; ox += (P))                                                          \
-        a2_stem_tile(k, src, rows, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act, P, V, T, SW);
+        a2_stem_tile(k, src, rows, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, LCN_ACT_NONE, P, V, T, SW);
 #define A2_STEM_LOOPS(T, SW)                                                                       \
     if (n <= 8) {                                                                                  \
-        A2_STEM_LOOP(8, 1, T, SW)                                                                \
+        A2_STEM_LOOP(12, 1, T, SW)                                                                 \
+        A2_STEM_LOOP(4, 1, T, SW)                                                                  \
         A2_STEM_LOOP(1, 1, T, SW)                                                                  \
     } else {                                                                                       \
-        A2_STEM_LOOP(4, 2, T, SW)                                                                 \
+        A2_STEM_LOOP(6, 2, T, SW)                                                                  \
+        A2_STEM_LOOP(2, 2, T, SW)                                                                  \
         A2_STEM_LOOP(1, 2, T, SW)                                                                  \
     }
         if (t33 && sw == 1)
@@ -369,7 +372,16 @@ A2_TGT A2_INLINE void a2_stem_row_t(const lcn_stem *k, const float *src, int oy,
             A2_STEM_LOOPS(0, 1)
 #undef A2_STEM_LOOPS
 #undef A2_STEM_LOOP
-        for (; ox < k->ow; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, act);
+        for (; ox < k->ow; ox++) a2_stem_px(k, src, iy0, ky0, ky1, ox, ob, db + (size_t)ox * oc, n, LCN_ACT_NONE);
+    }
+    if (act != LCN_ACT_NONE) { /* the row's ow x oc outputs, contiguous */
+        const size_t all = (size_t)k->ow * oc;
+        size_t j = 0;
+        for (; j + 8 <= all; j += 8) _mm256_storeu_ps(d + j, lcn_act256(_mm256_loadu_ps(d + j), act, 0.f, 0.f));
+        if (j < all) {
+            const __m256i m = a2_mask((int)(all - j));
+            _mm256_maskstore_ps(d + j, m, lcn_act256(_mm256_maskload_ps(d + j, m), act, 0.f, 0.f));
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 package dnn
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -74,4 +76,61 @@ func TestDW32(t *testing.T) {
 	checkKernelModes(t, cases, setDW32, "lcn_dw32")
 	setDW32(1)
 	checkPPLCNets(t, 96, 64, 1000, 0.25, 1)
+}
+
+// TestDW32AfterChain builds the plan where a depthwise layer is decided for
+// the nChw8c body and a chain decided afterwards (decide_chains runs after
+// the plan's pass over the layers) makes its input NHWC: the pair before it
+// ran as oneDNN's primitives when the depthwise was decided, then joined
+// the chain. The build must reorder to what the kernel is packed for (it
+// once failed with "lcn_dw32 packed for nChw8c"). The pairs' choices are
+// preset (the first pair its kernel, the second oneDNN's) so that the case
+// does not hang on timing.
+func TestDW32AfterChain(t *testing.T) {
+	if KernelISA("lcn_dw32") != "avx2" {
+		t.Skip("the nChw8c body runs where the kernels' ISA is AVX2")
+	}
+	defer ResetChoices()
+	defer setStem(-1)
+	defer setChain(-1)
+	defer setDW32(-1)
+	r := rand.New(rand.NewPCG(23, 5))
+	p1 := [4]int{1, 1, 1, 1}
+	hs := Act{Kind: ActHardSwish}
+	net := &Net{InC: 3, InH: 40, InW: 36, Layers: []Layer{
+		conv(r, "stem", 3, 16, 3, 3, 2, 2, p1, 1, true, hs),
+		conv(r, "dw1", 16, 16, 3, 3, 1, 1, p1, 16, true, hs), conv(r, "pw1", 16, 24, 1, 1, 1, 1, [4]int{}, 1, true, hs),
+		conv(r, "dw2", 24, 24, 3, 3, 1, 1, p1, 24, true, hs), conv(r, "pw2", 24, 32, 1, 1, 1, 1, [4]int{}, 1, true, hs),
+		conv(r, "dw3", 32, 32, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 32, true, hs), conv(r, "pw3", 32, 40, 1, 1, 1, 1, [4]int{}, 1, true, hs),
+	}}
+	// layer_key's format (lcn_dnnl26.c): kind:ic,oc,ihxiw,ohxow,khxkw,
+	// sSH,SW,pT,L,B,R,gG,aACT,bBIAS,tTHREADS; act 2 = hard swish
+	key := func(kind string, l Layer, h, w int) string {
+		oh := (h+l.PadTop+l.PadBottom-l.KH)/max(l.StrideH, 1) + 1
+		ow := (w+l.PadLeft+l.PadRight-l.KW)/max(l.StrideW, 1) + 1
+		g := max(l.Groups, 1)
+		return fmt.Sprintf("%s:%d,%d,%dx%d,%dx%d,%dx%d,s%d,%d,p%d,%d,%d,%d,g%d,a2,b1,t1", kind, l.InC, l.OutC, h, w, oh, ow,
+			l.KH, l.KW, max(l.StrideH, 1), max(l.StrideW, 1), l.PadTop, l.PadLeft, l.PadBottom, l.PadRight, g)
+	}
+	ls := net.Layers
+	ResetChoices()
+	if err := PutChoices([]Choice{
+		{Key: key("dw", ls[1], 20, 18) + "|" + key("pw", ls[2], 20, 18), Choice: 1, A: 10, B: 20},
+		{Key: key("dw", ls[3], 20, 18) + "|" + key("pw", ls[4], 20, 18), Choice: 0, A: 20, B: 10},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	setStem(1)  // NHWC out, so that the first pair can run as the kernel
+	setChain(1) // the two pairs become one chain after the layers are decided
+	setDW32(1)  // dw3 decided on nChw8c (pw2 ran as oneDNN's then)
+	p, err := Compile(net, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	impls := p.LayerImpls()
+	p.Close()
+	if !strings.HasPrefix(impls[1], "lcn_chain") || !strings.HasPrefix(impls[5], "lcn_dw32:avx2") {
+		t.Fatalf("not the case under test: layers run as %q", impls)
+	}
+	checkNet(t, net, 1, 1, 3)
 }
