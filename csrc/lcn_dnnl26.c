@@ -1226,6 +1226,23 @@ static lcn_status kern_io(lcn_builder *B, lcn_tensor *t, int in_direct, int oc, 
     return tensor_mem(B, o, &md);
 }
 
+/* kern_io for the AVX2 bodies that read and write nChw8c (channels whole
+ * blocks of 8): t is made nChw8c (a reorder step when it is not: a chain
+ * decided after the kernel can change the layout before it), *o is placed
+ * for an oc x oh x ow nChw8c output, and both are sized into the slots. */
+static lcn_status kern_io_blk(lcn_builder *B, lcn_tensor *t, int oc, int oh, int ow, lcn_tensor *o) {
+    dnnl_memory_desc_t want, omd;
+    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, oc, oh, ow};
+    dnnl_memory_t ms, md;
+    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_aBcd8b), "kernel md");
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
+    TRY(ensure(B, t, &want));
+    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
+    next_place(B, t, &omd, o);
+    o->n = t->n, o->c = oc, o->h = oh, o->w = ow;
+    return tensor_mem(B, o, &md);
+}
+
 /* Appends a step that runs one of the engine's own kernels on layer i from
  * t to o (the caller sets which kernel); NULL when out of memory. */
 static lcn_step *kern_step(lcn_builder *B, int i, const lcn_tensor *t, const lcn_tensor *o,
@@ -1880,35 +1897,16 @@ static lcn_status build_fc32(lcn_builder *B, lcn_tensor *t, int i) {
                 B->p->net.layers[i].d.kind == LCN_LAYER_FC ? "inner_product primitive_desc_create"
                                                            : "convolution primitive_desc_create");
     lcn_tensor o;
-    int blk = fc32_blk_ok(k, t);
-    if (blk && t->h * t->w == 1) {
+    if (t->h * t->w == 1 && fc32_blk_ok(k, t)) {
         /* a 1x1 map: nChw8c with whole blocks is NHWC byte for byte */
         dnnl_dims_t d = {t->n, t->c, 1, 1};
         DN(dnnl_memory_desc_init_by_tag(&t->md, 4, d, dnnl_f32, dnnl_acdb), "kernel md");
-        blk = 0;
     }
-    if (k->strips && !blk) {
-        /* decide_fc32 saw nChw8c, this build (another batch: oneDNN may pick
-         * other layouts before) does not: reorder to what the weights are
-         * packed for (rows: kern_io below makes t NHWC) */
-        dnnl_memory_desc_t b8;
-        dnnl_dims_t d = {t->n, t->c, t->h, t->w};
-        DN(dnnl_memory_desc_init_by_tag(&b8, 4, d, dnnl_f32, dnnl_aBcd8b), "kernel md");
-        TRY(ensure(B, t, &b8));
-        blk = fc32_blk_ok(k, t);
-    }
-    if (blk != k->strips)
-        return lcn_err_set(B->err, LCN_ERR_STATE, i, "internal: lcn_fc32 packed for %s, run on %s",
-                k->strips ? "nChw8c" : "rows", blk ? "nChw8c" : "rows");
-    if (blk) { /* in and out nChw8c */
-        dnnl_memory_desc_t omd;
-        dnnl_memory_t ms, md;
-        dnnl_dims_t od = {t->n, k->n, t->h, t->w};
-        DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
-        TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
-        next_place(B, t, &omd, &o);
-        o.n = t->n, o.c = k->n, o.h = t->h, o.w = t->w;
-        TRY(tensor_mem(B, &o, &md));
+    /* the weights' packing says the layout (decide_fc32 saw it; a chain
+     * decided later can change what comes before: a reorder then) */
+    const int blk = k->strips;
+    if (blk) {
+        TRY(kern_io_blk(B, t, k->n, t->h, t->w, &o));
     } else {
         TRY(kern_io(B, t, 0, k->n, t->h, t->w, &o));
     }
@@ -2201,19 +2199,8 @@ static lcn_status build_dw32(lcn_builder *B, lcn_tensor *t, int i) {
         return dn_err(B->err, dnnl_unimplemented, i, "convolution primitive_desc_create");
     lcn_tensor o;
     const char *isa = k->blk ? "avx2" : "avx512";
-    if (k->blk) { /* in and out nChw8c */
-        dnnl_memory_desc_t omd, b8;
-        dnnl_memory_t ms, md;
-        dnnl_dims_t id = {t->n, t->c, t->h, t->w}, od = {t->n, k->c, k->oh, k->ow};
-        /* decide_dw32 saw nChw8c; another batch may not (oneDNN can pick
-         * other layouts before it): a reorder then */
-        DN(dnnl_memory_desc_init_by_tag(&b8, 4, id, dnnl_f32, dnnl_aBcd8b), "kernel md");
-        TRY(ensure(B, t, &b8));
-        DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
-        TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
-        next_place(B, t, &omd, &o);
-        o.n = t->n, o.c = k->c, o.h = k->oh, o.w = k->ow;
-        TRY(tensor_mem(B, &o, &md));
+    if (k->blk) {
+        TRY(kern_io_blk(B, t, k->c, k->oh, k->ow, &o));
     } else {
         TRY(kern_io(B, t, 0, k->c, k->oh, k->ow, &o));
     }
