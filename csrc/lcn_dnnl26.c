@@ -1206,18 +1206,19 @@ out:
 }
 
 /* Adds the step running plan kernel kern[i] (layers i and i+1) on t. */
-/* The engine's own kernels read and write NHWC: t is made NHWC (a reorder
- * step when it is not), *o is placed for an oc x oh x ow NHWC output, and
- * both are sized into the slots. in_direct: the kernel reads the caller's
- * NCHW input itself (the stem), t is left as it is. */
-static lcn_status kern_io(lcn_builder *B, lcn_tensor *t, int in_direct, int oc, int oh, int ow,
-        lcn_tensor *o) {
+/* The engine's own kernels read and write one layout, tag (NHWC: kern_io;
+ * nChw8c: kern_io_blk): t is made so (a reorder step when it is not), *o is
+ * placed for an oc x oh x ow output in it, and both are sized into the
+ * slots. in_direct: the kernel reads the caller's NCHW input itself (the
+ * stem), t is left as it is. */
+static lcn_status kern_io_as(lcn_builder *B, lcn_tensor *t, int in_direct, dnnl_format_tag_t tag, int oc,
+        int oh, int ow, lcn_tensor *o) {
     dnnl_memory_desc_t want, omd;
     dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, oc, oh, ow};
     dnnl_memory_t ms, md;
-    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_acdb), "kernel md");
+    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, tag), "kernel md");
     if (!in_direct) {
-        DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_acdb), "kernel md");
+        DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, tag), "kernel md");
         TRY(ensure(B, t, &want));
         TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
     }
@@ -1226,21 +1227,17 @@ static lcn_status kern_io(lcn_builder *B, lcn_tensor *t, int in_direct, int oc, 
     return tensor_mem(B, o, &md);
 }
 
+static lcn_status kern_io(lcn_builder *B, lcn_tensor *t, int in_direct, int oc, int oh, int ow,
+        lcn_tensor *o) {
+    return kern_io_as(B, t, in_direct, dnnl_acdb, oc, oh, ow, o);
+}
+
 /* kern_io for the AVX2 bodies that read and write nChw8c (channels whole
  * blocks of 8): t is made nChw8c (a reorder step when it is not: a chain
- * decided after the kernel can change the layout before it), *o is placed
- * for an oc x oh x ow nChw8c output, and both are sized into the slots. */
+ * decided after the kernel can change the layout before it), *o placed
+ * for an nChw8c output. */
 static lcn_status kern_io_blk(lcn_builder *B, lcn_tensor *t, int oc, int oh, int ow, lcn_tensor *o) {
-    dnnl_memory_desc_t want, omd;
-    dnnl_dims_t sd = {t->n, t->c, t->h, t->w}, od = {t->n, oc, oh, ow};
-    dnnl_memory_t ms, md;
-    DN(dnnl_memory_desc_init_by_tag(&want, 4, sd, dnnl_f32, dnnl_aBcd8b), "kernel md");
-    DN(dnnl_memory_desc_init_by_tag(&omd, 4, od, dnnl_f32, dnnl_aBcd8b), "kernel md");
-    TRY(ensure(B, t, &want));
-    TRY(tensor_mem(B, t, &ms)); /* sizes the slots */
-    next_place(B, t, &omd, o);
-    o->n = t->n, o->c = oc, o->h = oh, o->w = ow;
-    return tensor_mem(B, o, &md);
+    return kern_io_as(B, t, 0, dnnl_aBcd8b, oc, oh, ow, o);
 }
 
 /* Appends a step that runs one of the engine's own kernels on layer i from
