@@ -1,6 +1,9 @@
 package fallback
 
-import "github.com/lcnet-go/lcnet/graph"
+import (
+	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/prefault"
+)
 
 // newConv picks the kernel for a convolution: a GEMM for pointwise, the
 // depthwise kernel for one channel per group, else the direct kernel.
@@ -37,7 +40,7 @@ func newIm2col(cv *graph.Conv2D, in, out []int) *im2col {
 	d.k = d.kh * d.kw * d.inC
 	d.rows = max(1, min(d.oh, 16384/(d.ow*d.k)))
 	// [outC][inC][kh][kw] -> [outC][kh][kw][inC]
-	w := make([]float32, len(cv.Weight.Data))
+	w := prefault.Slice(make([]float32, len(cv.Weight.Data)))
 	for co := range d.outC {
 		for ci := range d.inC {
 			for y := range d.kh {
@@ -183,7 +186,7 @@ func newDirect(cv *graph.Conv2D, in, out []int) *direct {
 		h: in[1], w: in[2], oh: out[1], ow: out[2], kh: cv.KH, kw: cv.KW, sh: cv.StrideH, sw: cv.StrideW,
 		pt: cv.PadT, pl: cv.PadL, act: cv.Act}
 	d.dh, d.dw = cv.Dilation()
-	d.wt = make([]float32, len(cv.Weight.Data))
+	d.wt = prefault.Slice(make([]float32, len(cv.Weight.Data)))
 	for g := range d.groups {
 		for co := range d.cgo {
 			for ci := range d.cgi {

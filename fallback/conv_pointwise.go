@@ -1,6 +1,9 @@
 package fallback
 
-import "github.com/lcnet-go/lcnet/graph"
+import (
+	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/prefault"
+)
 
 // GEMM for 1×1 convolutions and fully connected layers.
 //
@@ -39,7 +42,7 @@ type packedB struct {
 func packB(w []float32, n, k int, bias []float32, s isa) *packedB {
 	width := s.panelWidth()
 	p := &packedB{k: k, n: n, width: width, isa: s, panels: (n + width - 1) / width}
-	p.data = make([]float32, p.panels*k*width)
+	p.data = prefault.Slice(make([]float32, p.panels*k*width))
 	p.bias = make([]float32, p.panels*width)
 	copy(p.bias, bias)
 	for j := range n {

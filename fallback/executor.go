@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lcnet-go/lcnet/internal/prefault"
+
 	"github.com/lcnet-go/lcnet/graph"
 )
 
@@ -297,9 +299,9 @@ func (inst *Instance) Reserve(batch int) {
 		return
 	}
 	for i, s := range inst.p.slotSize {
-		inst.slots[i] = make([]float32, s*batch)
+		inst.slots[i] = prefault.Slice(make([]float32, s*batch))
 	}
-	inst.scratch = make([]float32, inst.p.scratchPerSample*batch)
+	inst.scratch = prefault.Slice(make([]float32, inst.p.scratchPerSample*batch))
 	inst.batch = batch
 }
 

@@ -1,6 +1,10 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lcnet-go/lcnet/internal/prefault"
+)
 
 // Tensor is a dense float32 constant held by an op: a weight, a bias, a
 // batch-norm statistic. Data is row-major (C order) over Shape.
@@ -11,7 +15,7 @@ type Tensor struct {
 
 // NewTensor returns a zero tensor of the given shape.
 func NewTensor(shape ...int) *Tensor {
-	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, Numel(shape))}
+	return &Tensor{Shape: append([]int(nil), shape...), Data: prefault.Slice(make([]float32, Numel(shape)))}
 }
 
 // FromData wraps data as a tensor of the given shape. It returns an error

@@ -8,6 +8,7 @@
 //	lcnet-bench latency --model M [--backend B] [--threads N] [--runs R] [--warmup W]
 //	                    [--batch B] [--concurrency C] [--json] [--peer onnxruntime=PATH]
 //	lcnet-bench layers  --model M [--backend B] [--threads N] [--runs R] [--batch B] [--json]
+//	lcnet-bench load    --model M [--backend B] [--threads N] [--runs R]   open + first run, fresh processes
 //	                    the time of each step of a run (oneDNN primitive, own kernel, Go segment)
 //
 // With no arguments it runs "paper": the paper's main table with our
@@ -39,6 +40,7 @@ func init() {
 		"table":    {"params, MACs and FLOPs of the 8 paper scales next to the paper's columns", runTable},
 		"latency":  {"batch latency (median, min, max) and images/s of one model", runLatency},
 		"layers":   {"where the time of one model's run goes, step by step", runLayers},
+		"load":     {"open + first run of one model, each in a fresh process", runLoad},
 	}
 }
 

@@ -43,6 +43,12 @@ fi
 echo "== throughput fp32 x1.0"
 for c in 1 2; do $B latency -m pplcnet_x1_0 --threads 1 --concurrency $c --runs 400 | grep median; done
 for c in 1 2; do $B latency -m pplcnet_x1_0 --threads 1 --batch 8 --concurrency $c --runs 60 | grep median; done
-echo "== load + plan"; go test -run '^$' -bench 'Load' -benchtime 10x . | grep Bench
+echo "== load + plan, fresh processes (x1.0 ONNX; kernel choices from a cache filled first)"
+"$out/lcnet" export -m pplcnet_x1_0 -o "$out/x1.onnx" > /dev/null
+for be in dnnl go; do
+	LCNET_KERNEL_CACHE="$out/kc" "$out/lcnet" info -m "$out/x1.onnx" --backend $be > /dev/null
+	LCNET_KERNEL_CACHE="$out/kc" $B load -m "$out/x1.onnx" --backend $be --runs 10
+done
+echo "== load + plan, in one process"; go test -run '^$' -bench 'Load' -benchtime 10x . | grep Bench
 go test ./graph/paddle -run '^$' -bench 'LoadPlan' -benchtime 10x | grep Bench
 echo "== done $(date -u)"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lcnet-go/lcnet/internal/prefault"
+
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/internal/le"
 )
@@ -160,7 +162,7 @@ func toConst(t *pTensor, limit int) (*constT, error) {
 	switch t.dataType {
 	case dtFloat:
 		if t.hasRaw {
-			c.f = make([]float32, n)
+			c.f = prefault.Slice(make([]float32, n))
 			le.Float32s(c.f, raw)
 		} else {
 			if len(t.floats) != n {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"unicode/utf8"
 
+	"github.com/lcnet-go/lcnet/internal/prefault"
+
 	"github.com/lcnet-go/lcnet/internal/le"
 )
 
@@ -849,7 +851,7 @@ func decodeFloats(dt *pyDtype, raw []byte, n int) ([]float32, error) {
 	if len(raw) != 4*n {
 		return nil, pickleErr("%d bytes for %d float32 values", len(raw), n)
 	}
-	out := make([]float32, n)
+	out := prefault.Slice(make([]float32, n))
 	if dt.order != '>' {
 		le.Float32s(out, raw)
 		return out, nil

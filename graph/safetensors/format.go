@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/lcnet-go/lcnet/internal/prefault"
+
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/internal/le"
 )
@@ -160,7 +162,7 @@ func (t Tensor) Float32() ([]float32, error) {
 	if size == 0 || len(t.Data)%size != 0 {
 		return nil, fmt.Errorf("safetensors: %w: dtype %q", ErrFormat, t.DType)
 	}
-	out := make([]float32, len(t.Data)/size)
+	out := prefault.Slice(make([]float32, len(t.Data)/size))
 	d := t.Data
 	switch t.DType {
 	case "F32":

@@ -4,6 +4,8 @@ package filebuf
 import (
 	"io"
 	"os"
+
+	"github.com/lcnet-go/lcnet/internal/prefault"
 )
 
 // Read returns the contents of f, whose Stat is st. A regular file is read
@@ -16,7 +18,7 @@ import (
 // is over the limit.
 func Read(f *os.File, st os.FileInfo, limit int64) ([]byte, error) {
 	if st.Mode().IsRegular() && st.Size() <= limit {
-		b := make([]byte, st.Size())
+		b := prefault.Slice(make([]byte, st.Size()))
 		if _, err := io.ReadFull(f, b); err != nil {
 			return nil, err
 		}

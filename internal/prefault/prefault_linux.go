@@ -1,0 +1,36 @@
+package prefault
+
+import (
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14); the syscall
+// package does not name it.
+const (
+	madvPopulateWrite = 23
+	madvHugepage      = 14 // MADV_HUGEPAGE
+	hugePage          = 2 << 20
+)
+
+var pageSize = uintptr(os.Getpagesize())
+
+// populate asks the kernel to map the whole pages of [p, p+n) writable,
+// the whole 2 MiB pages inside it as transparent huge pages (the kernel's
+// "madvise" mode, Debian's default, gives none otherwise): on the VM above
+// even a populated 4 KiB page is slow on its first write (12 MB: 5 ms to
+// populate, then 17-21 ms to write, against 3 + 0.5 ms in huge pages). An
+// error (an older kernel's EINVAL, ENOMEM under memory pressure, no THP) is
+// ignored: the pages then fault in when written, as without the calls.
+func populate(p unsafe.Pointer, n uintptr) {
+	start := (uintptr(p) + pageSize - 1) &^ (pageSize - 1)
+	end := (uintptr(p) + n) &^ (pageSize - 1)
+	if end <= start {
+		return
+	}
+	if hs, he := (uintptr(p)+hugePage-1)&^(hugePage-1), (uintptr(p)+n)&^(hugePage-1); he > hs {
+		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, hs, he-hs, madvHugepage)
+	}
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, madvPopulateWrite)
+}
