@@ -23,6 +23,13 @@ var pageSize = uintptr(os.Getpagesize())
 // populate, then 17-21 ms to write, against 3 + 0.5 ms in huge pages). An
 // error (an older kernel's EINVAL, ENOMEM under memory pressure, no THP) is
 // ignored: the pages then fault in when written, as without the calls.
+//
+// The huge-page advice stays on the range after the buffer dies and the Go
+// runtime returns its pages: khugepaged may then refill whole 2 MiB pages
+// there, as it would everywhere with THP "always" (the Go runtime stopped
+// advising huge pages itself for that reason). It is bounded by the large
+// buffers a load allocates (tens of MB for x1.0), and the Go backend's
+// activations only when they are 2 MiB or more.
 func populate(p unsafe.Pointer, n uintptr) {
 	start := (uintptr(p) + pageSize - 1) &^ (pageSize - 1)
 	end := (uintptr(p) + n) &^ (pageSize - 1)
