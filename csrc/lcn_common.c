@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lcn_internal.h"
 
@@ -65,7 +66,8 @@ static void lcn_prefault(void *p, size_t n) {
     if (n < LCN_PREFAULT) return;
     if (off < 0) off = lcn_env_off("LCNET_NO_PREFAULT"); /* a benign race: same value */
     if (off) return;
-    const uintptr_t pg = 4096;
+    static uintptr_t pg;
+    if (!pg) pg = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + n) & ~(pg - 1);
     if (b > a) (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice only */
 }

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lcnet-go/lcnet/internal/prefault"
-
 	"github.com/lcnet-go/lcnet/graph"
+	"github.com/lcnet-go/lcnet/internal/prefault"
 )
 
 // ErrInput is wrapped by the errors Run returns for a bad batch size or

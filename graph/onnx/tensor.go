@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/lcnet-go/lcnet/internal/prefault"
-
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/internal/le"
+	"github.com/lcnet-go/lcnet/internal/prefault"
 )
 
 // maxRank bounds every shape the importer accepts.

@@ -6,9 +6,8 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/lcnet-go/lcnet/internal/prefault"
-
 	"github.com/lcnet-go/lcnet/internal/le"
+	"github.com/lcnet-go/lcnet/internal/prefault"
 )
 
 // A whitelist pickle machine: it understands the opcodes paddle.save

@@ -12,10 +12,9 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/lcnet-go/lcnet/internal/prefault"
-
 	"github.com/lcnet-go/lcnet/graph"
 	"github.com/lcnet-go/lcnet/internal/le"
+	"github.com/lcnet-go/lcnet/internal/prefault"
 )
 
 // Errors wrapped by this package.
