@@ -6,9 +6,10 @@ import (
 	"unsafe"
 )
 
-// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14); the syscall
-// package does not name it.
+// The madvise advice values the syscall package does not name, and the
+// x86-64 transparent huge page size.
 const (
+	// MADV_POPULATE_WRITE, Linux 5.14
 	madvPopulateWrite = 23
 	madvHugepage      = 14 // MADV_HUGEPAGE
 	hugePage          = 2 << 20
