@@ -131,6 +131,15 @@ lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d,
  * libgomp pool on the calling thread, so call it on a thread that ends. */
 lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err);
 
+/* lcn_plan_add_layer for n layers, then lcn_plan_finalize, in one call and
+ * without copying the weights first: layer i is d[i] with weights w[4i..4i+3]
+ * of nw[4i..4i+3] floats (as lcn_plan_add_layer's w, b, w2, b2). The arrays
+ * are read during the call only: the plan keeps its own packed or reordered
+ * copies and no pointer into them once the call returns, whatever it
+ * returns. The plan must have no layers yet. */
+lcn_status lcn_plan_build(lcn_plan *p, int n, const lcn_layer_desc *d, const float *const *w,
+        const size_t *nw, lcn_error *err);
+
 /* Per-sample output shape (valid after finalize). */
 lcn_status lcn_plan_output_shape(const lcn_plan *p, int *c, int *h, int *w);
 

@@ -764,28 +764,39 @@ static lcn_status concrete(lcn_builder *B, lcn_tensor *t) {
 }
 
 /* Memory for weight tensor wid (plain dims/tag given) in layout want. The
- * plan build moves the plain copy into the plan, reordered if needed; an
- * instance shares the plan's data when the layout matches, else copies. */
+ * plan build moves the plain copy into the plan, reordered if needed (a
+ * borrowed plain array is copied, or reordered straight from the caller's
+ * memory); an instance shares the plan's data when the layout matches, else
+ * copies. */
 static lcn_status bind_weight(lcn_builder *B, int wid, int ndims, const dnnl_dims_t dims,
         dnnl_format_tag_t tag, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
     lcn_wt *w = &B->p->wts[wid];
     lcn_layer *L = &B->p->net.layers[wid / 4];
+    const float *borrowed = NULL; /* the caller's plain array, not ours to keep */
     if (!w->set) {
         if (!B->for_plan || !L->w[wid % 4])
             return lcn_err_set(B->err, LCN_ERR_STATE, B->layer, "weights %d missing", wid % 4);
         DN(dnnl_memory_desc_init_by_tag(&w->md, ndims, dims, dnnl_f32, tag), "weights md");
-        w->data = L->w[wid % 4];
+        if (L->borrowed && dnnl_memory_desc_equal(&w->md, want)) {
+            size_t bytes = L->nw[wid % 4] * sizeof(float);
+            if (!(w->data = lcn_aligned_alloc(bytes))) return NOMEM();
+            memcpy(w->data, L->w[wid % 4], bytes);
+        } else if (L->borrowed) {
+            borrowed = L->w[wid % 4]; /* reordered below into the plan's own */
+        } else {
+            w->data = L->w[wid % 4];
+        }
         L->w[wid % 4] = NULL;
         w->set = 1;
     }
     void *ptr = w->data;
-    if (!dnnl_memory_desc_equal(&w->md, want)) {
+    if (borrowed || !dnnl_memory_desc_equal(&w->md, want)) {
         void *nd = lcn_aligned_alloc(dnnl_memory_desc_get_size(want));
         if (!nd) return NOMEM();
         dnnl_memory_t ms = NULL, md = NULL;
         dnnl_primitive_desc_t pd = NULL;
         dnnl_primitive_t pr = NULL;
-        dnnl_status_t s = dnnl_memory_create(&ms, &w->md, B->p->eng, w->data);
+        dnnl_status_t s = dnnl_memory_create(&ms, &w->md, B->p->eng, borrowed ? (void *)borrowed : w->data);
         if (s == dnnl_success) s = dnnl_memory_create(&md, want, B->p->eng, nd);
         if (s == dnnl_success)
             s = dnnl_reorder_primitive_desc_create(&pd, &w->md, B->p->eng, want, B->p->eng, NULL);
@@ -2579,7 +2590,7 @@ lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d, const float 
     if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
     const float *ws[4] = {w, b, w2, b2};
     size_t ns[4] = {nw, nb, nw2, nb2};
-    return lcn_net_add(&p->net, d, ws, ns, err);
+    return lcn_net_add(&p->net, d, ws, ns, 0, err);
 }
 
 static void plan_free(lcn_plan *p) {
@@ -2699,6 +2710,18 @@ lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err) {
     omp_set_num_threads(saved);
     lcn_net_free_weights(net); /* what was not moved into p->wts */
     if (rc == LCN_OK) p->finalized = 1;
+    return rc;
+}
+
+lcn_status lcn_plan_build(lcn_plan *p, int n, const lcn_layer_desc *d, const float *const *w,
+        const size_t *nw, lcn_error *err) {
+    if (!p || (n > 0 && (!d || !w || !nw))) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil argument");
+    if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
+    if (p->net.n != 0) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already has layers");
+    lcn_status rc = LCN_OK;
+    for (int i = 0; i < n && rc == LCN_OK; i++) rc = lcn_net_add(&p->net, &d[i], w + 4 * (size_t)i, nw + 4 * (size_t)i, 1, err);
+    if (rc == LCN_OK) rc = lcn_plan_finalize(p, err);
+    lcn_net_free_weights(&p->net); /* no pointer to the caller's arrays stays, whatever happened */
     return rc;
 }
 

@@ -69,28 +69,16 @@ lcn_fc32 *lcn_fc32_new(const float *w, const float *b, int n, int k_in, const lc
     }
     memset(k->b, 0, sizeof(float) * k->npad);
     /* weights [n][k] (FC, or OIHW with 1x1 kernels) -> panels of up to 64
-     * columns, each [k][width], one after the other. By blocks of 16
-     * inputs: each column's source line is read once and its 16 floats go
-     * to 16 panel rows that lie next to each other (16 * width floats in a
-     * row). Input by input instead, the 64 source lines had to stay in L1
-     * for 16 inputs, and with rows 5120 bytes apart (x1.0's FC, k = 1280)
-     * they fall into 4 of L1's sets and do not: 2.5-4.4 ms for that FC's
-     * weights, against 0.6 for the 2/3 as large 1280x512 conv. Padding
-     * columns are zeroed here, not by a memset of the whole buffer. */
+     * columns, each [k][width], one after the other: each panel is the
+     * transpose of its columns' rows (lcn_transpose, by 16 x 16 tiles).
+     * Padding columns are zeroed here, not by a memset of the whole buffer. */
     for (int p0 = 0; p0 < k->npad; p0 += FC_PANEL) {
         int pw = k->npad - p0 < FC_PANEL ? k->npad - p0 : FC_PANEL;
         const int nc = n - p0 < pw ? n - p0 : pw; /* real columns */
         float *panel = k->w + (size_t)p0 * k_in;
-        for (int i0 = 0; i0 < k_in; i0 += 16) {
-            const int ni = k_in - i0 < 16 ? k_in - i0 : 16;
-            float *dst = panel + (size_t)i0 * pw;
-            for (int c = 0; c < nc; c++) {
-                const float *src = w + (size_t)(p0 + c) * k_in + i0;
-                for (int j = 0; j < ni; j++) dst[(size_t)j * pw + c] = src[j];
-            }
-            if (nc < pw)
-                for (int j = 0; j < ni; j++) memset(dst + (size_t)j * pw + nc, 0, sizeof(float) * (size_t)(pw - nc));
-        }
+        lcn_transpose(w + (size_t)p0 * k_in, (size_t)k_in, nc, k_in, panel, (size_t)pw);
+        if (nc < pw)
+            for (int i = 0; i < k_in; i++) memset(panel + (size_t)i * pw + nc, 0, sizeof(float) * (size_t)(pw - nc));
     }
     if (b)
         for (int o = 0; o < n; o++) k->b[o] = b[o];

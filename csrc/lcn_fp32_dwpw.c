@@ -81,16 +81,17 @@ lcn_dwpw *lcn_dwpw_new(const lcn_layer *dw, const lcn_layer *pw) {
     memset(k->wdw, 0, sizeof(float) * kk * k->cpad);
     memset(k->zero, 0, sizeof(float) * ((size_t)k->iw * c + 16));
     memset(k->bdw, 0, sizeof(float) * k->cpad);
-    memset(k->wpw, 0, sizeof(float) * (size_t)c * k->ocpad);
     memset(k->bpw, 0, sizeof(float) * k->ocpad);
     /* depthwise weights: [c][1][kh][kw] -> [kh*kw][cpad] */
     for (int ch = 0; ch < c; ch++)
         for (int t = 0; t < kk; t++) k->wdw[(size_t)t * k->cpad + ch] = dw->w[0][(size_t)ch * kk + t];
     if (dw->w[1])
         for (int ch = 0; ch < c; ch++) k->bdw[ch] = dw->w[1][ch];
-    /* pointwise weights: [oc][c] -> [c][ocpad] */
-    for (int o = 0; o < oc; o++)
-        for (int ch = 0; ch < c; ch++) k->wpw[(size_t)ch * k->ocpad + o] = pw->w[0][(size_t)o * c + ch];
+    /* pointwise weights: [oc][c] -> [c][ocpad], padding columns zeroed */
+    lcn_transpose(pw->w[0], (size_t)c, oc, c, k->wpw, (size_t)k->ocpad);
+    if (oc < k->ocpad)
+        for (int ch = 0; ch < c; ch++)
+            memset(k->wpw + (size_t)ch * k->ocpad + oc, 0, sizeof(float) * (size_t)(k->ocpad - oc));
     if (pw->w[1])
         for (int o = 0; o < oc; o++) k->bpw[o] = pw->w[1][o];
     return k;

@@ -167,7 +167,7 @@ lcn_status lcn_i8plan_add_layer_ex(lcn_i8plan *p, const lcn_layer_desc *d, const
         if (!nf) return lcn_err_set(err, LCN_ERR_NOMEM, -1, "out of memory");
         p->fp32 = nf, p->cap_scale = nc;
     }
-    lcn_status rc = lcn_net_add(&p->net, d, w, nw, err);
+    lcn_status rc = lcn_net_add(&p->net, d, w, nw, 0, err);
     if (rc != LCN_OK) return rc;
     int conv = d->kind == LCN_LAYER_CONV || d->kind == LCN_LAYER_FC;
     p->out_scale[p->net.n - 1] = conv ? out_scale : 0.f;

@@ -18,7 +18,8 @@ typedef struct lcn_layer {
     lcn_layer_desc d;
     int ic, ih, iw; /* input shape */
     int oc, oh, ow; /* output shape */
-    float *w[4];    /* plain weight copies (owned; see lcn_net_free_weights) */
+    float *w[4];    /* plain weights: copies (owned; see lcn_net_free_weights), or */
+    int borrowed;   /* the caller's arrays, read during lcn_plan_build only */
     size_t nw[4];   /* lengths in floats; 0 = absent */
     int fused_into; /* index of the layer this one became a post-op of, or -1 */
     char impl[256]; /* implementation names at batch 1 */
@@ -44,9 +45,12 @@ int lcn_env_off(const char *name);
 /* Current output shape of the chain (the input shape when empty). */
 void lcn_net_shape(const lcn_net *net, int *c, int *h, int *w);
 
-/* Validates d against the current output shape, copies the weights, appends. */
+/* Validates d against the current output shape, appends. The weights are
+ * copied, or with borrow set only pointed at: the caller's arrays, which
+ * must stay readable (and unchanged) until lcn_net_free_weights, before the
+ * caller's call into C returns. */
 lcn_status lcn_net_add(lcn_net *net, const lcn_layer_desc *d, const float *const w[4],
-        const size_t nw[4], lcn_error *err);
+        const size_t nw[4], int borrow, lcn_error *err);
 
 void lcn_net_free_weights(lcn_net *net);
 void lcn_net_free(lcn_net *net);
@@ -55,6 +59,10 @@ void lcn_net_free(lcn_net *net);
  * nthr OpenMP threads. */
 void lcn_nchw_to_nhwc(const float *src, float *dst, int n, int c, int hw, int nthr);
 void lcn_nhwc_to_nchw(const float *src, float *dst, int n, int c, int hw, int nthr);
+/* dst[j * ldd + i] = src[i * lds + j], i < rows, j < cols (lcn_common.c);
+ * _mode with simd = 0 runs the element loop only (tests). */
+void lcn_transpose(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
+void lcn_transpose_mode(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd, int simd);
 
 /* Fused depthwise conv + act + 1x1 conv + act on fp32 NHWC activations
  * (lcn_fp32_dwpw.c, AVX-512). Weights packed at plan time, read-only. */

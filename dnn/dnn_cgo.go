@@ -8,6 +8,7 @@ package dnn
 #include <stdlib.h>
 #include "lcn.h"
 const char *lcn_csrc_id(void); // csrc.c
+void lcn_transpose_mode(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd, int simd); // lcn_internal.h
 */
 import "C"
 
@@ -68,6 +69,19 @@ func LiveHandles() int64 {
 	var n C.int64_t
 	C.lcn_live_handles(&n)
 	return int64(n)
+}
+
+// transposeC runs lcn_transpose_mode (tests only): dst[j*ldd+i] =
+// src[i*lds+j] for i < rows, j < cols; simd false runs the element loop.
+func transposeC(src []float32, lds, rows, cols int, dst []float32, ldd int, simd bool) {
+	if rows <= 0 || cols <= 0 || len(src) < (rows-1)*lds+cols || len(dst) < (cols-1)*ldd+rows {
+		panic("transposeC: bad sizes")
+	}
+	s := 0
+	if simd {
+		s = 1
+	}
+	C.lcn_transpose_mode((*C.float)(&src[0]), C.size_t(lds), C.int(rows), C.int(cols), (*C.float)(&dst[0]), C.size_t(ldd), C.int(s))
 }
 
 // setFailLayer makes building layer i fail like a missing oneDNN
@@ -255,19 +269,49 @@ func buildPlan(v *validated, names []string) (*C.lcn_plan, error) {
 	if rc := C.lcn_plan_create(C.int(v.in.c), C.int(v.in.h), C.int(v.in.w), C.int(v.thr), &h, cerr); rc != C.LCN_OK {
 		return nil, cError(rc, cerr, names)
 	}
-	for i := range v.layers {
-		if rc := addLayer(h, &v.layers[i], cerr); rc != C.LCN_OK {
-			err := cError(rc, cerr, names)
-			C.lcn_plan_destroy(h)
-			return nil, err
-		}
-	}
-	if rc := C.lcn_plan_finalize(h, cerr); rc != C.LCN_OK {
+	if rc := buildLayers(h, v.layers, cerr); rc != C.LCN_OK {
 		err := cError(rc, cerr, names)
 		C.lcn_plan_destroy(h)
 		return nil, err
 	}
 	return h, nil
+}
+
+// buildLayers hands the layers to C and finalizes the plan in one call
+// (lcn_plan_build), C reading the weights where they are: the descriptors
+// and the table of weight pointers live in C memory, and the weight arrays
+// are pinned for the call, so C holds pinned Go pointers during it and none
+// after (it keeps its own packed or reordered copies). Copying them in
+// first, layer by layer, cost x1.0 12 MB of new memory per plan.
+func buildLayers(h *C.lcn_plan, layers []Layer, cerr *C.lcn_error) C.lcn_status {
+	n := len(layers)
+	if n == 0 {
+		return C.lcn_plan_finalize(h, cerr) // C says what is wrong
+	}
+	descs := (*C.lcn_layer_desc)(C.calloc(C.size_t(n), C.sizeof_lcn_layer_desc))
+	ptrs := (**C.float)(C.calloc(C.size_t(4*n), C.size_t(unsafe.Sizeof((*C.float)(nil)))))
+	lens := (*C.size_t)(C.calloc(C.size_t(4*n), C.sizeof_size_t))
+	defer C.free(unsafe.Pointer(descs))
+	defer C.free(unsafe.Pointer(ptrs))
+	defer C.free(unsafe.Pointer(lens))
+	if descs == nil || ptrs == nil || lens == nil {
+		cerr.layer = -1 // cError: "out of C memory: "
+		return C.LCN_ERR_NOMEM
+	}
+	ds, ps, ls := unsafe.Slice(descs, n), unsafe.Slice(ptrs, 4*n), unsafe.Slice(lens, 4*n)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	for i := range layers {
+		d, ws := layerDesc(&layers[i])
+		ds[i] = d
+		for k, w := range ws {
+			if len(w) > 0 {
+				pin.Pin(&w[0])
+				ps[4*i+k], ls[4*i+k] = (*C.float)(unsafe.Pointer(&w[0])), C.size_t(len(w))
+			}
+		}
+	}
+	return C.lcn_plan_build(h, C.int(n), descs, ptrs, lens, cerr)
 }
 
 func cAct(a Act) C.lcn_act {
@@ -352,14 +396,6 @@ func layerDesc(l *Layer) (C.lcn_layer_desc, [4][]float32) {
 		d.act = cAct(l.Act)
 	}
 	return d, ws
-}
-
-// addLayer hands one validated layer to C, which copies the weights.
-func addLayer(h *C.lcn_plan, l *Layer, cerr *C.lcn_error) C.lcn_status {
-	d, ws := layerDesc(l)
-	return C.lcn_plan_add_layer(h, &d,
-		fptr(ws[0]), C.size_t(len(ws[0])), fptr(ws[1]), C.size_t(len(ws[1])),
-		fptr(ws[2]), C.size_t(len(ws[2])), fptr(ws[3]), C.size_t(len(ws[3])), cerr)
 }
 
 // InputShape returns the per-sample input shape [C, H, W].

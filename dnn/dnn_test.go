@@ -5,6 +5,7 @@ package dnn
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -680,5 +681,96 @@ func TestDNNLErrorFormat(t *testing.T) {
 	err := error(&DNNLError{Layer: 3, Name: "b01.dw", Op: "convolution primitive_desc_create", Status: "unimplemented"})
 	if !errors.Is(err, ErrDNNL) || err.Error() != `dnn: onednn: layer 3 "b01.dw": convolution primitive_desc_create: unimplemented` {
 		t.Errorf("%v", err)
+	}
+}
+
+// TestPlanOwnsWeights: Compile reads the network's weight arrays in place
+// (lcn_plan_build) and must keep none of them: after it returns, the arrays
+// are overwritten with NaN and garbage collected, and new instances at new
+// batch sizes still compute the reference of the original weights.
+func TestPlanOwnsWeights(t *testing.T) {
+	// own kernels where timing picks them, then oneDNN primitives for every
+	// layer (their weights bound, copied or reordered, from the arrays)
+	sets := []func(int){setDWPW, setStem, setFC32, setDW32, setSE32}
+	defer func() {
+		for _, set := range sets {
+			set(-1)
+		}
+	}()
+	for _, tc := range []struct {
+		kernels int
+		threads int
+	}{{-1, 1}, {-1, 2}, {0, 1}, {0, 2}} {
+		for _, set := range sets {
+			set(tc.kernels)
+		}
+		threads := tc.threads
+		net := ppLCNet(rand.New(rand.NewPCG(9, 10)), 0.5, 64, 48, 20)
+		r := rand.New(rand.NewPCG(11, 12))
+		in := randSlice(r, 3*net.InC*net.InH*net.InW, 1)
+		want, _ := refForward(net, in, 3)
+		p, err := Compile(net, Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nan := float32(math.NaN())
+		for i := range net.Layers {
+			l := &net.Layers[i]
+			for _, w := range [][]float32{l.Weight, l.Bias, l.W1, l.B1, l.W2, l.B2} {
+				for k := range w {
+					w[k] = nan
+				}
+			}
+		}
+		net = nil
+		runtime.GC()
+		inst, err := p.NewInstance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]float32, len(want))
+		for _, batch := range []int{3, 1} {
+			n := len(in) / 3 * batch
+			if err := inst.Run(in[:n], batch, out[:len(want)/3*batch]); err != nil {
+				t.Fatal(err)
+			}
+			if d := maxRelDiff(out[:len(want)/3*batch], want[:len(want)/3*batch]); d > tol || d != d {
+				t.Fatalf("kernels %d threads %d batch %d: max rel diff %.3g after the network's weights were overwritten (impls %q)",
+					tc.kernels, threads, batch, d, p.LayerImpls())
+			}
+		}
+		inst.Close()
+		p.Close()
+	}
+}
+
+// TestTranspose checks the C transpose (16 x 16 register tiles and the
+// element loop) on shapes with and without whole tiles, and on strided
+// source and destination rows.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct{ rows, cols, lds, ldd int }{
+		{1, 1, 1, 1}, {16, 16, 16, 16}, {17, 33, 40, 20}, {64, 1280, 1280, 64},
+		{40, 1280, 1280, 48}, {1000, 64, 64, 1008}, {3, 9, 9, 16}, {48, 32, 35, 50},
+	} {
+		src := randSlice(r, c.rows*c.lds, 1)
+		for _, simd := range []bool{false, true} {
+			dst := make([]float32, c.cols*c.ldd)
+			for k := range dst {
+				dst[k] = -7
+			}
+			transposeC(src, c.lds, c.rows, c.cols, dst, c.ldd, simd)
+			for j := 0; j < c.cols; j++ {
+				for i := 0; i < c.ldd; i++ {
+					want := float32(-7) // past the rows: untouched
+					if i < c.rows {
+						want = src[i*c.lds+j]
+					}
+					if got := dst[j*c.ldd+i]; got != want {
+						t.Fatalf("%+v simd %v: dst[%d][%d] = %v, want %v", c, simd, j, i, got, want)
+					}
+				}
+			}
+		}
 	}
 }
