@@ -3,9 +3,10 @@
  * (PP-LCNet and friends). Used by the Go package dnn through cgo.
  *
  * Objects (opaque, create/destroy pairs):
- *   lcn_plan  a validated network with its weights copied into C memory and,
- *             after lcn_plan_finalize, reordered once into the layouts the
- *             oneDNN kernels want. Read-only after finalize; shared by
+ *   lcn_plan  a validated network; its weights are copied in
+ *             (lcn_plan_add_layer) or read in place (lcn_plan_build) and, by
+ *             lcn_plan_finalize, packed or reordered once into C memory in
+ *             the layouts the kernels want. Read-only after finalize; shared by
  *             instances. Reference counted: lcn_plan_destroy drops the
  *             caller's reference, each instance holds one more.
  *   lcn_inst  per running instance state: stream, activations, scratchpad

@@ -216,9 +216,10 @@ func (s *planState) release() bool {
 	return true
 }
 
-// Compile validates net, copies its weights into C memory and prepares the
-// oneDNN primitives for batch 1 (weights reordered once into the layouts the
-// kernels want). The Go slices of net are not retained.
+// Compile validates net and prepares the kernels and oneDNN primitives for
+// batch 1: the weights are read where they are, once, and packed or
+// reordered into C memory in the layouts the kernels want. The Go slices of
+// net are not retained: they may change or be freed once Compile returns.
 func Compile(net *Net, opt Options) (*Plan, error) {
 	v, err := validate(net, opt)
 	if err != nil {

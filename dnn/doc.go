@@ -5,7 +5,7 @@
 //
 // Use:
 //
-//	plan, err := dnn.Compile(net, dnn.Options{Threads: 1}) // weights copied and reordered once
+//	plan, err := dnn.Compile(net, dnn.Options{Threads: 1}) // weights packed into C memory once
 //	inst, err := plan.NewInstance()                        // activations, scratchpad, worker thread
 //	err = inst.Run(in, batch, out)                         // one cgo call per inference
 //	inst.Close(); plan.Close()
