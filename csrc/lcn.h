@@ -3,10 +3,9 @@
  * (PP-LCNet and friends). Used by the Go package dnn through cgo.
  *
  * Objects (opaque, create/destroy pairs):
- *   lcn_plan  a validated network; its weights are copied in
- *             (lcn_plan_add_layer) or read in place (lcn_plan_build) and, by
- *             lcn_plan_finalize, packed or reordered once into C memory in
- *             the layouts the kernels want. Read-only after finalize; shared by
+ *   lcn_plan  a validated network whose weights lcn_plan_build read in
+ *             place and packed or reordered once into C memory, in the
+ *             layouts the kernels want. Read-only after finalize; shared by
  *             instances. Reference counted: lcn_plan_destroy drops the
  *             caller's reference, each instance holds one more.
  *   lcn_inst  per running instance state: stream, activations, scratchpad
@@ -114,17 +113,6 @@ const char *lcn_kernel_isa(const char *name);
 lcn_status lcn_plan_create(int in_c, int in_h, int in_w, int threads,
         lcn_plan **out, lcn_error *err);
 
-/* Appends a layer. The weights are copied (the caller keeps ownership of
- * its arrays; nothing is retained). Lengths are in floats and are checked:
- *   CONV: w = out_c*(in_c/groups)*kh*kw (OIHW), b = 0 or out_c
- *   FC:   w = out_c*in_c ([out][in]),           b = 0 or out_c
- *   SE:   w = R*C ([R][C]), b = 0 or R, w2 = C*R ([C][R]), b2 = 0 or C
- *   others: all lengths 0. Unused pointers may be NULL. */
-lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d,
-        const float *w, size_t nw, const float *b, size_t nb,
-        const float *w2, size_t nw2, const float *b2, size_t nb2,
-        lcn_error *err);
-
 /* Builds the batch-1 primitive descriptors, picks implementations (timing
  * the candidate depthwise kernels) and reorders every weight once into its
  * final layout. Sets the calling OS thread's OpenMP thread count to the
@@ -132,12 +120,17 @@ lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d,
  * libgomp pool on the calling thread, so call it on a thread that ends. */
 lcn_status lcn_plan_finalize(lcn_plan *p, lcn_error *err);
 
-/* lcn_plan_add_layer for n layers, then lcn_plan_finalize, in one call and
- * without copying the weights first: layer i is d[i] with weights w[4i..4i+3]
- * of nw[4i..4i+3] floats (as lcn_plan_add_layer's w, b, w2, b2). The arrays
- * are read during the call only: the plan keeps its own packed or reordered
- * copies and no pointer into them once the call returns, whatever it
- * returns. The plan must have no layers yet. */
+/* Adds n layers, then lcn_plan_finalize, in one call: layer i is d[i] with
+ * weights w[4i..4i+3] of nw[4i..4i+3] floats (w, b, w2, b2). Lengths are
+ * checked:
+ *   CONV: w = out_c*(in_c/groups)*kh*kw (OIHW), b = 0 or out_c
+ *   FC:   w = out_c*in_c ([out][in]),           b = 0 or out_c
+ *   SE:   w = R*C ([R][C]), b = 0 or R, w2 = C*R ([C][R]), b2 = 0 or C
+ *   others: all lengths 0. Unused pointers may be NULL.
+ * The arrays are read during the call only, without being copied first:
+ * the plan keeps its own packed or reordered copies and no pointer into
+ * them once the call returns, whatever it returns. The plan must have no
+ * layers yet. */
 lcn_status lcn_plan_build(lcn_plan *p, int n, const lcn_layer_desc *d, const float *const *w,
         const size_t *nw, lcn_error *err);
 

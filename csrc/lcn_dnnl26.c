@@ -764,10 +764,9 @@ static lcn_status concrete(lcn_builder *B, lcn_tensor *t) {
 }
 
 /* Memory for weight tensor wid (plain dims/tag given) in layout want. The
- * plan build moves the plain copy into the plan, reordered if needed (a
- * borrowed plain array is copied, or reordered straight from the caller's
- * memory); an instance shares the plan's data when the layout matches, else
- * copies. */
+ * plan build copies the caller's plain array (lcn_plan_build: borrowed)
+ * into the plan, or reorders it straight into the plan's own; an instance
+ * shares the plan's data when the layout matches, else copies. */
 static lcn_status bind_weight(lcn_builder *B, int wid, int ndims, const dnnl_dims_t dims,
         dnnl_format_tag_t tag, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
     lcn_wt *w = &B->p->wts[wid];
@@ -777,14 +776,12 @@ static lcn_status bind_weight(lcn_builder *B, int wid, int ndims, const dnnl_dim
         if (!B->for_plan || !L->w[wid % 4])
             return lcn_err_set(B->err, LCN_ERR_STATE, B->layer, "weights %d missing", wid % 4);
         DN(dnnl_memory_desc_init_by_tag(&w->md, ndims, dims, dnnl_f32, tag), "weights md");
-        if (L->borrowed && dnnl_memory_desc_equal(&w->md, want)) {
+        if (dnnl_memory_desc_equal(&w->md, want)) {
             size_t bytes = L->nw[wid % 4] * sizeof(float);
             if (!(w->data = lcn_aligned_alloc(bytes))) return NOMEM();
             memcpy(w->data, L->w[wid % 4], bytes);
-        } else if (L->borrowed) {
-            borrowed = L->w[wid % 4]; /* reordered below into the plan's own */
         } else {
-            w->data = L->w[wid % 4];
+            borrowed = L->w[wid % 4]; /* reordered below into the plan's own */
         }
         L->w[wid % 4] = NULL;
         w->set = 1;
@@ -2581,16 +2578,6 @@ lcn_status lcn_plan_create(int in_c, int in_h, int in_w, int threads, lcn_plan *
     lcn_live_add(1);
     *out = p;
     return LCN_OK;
-}
-
-lcn_status lcn_plan_add_layer(lcn_plan *p, const lcn_layer_desc *d, const float *w, size_t nw,
-        const float *b, size_t nb, const float *w2, size_t nw2, const float *b2, size_t nb2,
-        lcn_error *err) {
-    if (!p || !d) return lcn_err_set(err, LCN_ERR_INVALID, -1, "nil plan or layer");
-    if (p->finalized) return lcn_err_set(err, LCN_ERR_STATE, -1, "plan already finalized");
-    const float *ws[4] = {w, b, w2, b2};
-    size_t ns[4] = {nw, nb, nw2, nb2};
-    return lcn_net_add(&p->net, d, ws, ns, 0, err);
 }
 
 static void plan_free(lcn_plan *p) {

@@ -287,7 +287,7 @@ func buildPlan(v *validated, names []string) (*C.lcn_plan, error) {
 func buildLayers(h *C.lcn_plan, layers []Layer, cerr *C.lcn_error) C.lcn_status {
 	n := len(layers)
 	if n == 0 {
-		return C.lcn_plan_finalize(h, cerr) // C says what is wrong
+		return C.lcn_plan_build(h, 0, nil, nil, nil, cerr) // C says what is wrong
 	}
 	descs := (*C.lcn_layer_desc)(C.calloc(C.size_t(n), C.sizeof_lcn_layer_desc))
 	ptrs := (**C.float)(C.calloc(C.size_t(4*n), C.size_t(unsafe.Sizeof((*C.float)(nil)))))
