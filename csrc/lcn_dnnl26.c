@@ -1609,7 +1609,10 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
 
 /* Plan build: should layer 0 run as the lcn_stem kernel? Times it against
  * what the normal path costs: the input copy or NCHW -> NHWC transpose plus
- * the oneDNN primitive; keeps it when more than 3% faster. */
+ * the oneDNN primitive; keeps it when more than 3% faster (AVX2) or less
+ * than STEM_TIE slower (AVX-512: see below). */
+enum { STEM_TIE_PCT = 125 };
+#define STEM_TIE (STEM_TIE_PCT / 100.0)
 static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_conv *cv) {
     lcn_plan *p = B->p;
     int mode = __atomic_load_n(&lcn_stem_mode, __ATOMIC_SEQ_CST);
@@ -1678,8 +1681,21 @@ static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_con
             if (best_k < tk) tk = best_k;
             if (dd < td) td = dd;
         }
-        choice_put(key, tk < 0.97 * td, (float)(tk * 1e6), (float)(td * 1e6));
-        if (tk < 0.97 * td) {
+        /* In a run the oneDNN way costs more than timed here: its
+         * transposed input and its output land in memory the next steps
+         * read from farther away. AVX-512 (Zen 5), x1.0 / x2.0 / x2.5 at 1
+         * thread, forced either way in one process (dnn's profile, 100 runs
+         * each): the stem kernel 117 / 190 / 248 us, transpose + brgconv
+         * 40 + 137 / 81 + 261 / 101 + 442 us, when this timing had the two
+         * within 3-10% of each other at x2.0 and the
+         * choice flipped from process to process. So on AVX-512 the kernel
+         * is kept unless it times STEM_TIE slower; the AVX2 body stays with
+         * the 3% rule (it lost in a run: x1.0 361 vs 218 us, AVX2 emulated on
+         * the same CPU with DNNL_MAX_CPU_ISA=AVX2 LCNET_NO_AVX512=1). */
+        double tie = k->avx2 ? 0.97 : STEM_TIE;
+        int keep = tk < tie * td;
+        choice_put(key, keep, (float)(tk * 1e6), (float)(td * 1e6));
+        if (keep) {
             k->us_kern = (float)(tk * 1e6), k->us_dnnl = (float)(td * 1e6);
             p->stem = k;
             k = NULL;
