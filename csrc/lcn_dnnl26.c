@@ -1611,8 +1611,7 @@ static lcn_status build_stem(lcn_builder *B, lcn_tensor *t) {
  * what the normal path costs: the input copy or NCHW -> NHWC transpose plus
  * the oneDNN primitive; keeps it when more than 3% faster (AVX2) or less
  * than STEM_TIE slower (AVX-512: see below). */
-enum { STEM_TIE_PCT = 125 };
-#define STEM_TIE (STEM_TIE_PCT / 100.0)
+#define STEM_TIE 1.25
 static lcn_status decide_stem(lcn_builder *B, const lcn_tensor *t, const lcn_conv *cv) {
     lcn_plan *p = B->p;
     int mode = __atomic_load_n(&lcn_stem_mode, __ATOMIC_SEQ_CST);
