@@ -197,6 +197,14 @@ lcn_status lcn_test_stem(int mode);
  * few pixels as lcn_fc32 kernels: -1 when timing says so (the default), 0
  * never, 1 whenever the kernel applies. Process-wide. */
 lcn_status lcn_test_fc32(int mode);
+/* Testing only: whether lcn_fc32 prefetches its next panel non-temporally
+ * (on, the default unless LCNET_NO_NTA=1) or into L2. Process-wide, read at
+ * run time. */
+void lcn_test_fc32_nta(int on);
+/* Testing only: whether the fused depthwise + 1x1 kernels prefetch the input
+ * rows of the next output row (on, the default unless LCNET_NO_DWPF=1).
+ * Process-wide, read at run time. */
+void lcn_test_dwpw_prefetch(int on);
 /* Testing only: the byte ranges (offsets from the start of the weights, as
  * pairs into off, at most max pairs) that thread t of nt prefetches for
  * the first bytes of each of parts parts of an lcn_fc32 kernel of kin

@@ -117,6 +117,15 @@ func setStem(mode int) { C.lcn_test_stem(C.int(mode)) }
 // never, 1 whenever the kernel applies.
 func setFC32(mode int) { C.lcn_test_fc32(C.int(mode)) }
 
+// setFC32NTA sets whether lcn_fc32 prefetches its next panel
+// non-temporally (the default) or into L2; tests only, read at run time.
+func setFC32NTA(on bool) { C.lcn_test_fc32_nta(C.int(b2i(on))) }
+
+// setDWPWPrefetch sets whether the fused depthwise + 1x1 kernels prefetch
+// the input rows of their next output row (the default); tests only, read
+// at run time.
+func setDWPWPrefetch(on bool) { C.lcn_test_dwpw_prefetch(C.int(b2i(on))) }
+
 // fc32PrefetchRanges is the byte ranges (from the start of the packed
 // weights) that thread t of nt prefetches for the first bytes of each of the
 // parts of an lcn_fc32 kernel of kin inputs and n outputs (tests only); nil

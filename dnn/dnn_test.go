@@ -774,3 +774,63 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetchSwitches runs the fused depthwise + 1x1 kernels (apart and
+// as chains) and lcn_fc32 with their prefetches on and off (non-temporal
+// next panels, the next output row's input rows): the arithmetic is the
+// same, so each run must match the reference and the others bit for bit.
+func TestPrefetchSwitches(t *testing.T) {
+	sets := []func(int){setDWPW, setFC32, setChain}
+	defer func() {
+		for _, set := range sets {
+			set(-1)
+		}
+		setFC32NTA(true)
+		setDWPWPrefetch(true)
+	}()
+	net := ppLCNet(rand.New(rand.NewPCG(21, 22)), 0.75, 96, 80, 30)
+	in := randSlice(rand.New(rand.NewPCG(23, 24)), 2*net.InC*net.InH*net.InW, 1)
+	want, _ := refForward(net, in, 2)
+	for _, chain := range []int{0, 1} {
+		for _, threads := range []int{1, 2} {
+			setDWPW(1)
+			setFC32(1)
+			setChain(chain)
+			p, err := Compile(net, Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			impls := strings.Join(p.LayerImpls(), " ")
+			for _, k := range []string{map[int]string{0: "lcn_dwpw", 1: "lcn_chain"}[chain], "lcn_fc32"} {
+				if !strings.Contains(impls, k) {
+					t.Fatalf("chain %d threads %d: no %s step in the plan (impls %s)", chain, threads, k, impls)
+				}
+			}
+			inst, err := p.NewInstance()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first []float32
+			for _, sw := range []struct{ nta, rows bool }{{true, true}, {false, false}, {true, false}, {false, true}} {
+				setFC32NTA(sw.nta)
+				setDWPWPrefetch(sw.rows)
+				out := make([]float32, len(want))
+				if err := inst.Run(in, 2, out); err != nil {
+					t.Fatal(err)
+				}
+				if d := maxRelDiff(out, want); d > tol || d != d {
+					t.Fatalf("chain %d threads %d nta %v rows %v: max rel diff %.3g (impls %q)",
+						chain, threads, sw.nta, sw.rows, d, p.LayerImpls())
+				}
+				if first == nil {
+					first = out
+				} else if !slices.Equal(out, first) {
+					t.Errorf("chain %d threads %d nta %v rows %v: output differs from the run with both prefetches on",
+						chain, threads, sw.nta, sw.rows)
+				}
+			}
+			inst.Close()
+			p.Close()
+		}
+	}
+}
