@@ -49,6 +49,15 @@ int lcn_env_off(const char *name) {
     return off && *off && strcmp(off, "0") != 0;
 }
 
+int lcn_env_switch(int *v, const char *name) {
+    int x = __atomic_load_n(v, __ATOMIC_RELAXED);
+    if (x < 0) {
+        x = !lcn_env_off(name);
+        __atomic_store_n(v, x, __ATOMIC_RELAXED);
+    }
+    return x;
+}
+
 /* Buffers of at least LCN_PREFAULT bytes have their pages mapped in by one
  * madvise(MADV_POPULATE_WRITE) (Linux 5.14+; ignored where it fails) instead
  * of one page fault per 4 KiB page as they are first written. Building a plan

@@ -141,15 +141,6 @@ size_t lcn_se32_scratch_bytes(const lcn_se32 *k, int n) {
  * the 1x1 convs themselves unchanged. Process-wide; read at run time. */
 static int fc_nta = -1;
 
-__attribute__((unused)) static int fc_nta_on(void) {
-    int v = __atomic_load_n(&fc_nta, __ATOMIC_RELAXED);
-    if (v < 0) {
-        v = !lcn_env_off("LCNET_NO_NTA");
-        __atomic_store_n(&fc_nta, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
 void lcn_test_fc32_nta(int on) { __atomic_store_n(&fc_nta, on ? 1 : 0, __ATOMIC_RELAXED); }
 
 #ifdef LCN_HAVE_FC32
@@ -276,7 +267,7 @@ LCN_FC_AVX512 LCN_FC_INLINE void fc_panel(const lcn_fc32 *k, const float *x, flo
      * behind (measured: the hardware prefetcher alone is ~10% faster) */
     const char *pf = NULL, *pfend = NULL;
     int pfl = 0;
-    const int nta = fc_nta_on();
+    const int nta = lcn_env_switch(&fc_nta, "LCNET_NO_NTA");
     if (next > p0 && m > 1) {
         int npw = k->npad - next < FC_PANEL ? k->npad - next : FC_PANEL;
         size_t lines = (size_t)kk * npw / 16;

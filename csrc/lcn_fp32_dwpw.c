@@ -29,15 +29,6 @@
  * default; LCNET_NO_DWPF=1: 0). Process-wide; read at run time. */
 static int dwpw_pf = -1;
 
-__attribute__((unused)) static int dwpw_pf_on(void) {
-    int v = __atomic_load_n(&dwpw_pf, __ATOMIC_RELAXED);
-    if (v < 0) {
-        v = !lcn_env_off("LCNET_NO_DWPF");
-        __atomic_store_n(&dwpw_pf, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
 void lcn_test_dwpw_prefetch(int on) { __atomic_store_n(&dwpw_pf, on ? 1 : 0, __ATOMIC_RELAXED); }
 
 int lcn_avx512_supported(void) {
@@ -350,7 +341,7 @@ LCN_AVX512 static void pw_row_hswish(const lcn_dwpw *k, const float *b, float *d
  * LCNET_NO_DWPF=1 turns it off. */
 static dw_pf dw_pf_next(const lcn_dwpw *k, const float *img, int oy, int groups) {
     dw_pf f = {NULL, NULL, 0};
-    if (!img || oy + 1 >= k->oh || !dwpw_pf_on()) return f;
+    if (!img || oy + 1 >= k->oh || !lcn_env_switch(&dwpw_pf, "LCNET_NO_DWPF")) return f;
     int lo = oy * k->sh - k->pt + k->kh, hi = (oy + 1) * k->sh - k->pt + k->kh - 1;
     if (lo < 0) lo = 0;
     if (hi > k->ih - 1) hi = k->ih - 1;

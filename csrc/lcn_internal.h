@@ -41,6 +41,9 @@ void *lcn_aligned_alloc(size_t bytes); /* LCN_ALIGN-aligned, free with free() */
 /* Whether environment variable name is set to something other than "" or
  * "0" (the LCNET_NO_* switches). */
 int lcn_env_off(const char *name);
+/* A process-wide switch *v: -1 (not yet read) becomes 1 unless the
+ * environment variable name turns it off (lcn_env_off), then stays. */
+int lcn_env_switch(int *v, const char *name);
 
 /* Current output shape of the chain (the input shape when empty). */
 void lcn_net_shape(const lcn_net *net, int *c, int *h, int *w);
