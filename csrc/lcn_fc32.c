@@ -356,11 +356,25 @@ static int fc_pf_ranges(const lcn_pf *pf, int npf, int t, int nt, fc_rng *r) {
 
 /* How nthr threads share a run of k on m rows: one thread runs it all; the
  * rows split (two tiles a thread or more), each thread reading all the
- * weights; or the panels (columns) split. */
+ * weights; or the panels (columns) split.
+ *
+ * Over few rows with weights larger than a core's L2 (FC_COLS_BYTES) the
+ * panels split even with two tiles a thread: split by rows, both cores
+ * stream all the weights from memory (a non-temporal prefetch leaves none
+ * in L3 for the other), and a 7x7 map's 49 rows are too few to hide that
+ * behind the arithmetic. x2.0 at 2 threads (lcnet-bench layers, one kernel
+ * cache, two alternating pairs of processes): blocks6.1's 1024 -> 1024 at
+ * 7x7 415 / 338 -> 312 / 311 us, blocks6.0's 512 -> 1024 194 / 169 ->
+ * 165 / 166; x2.5's 1280 -> 1280 565 / 662 -> 551 / 578. The 14x14 maps
+ * (196 rows) keep the rows split: x1.0's 256 -> 256 there ran 83-86 us so
+ * against 96-104 with the columns split. */
 enum { FC_ONE, FC_ROWS, FC_COLS };
+enum { FC_COLS_ROWS = 64, FC_COLS_BYTES = 1 << 20 };
 static int fc_split(const lcn_fc32 *k, int m, int nthr) {
     int np = (k->npad + FC_PANEL - 1) / FC_PANEL;
     if (nthr <= 1 || (np < 2 && m < 12 * nthr)) return FC_ONE;
+    if (m < FC_COLS_ROWS && np >= 2 * nthr && sizeof(float) * (size_t)k->k * k->npad > FC_COLS_BYTES)
+        return FC_COLS;
     return m >= 12 * nthr ? FC_ROWS : FC_COLS;
 }
 

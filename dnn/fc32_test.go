@@ -47,6 +47,9 @@ func TestFC32(t *testing.T) {
 		{"not/1x1-stride2", &Net{InC: 16, InH: 5, InW: 5, Layers: []Layer{conv(r, "pw", 16, 16, 1, 1, 2, 2, [4]int{}, 1, true, hswish)}}, nil},
 		{"not/3x3", &Net{InC: 16, InH: 3, InW: 3, Layers: []Layer{conv(r, "c", 16, 16, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 1, true, hswish)}}, nil},
 		{"not/hardsigmoid", &Net{InC: 32, InH: 1, InW: 1, Layers: []Layer{fc(r, "fc", 32, 10, true, hsig6)}}, nil},
+		// weights over 1 MiB on few rows: the panels split at 2 threads (fc_split)
+		{"1x1/7x7/768-720/hswish", &Net{InC: 768, InH: 7, InW: 7, Layers: []Layer{pw(768, 720, true, hswish)}}, []int{0}},
+		{"1x1/5x5/600-700/relu", &Net{InC: 600, InH: 5, InW: 5, Layers: []Layer{pw(600, 700, true, relu)}}, []int{0}},
 		{"1x1/14x14/48-40/relu", &Net{InC: 48, InH: 14, InW: 14, Layers: []Layer{pw(48, 40, true, relu)}}, []int{0}},
 		{"dw+1x1/14x14", &Net{InC: 32, InH: 14, InW: 14, Layers: []Layer{
 			conv(r, "dw", 32, 32, 5, 5, 1, 1, [4]int{2, 2, 2, 2}, 32, true, hswish), pw(32, 64, true, hswish)}}, []int{1}},
